@@ -1,0 +1,141 @@
+/* synfence.h - the one header shared by the BPF programs and userspace: maps, config, counters, cookie layout. */
+#ifndef SYNFENCE_H
+#define SYNFENCE_H
+
+/* Only __u32-style types here: this file is included by BPF C (after vmlinux.h) and by userspace
+ * (after <linux/types.h>). */
+
+#define SF_DEFAULT_PIN_DIR "/sys/fs/bpf/synfence"
+
+/* Names of the pinned maps under the pin directory (also the BPF map names). */
+#define SF_MAP_CONFIG   "sf_config"
+#define SF_MAP_SECRETS  "sf_secrets"
+#define SF_MAP_PORTS    "sf_ports"
+#define SF_MAP_IF_SLOT  "sf_if_slot"
+#define SF_MAP_IFACES   "sf_ifaces"
+#define SF_MAP_COUNTERS "sf_counters"
+
+/* Interfaces get a counter slot 1..SF_MAX_IFACES-1 from userspace; slot 0 counts traffic seen on an
+ * interface without a slot (cannot normally happen). Interfaces with an ifindex >= SF_MAX_IFINDEX
+ * also land in slot 0. */
+#define SF_MAX_IFACES  64
+#define SF_MAX_IFINDEX 65536
+
+/* The protected-port set: a 65536-bit bitmap stored as SF_PORT_WORDS __u64 words (array map). */
+#define SF_PORT_WORDS (65536 / 64)
+
+/* --- Counters -------------------------------------------------------------------------------
+ * X(name, help). The order is the layout of struct sf_counters; names are a stable contract
+ * (stats text and JSON keys). Append only. */
+#define SF_COUNTERS(X)                                                                           \
+	X(syn_recv,            "SYNs to protected ports")                                            \
+	X(synack_sent,         "SYN-ACKs with a cookie sent back (XDP_TX)")                          \
+	X(ack_cookie_ok,       "ACKs with a valid cookie, passed on for handoff")                    \
+	X(ack_cookie_bad,      "ACKs with an invalid cookie, dropped (sum of the ack_bad_* reasons)") \
+	X(ack_bad_hash,        "ACKs dropped: cookie or timestamp authenticator mismatch")           \
+	X(ack_bad_epoch,       "ACKs dropped: cookie from an expired secret epoch")                  \
+	X(handoff_ok,          "validated ACKs turned into kernel connections")                      \
+	X(handoff_err,         "validated ACKs the kernel refused to turn into connections")         \
+	X(handoff_no_listener, "validated ACKs for which no listening socket was found")             \
+	X(est_pass,            "packets of existing connections passed")                             \
+	X(ack_no_listener,     "ACKs to a protected port with no socket at all, passed to the kernel") \
+	X(pass_fragment,       "IP fragments to protected ports, passed to the kernel")              \
+	X(pass_no_secret,      "SYNs/ACKs passed to the kernel because no secret is loaded yet")     \
+	X(drop_syn_flags,      "SYNs dropped: SYN together with FIN or RST")                        \
+	X(drop_malformed,      "TCP segments to protected ports dropped: bad data offset or options") \
+	X(drop_no_room,        "SYNs dropped: frame could not be resized for the SYN-ACK")
+
+enum sf_counter {
+#define SF_COUNTER_ENUM(name, help) SF_CNT_##name,
+	SF_COUNTERS(SF_COUNTER_ENUM)
+#undef SF_COUNTER_ENUM
+	SF_CNT_MAX
+};
+
+/* Value of the per-CPU counters map: one per interface slot. */
+struct sf_counters {
+	__u64 c[SF_CNT_MAX];
+};
+
+/* --- Config (array map, one entry; userspace may rewrite it at any time) ------------------- */
+enum sf_config_flags {
+	SF_CFG_ENABLED    = 1 << 0, /* 0: everything passes untouched */
+	SF_CFG_TIMESTAMPS = 1 << 1, /* net.ipv4.tcp_timestamps != 0 */
+	SF_CFG_SACK       = 1 << 2, /* net.ipv4.tcp_sack != 0 */
+	SF_CFG_WSCALE     = 1 << 3, /* net.ipv4.tcp_window_scaling != 0 */
+	SF_CFG_ECN        = 1 << 4, /* net.ipv4.tcp_ecn != 0 (the server accepts ECN) */
+};
+
+struct sf_config {
+	__u32 flags;       /* enum sf_config_flags */
+	__u16 mss4;        /* MSS our SYN-ACK advertises over IPv4 */
+	__u16 mss6;        /* ... over IPv6 */
+	__u16 window;      /* window field of the SYN-ACK (never scaled) */
+	__u8 rcv_wscale;   /* window scale the server kernel would pick (tcp_rmem/rmem_max) */
+	__u8 ttl;          /* TTL / hop limit of the SYN-ACK */
+};
+
+/* --- Secrets (array map, one entry) ----------------------------------------------------------
+ * key[e & 3] is the SipHash key of epoch e. A cookie carries the low two bits of its epoch; ACKs are
+ * accepted for the current epoch and the one before it. Rotation (userspace): write the key of
+ * epoch+1 first, then, in a second update, advance epoch. epoch == 0 means "no secret yet". */
+#define SF_EPOCH_SLOTS 4
+struct sf_secrets {
+	__u32 epoch;
+	__u32 pad;
+	__u64 key[SF_EPOCH_SLOTS][2];
+};
+
+/* Per-interface info written by userspace (array map indexed by slot), for stats and status. */
+struct sf_iface {
+	__u32 ifindex; /* 0: slot unused */
+	__u32 xdp_mode; /* enum xdp_attach_mode actually used */
+	char name[16];
+};
+
+/* --- Cookie layout ----------------------------------------------------------------------------
+ * h = SipHash-2-4(key[epoch & 3], msg), 64 bits, where msg is, byte for byte:
+ *   IPv4 (24 bytes): saddr[4] daddr[4] sport[2] dport[2] client_isn[4]  epoch[4] info[4]
+ *   IPv6 (48 bytes): saddr[16] daddr[16] sport[2] dport[2] client_isn[4] epoch[4] info[4]
+ * addresses, ports and client_isn as on the wire (network order) of the client's SYN; epoch and
+ * info little-endian. info = (ISN & SF_COOKIE_INFO_MASK) | (SF_COOKIE_TS_BIT if timestamps were
+ * negotiated).
+ *   ISN (our SYN-ACK sequence number) = (h & 0x1fffff) << 11 | epoch&3 << 9 | mss_idx << 6
+ *                                       | wscale << 2 | sack << 1 | ecn
+ *   TSval (only when timestamps are negotiated) = h >> 32: 32 more authenticator bits.
+ * wscale is the client's shift (0..14), or 15 when window scaling was not negotiated. */
+#define SF_COOKIE_HASH_SHIFT  11
+#define SF_COOKIE_HASH_BITS   21
+#define SF_COOKIE_EPOCH_SHIFT 9
+#define SF_COOKIE_MSS_SHIFT   6
+#define SF_COOKIE_WS_SHIFT    2
+#define SF_COOKIE_SACK_SHIFT  1
+#define SF_COOKIE_ECN_SHIFT   0
+#define SF_COOKIE_INFO_MASK   0x7ffu
+#define SF_COOKIE_TS_BIT      (1u << 11)
+#define SF_COOKIE_WS_NONE     15
+
+/* MSS values a cookie can carry: the client's MSS is rounded down to one of these. */
+#define SF_MSS_TABLE { 536, 1220, 1300, 1380, 1420, 1440, 1460, 8960 }
+#define SF_MSS_TABLE_LEN 8
+
+/* --- XDP -> TC handoff metadata (in front of the packet, bpf_xdp_adjust_meta) -------------- */
+#define SF_META_MAGIC 0x53594e46u /* "SYNF" */
+enum sf_meta_flags {
+	SF_META_TS     = 1 << 0,
+	SF_META_SACK   = 1 << 1,
+	SF_META_WSCALE = 1 << 2,
+	SF_META_ECN    = 1 << 3,
+};
+struct sf_meta {
+	__u32 magic;
+	__u32 tsval;      /* the client's TSval from the ACK */
+	__u32 tsecr;      /* our SYN-ACK TSval, echoed by the client */
+	__u16 mss;        /* the client's MSS, decoded from the cookie */
+	__u8 snd_wscale;  /* the client's window scale */
+	__u8 rcv_wscale;  /* ours, as advertised in the SYN-ACK */
+	__u8 flags;       /* enum sf_meta_flags */
+	__u8 pad[3];
+};
+
+#endif /* SYNFENCE_H */
