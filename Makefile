@@ -33,6 +33,7 @@ DEB_PKGS := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g
 	    gcc make iproute2 procps nginx-light curl iperf3 libsodium-dev jq tcpdump ethtool
 
 .PHONY: all deps demo test unit clean
+.SECONDARY:
 all: $(BUILD)/synfence $(BUILD)/xdp_pass.bpf.o $(BUILD)/test_xdp
 
 deps:

@@ -39,11 +39,11 @@
 	X(handoff_no_listener, "validated ACKs for which no listening socket was found")             \
 	X(est_pass,            "packets of existing connections passed")                             \
 	X(ack_no_listener,     "ACKs to a protected port with no socket at all, passed to the kernel") \
-	X(pass_fragment,       "IP fragments to protected ports, passed to the kernel")              \
+	X(pass_fragment,       "TCP in IP fragments, passed to the kernel (never answered)")         \
 	X(pass_no_secret,      "SYNs/ACKs passed to the kernel because no secret is loaded yet")     \
 	X(drop_syn_flags,      "SYNs dropped: SYN together with FIN or RST")                        \
 	X(drop_malformed,      "TCP segments to protected ports dropped: bad data offset or options") \
-	X(drop_no_room,        "SYNs dropped: frame could not be resized for the SYN-ACK")
+	X(drop_no_room,        "dropped: frame could not be resized for the SYN-ACK or the metadata")
 
 enum sf_counter {
 #define SF_COUNTER_ENUM(name, help) SF_CNT_##name,
@@ -115,9 +115,11 @@ struct sf_iface {
 #define SF_COOKIE_TS_BIT      (1u << 11)
 #define SF_COOKIE_WS_NONE     15
 
-/* MSS values a cookie can carry: the client's MSS is rounded down to one of these. */
-#define SF_MSS_TABLE { 536, 1220, 1300, 1380, 1420, 1440, 1460, 8960 }
-#define SF_MSS_TABLE_LEN 8
+/* MSS values a cookie can carry, X(index, mss) in ascending order: the client's MSS is rounded
+ * down to one of these (536 when it sent none; at least 1220 over IPv6). */
+#define SF_MSS_VALUES(X) X(0, 536) X(1, 1220) X(2, 1300) X(3, 1380) X(4, 1420) X(5, 1440) \
+			 X(6, 1460) X(7, 8960)
+#define SF_MSS_IDX_MIN_V6 1
 
 /* --- XDP -> TC handoff metadata (in front of the packet, bpf_xdp_adjust_meta) -------------- */
 #define SF_META_MAGIC 0x53594e46u /* "SYNF" */

@@ -1,0 +1,76 @@
+/* maps.h - the maps userspace owns (config, secrets, ports, interface slots, counters) and counting. */
+#ifndef SF_MAPS_H
+#define SF_MAPS_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sf_config);
+} sf_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sf_secrets);
+} sf_secrets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SF_PORT_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sf_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SF_MAX_IFINDEX);
+	__type(key, __u32);
+	__type(value, __u32);
+} sf_if_slot SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SF_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct sf_iface);
+} sf_ifaces SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SF_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct sf_counters);
+} sf_counters SEC(".maps");
+
+/* All array maps: lookups are inlined by the JIT, so this costs a few instructions. */
+static __always_inline struct sf_counters *sf_counters_for(__u32 ifindex)
+{
+	__u32 slot = 0;
+
+	if (ifindex < SF_MAX_IFINDEX) {
+		__u32 *s = bpf_map_lookup_elem(&sf_if_slot, &ifindex);
+
+		if (s)
+			slot = *s;
+	}
+	return bpf_map_lookup_elem(&sf_counters, &slot);
+}
+
+#define SF_COUNT(ifindex, name)                                                 \
+	do {                                                                    \
+		struct sf_counters *__c = sf_counters_for(ifindex);             \
+		if (__c)                                                        \
+			__c->c[SF_CNT_##name]++;                                \
+	} while (0)
+
+static __always_inline int sf_port_protected(__u16 port)
+{
+	__u32 word = port / 64;
+	__u64 *bits = bpf_map_lookup_elem(&sf_ports, &word);
+
+	return bits && ((*bits >> (port % 64)) & 1);
+}
+
+#endif

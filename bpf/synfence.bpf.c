@@ -1,0 +1,243 @@
+/* synfence.bpf.c - entry points: the XDP fast path (SYN cookies, ACK checks) and the TC handoff. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "synfence.h"
+#include "consts.h"
+#include "maps.h"
+#include "csum.h"
+#include "siphash.h"
+#include "parse.h"
+#include "tcpopt.h"
+#include "cookie.h"
+#include "synack.h"
+
+extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
+				   struct bpf_tcp_req_attrs *attrs, int attrs__sz) __ksym;
+
+static __always_inline void sf_inc(struct sf_counters *cnt, enum sf_counter which)
+{
+	if (cnt)
+		cnt->c[which]++;
+}
+
+/* The whole TCP header (fixed part and options) must be inside the frame. */
+static __always_inline int sf_tcp_hdr_ok(struct xdp_md *ctx, const struct sf_pkt *p)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+
+	return p->doff >= SF_TCP_HDR_LEN && data + p->l4_off + p->doff <= data_end;
+}
+
+static __always_inline int sf_ready(const struct sf_config *cfg, const struct sf_secrets *sec)
+{
+	return cfg && sec && (cfg->flags & SF_CFG_ENABLED) && sec->epoch != 0;
+}
+
+/* A SYN to a protected port: answer it with a cookie SYN-ACK, keep nothing. */
+static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p)
+{
+	struct sf_counters *cnt = sf_counters_for(ctx->ingress_ifindex);
+	__u32 zero = 0, tsval, isn;
+	struct sf_secrets *sec;
+	struct sf_config *cfg;
+	struct sf_tcpopts o;
+	struct sf_hs hs;
+
+	sf_inc(cnt, SF_CNT_syn_recv);
+	if (p->flags & (SF_TCPF_FIN | SF_TCPF_RST)) {
+		sf_inc(cnt, SF_CNT_drop_syn_flags);
+		return XDP_DROP;
+	}
+	if (!sf_tcp_hdr_ok(ctx, p)) {
+		sf_inc(cnt, SF_CNT_drop_malformed);
+		return XDP_DROP;
+	}
+	cfg = bpf_map_lookup_elem(&sf_config, &zero);
+	sec = bpf_map_lookup_elem(&sf_secrets, &zero);
+	if (!sf_ready(cfg, sec)) {
+		sf_inc(cnt, SF_CNT_pass_no_secret);
+		return XDP_PASS;
+	}
+	if (sf_parse_opts(ctx, p, &o) < 0) {
+		sf_inc(cnt, SF_CNT_drop_malformed);
+		return XDP_DROP;
+	}
+
+	hs.mss_idx = sf_mss_to_idx(o.mss ? o.mss : sf_idx_to_mss(0));
+	if (p->ipv6 && hs.mss_idx < SF_MSS_IDX_MIN_V6)
+		hs.mss_idx = SF_MSS_IDX_MIN_V6;
+	hs.wscale = SF_COOKIE_WS_NONE;
+	if (o.has_ws && (cfg->flags & SF_CFG_WSCALE))
+		hs.wscale = o.wscale > SF_TCP_MAX_WSCALE ? SF_TCP_MAX_WSCALE : o.wscale;
+	hs.sack = o.sack && (cfg->flags & SF_CFG_SACK);
+	hs.ts = o.ts && (cfg->flags & SF_CFG_TIMESTAMPS);
+	hs.ecn = (p->flags & (SF_TCPF_ECE | SF_TCPF_CWR)) == (SF_TCPF_ECE | SF_TCPF_CWR) &&
+		 (cfg->flags & SF_CFG_ECN);
+
+	isn = sf_cookie_make(p, &hs, sec, &tsval);
+	if (sf_build_synack(ctx, p, cfg, &hs, isn, tsval, o.tsval) < 0) {
+		sf_inc(cnt, SF_CNT_drop_no_room);
+		return XDP_DROP;
+	}
+	sf_inc(cnt, SF_CNT_synack_sent);
+	return XDP_TX;
+}
+
+/* A bare ACK (or data) to a protected port: existing connections pass; a segment that only a
+ * listener would get must carry a valid cookie, and then goes up with metadata for the handoff. */
+static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p)
+{
+	struct sf_counters *cnt;
+	struct bpf_sock_tuple tuple;
+	__u32 zero = 0, tuple_len, state;
+	struct sf_secrets *sec;
+	struct sf_config *cfg;
+	struct bpf_sock *sk;
+	struct sf_tcpopts o;
+	struct sf_meta *meta;
+	struct sf_hs hs;
+	void *data;
+	int verdict;
+
+	tuple_len = sf_fill_tuple(p, &tuple);
+	sk = bpf_skc_lookup_tcp(ctx, &tuple, tuple_len, BPF_F_CURRENT_NETNS, 0);
+	cnt = sf_counters_for(ctx->ingress_ifindex);
+	if (!sk) {
+		sf_inc(cnt, SF_CNT_ack_no_listener);
+		return XDP_PASS;
+	}
+	state = sk->state;
+	bpf_sk_release(sk);
+	if (state != BPF_TCP_LISTEN) {
+		sf_inc(cnt, SF_CNT_est_pass);
+		return XDP_PASS;
+	}
+
+	if (!sf_tcp_hdr_ok(ctx, p)) {
+		sf_inc(cnt, SF_CNT_drop_malformed);
+		return XDP_DROP;
+	}
+	cfg = bpf_map_lookup_elem(&sf_config, &zero);
+	sec = bpf_map_lookup_elem(&sf_secrets, &zero);
+	if (!sf_ready(cfg, sec)) {
+		sf_inc(cnt, SF_CNT_pass_no_secret);
+		return XDP_PASS;
+	}
+	if (sf_parse_opts(ctx, p, &o) < 0) {
+		sf_inc(cnt, SF_CNT_drop_malformed);
+		return XDP_DROP;
+	}
+	verdict = sf_cookie_check(p, &o, sec, &hs);
+	if (verdict != SF_COOKIE_OK) {
+		sf_inc(cnt, SF_CNT_ack_cookie_bad);
+		sf_inc(cnt, verdict == SF_COOKIE_BAD_EPOCH ? SF_CNT_ack_bad_epoch : SF_CNT_ack_bad_hash);
+		return XDP_DROP;
+	}
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
+		goto no_room;
+	data = (void *)(long)ctx->data;
+	meta = (void *)(long)ctx->data_meta;
+	if ((void *)(meta + 1) > data)
+		goto no_room;
+	meta->magic = SF_META_MAGIC;
+	meta->tsval = o.tsval;
+	meta->tsecr = o.tsecr;
+	meta->mss = sf_idx_to_mss(hs.mss_idx);
+	meta->snd_wscale = hs.wscale == SF_COOKIE_WS_NONE ? 0 : hs.wscale;
+	meta->rcv_wscale = hs.wscale == SF_COOKIE_WS_NONE ? 0 : cfg->rcv_wscale;
+	meta->flags = (hs.ts ? SF_META_TS : 0) | (hs.sack ? SF_META_SACK : 0) |
+		      (hs.wscale != SF_COOKIE_WS_NONE ? SF_META_WSCALE : 0) |
+		      (hs.ecn ? SF_META_ECN : 0);
+	meta->pad[0] = meta->pad[1] = meta->pad[2] = 0;
+	sf_inc(cnt, SF_CNT_ack_cookie_ok);
+	return XDP_PASS;
+no_room:
+	sf_inc(cnt, SF_CNT_drop_no_room);
+	return XDP_DROP;
+}
+
+SEC("xdp")
+int synfence_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct sf_pkt p = {};
+	int r = sf_parse(data, data_end, &p);
+
+	if (r == SF_PARSE_PASS)
+		return XDP_PASS;
+	if (r == SF_PARSE_FRAG) {
+		struct sf_counters *cnt = sf_counters_for(ctx->ingress_ifindex);
+
+		sf_inc(cnt, SF_CNT_pass_fragment);
+		return XDP_PASS;
+	}
+	if (!sf_port_protected(bpf_ntohs(p.dport)))
+		return XDP_PASS;
+	if (p.flags & SF_TCPF_SYN) {
+		if (p.flags & SF_TCPF_ACK) /* a SYN-ACK for one of the host's own connections */
+			return XDP_PASS;
+		return sf_xdp_syn(ctx, &p);
+	}
+	if ((p.flags & (SF_TCPF_ACK | SF_TCPF_RST)) == SF_TCPF_ACK)
+		return sf_xdp_ack(ctx, &p);
+	return XDP_PASS;
+}
+
+/* TC ingress: a segment that XDP validated (metadata present) becomes a kernel connection. */
+SEC("tc")
+int synfence_tc(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
+	struct sf_meta *meta = (void *)(long)skb->data_meta;
+	struct bpf_tcp_req_attrs attrs = {};
+	struct bpf_sock_tuple tuple;
+	struct sf_counters *cnt;
+	struct tcp_sock *tsk;
+	struct bpf_sock *sk;
+	struct sf_pkt p = {};
+	__u32 tuple_len;
+	__u8 mflags;
+
+	if ((void *)(meta + 1) > data || meta->magic != SF_META_MAGIC)
+		return SF_TC_ACT_OK;
+	mflags = meta->flags;
+	attrs.rcv_tsval = meta->tsval;
+	attrs.rcv_tsecr = meta->tsecr;
+	attrs.mss = meta->mss;
+	attrs.rcv_wscale = meta->rcv_wscale;
+	attrs.snd_wscale = meta->snd_wscale;
+	attrs.ecn_ok = !!(mflags & SF_META_ECN);
+	attrs.wscale_ok = !!(mflags & SF_META_WSCALE);
+	attrs.sack_ok = !!(mflags & SF_META_SACK);
+	attrs.tstamp_ok = !!(mflags & SF_META_TS);
+
+	/* The kfunc does not check that this is TCP: we do, on the packet itself. */
+	if (sf_parse(data, data_end, &p) != SF_PARSE_TCP)
+		return SF_TC_ACT_OK;
+	if ((p.flags & (SF_TCPF_SYN | SF_TCPF_RST | SF_TCPF_ACK)) != SF_TCPF_ACK)
+		return SF_TC_ACT_OK;
+
+	cnt = sf_counters_for(skb->ingress_ifindex);
+	tuple_len = sf_fill_tuple(&p, &tuple);
+	sk = bpf_skc_lookup_tcp(skb, &tuple, tuple_len, BPF_F_CURRENT_NETNS, 0);
+	if (!sk) {
+		sf_inc(cnt, SF_CNT_handoff_no_listener);
+		return SF_TC_ACT_OK;
+	}
+	if (sk->state != BPF_TCP_LISTEN) { /* made by an earlier copy of this ACK */
+		bpf_sk_release(sk);
+		return SF_TC_ACT_OK;
+	}
+	tsk = bpf_skc_to_tcp_sock(sk);
+	if (tsk && bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tsk, &attrs, sizeof(attrs)) == 0)
+		sf_inc(cnt, SF_CNT_handoff_ok);
+	else
+		sf_inc(cnt, SF_CNT_handoff_err); /* the kernel answers it as it would without us */
+	bpf_sk_release(sk);
+	return SF_TC_ACT_OK;
+}
+
+char LICENSE[] SEC("license") = "GPL";

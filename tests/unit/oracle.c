@@ -1,0 +1,205 @@
+/* oracle.c - independent checksum and cookie computations (see oracle.h). */
+#include <stdio.h>
+#include <string.h>
+#include <sodium.h>
+#include <linux/types.h>
+
+#include "synfence.h"
+#include "oracle.h"
+
+uint32_t oc_sum(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+uint16_t oc_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+uint16_t oc_ip4_csum(const uint8_t *ip, size_t hdr_len)
+{
+	uint32_t sum = 0;
+
+	sum = oc_sum(sum, ip, 10);
+	if (hdr_len > 12)
+		sum = oc_sum(sum, ip + 12, hdr_len - 12);
+	return oc_fold(sum);
+}
+
+uint16_t oc_l4_csum(int family, const uint8_t *saddr, const uint8_t *daddr, uint8_t proto,
+		    const uint8_t *seg, size_t len, size_t csum_off)
+{
+	uint8_t ph[40];
+	size_t phlen;
+	uint32_t sum = 0;
+
+	if (family == 4) {
+		memcpy(ph, saddr, 4);
+		memcpy(ph + 4, daddr, 4);
+		ph[8] = 0;
+		ph[9] = proto;
+		ph[10] = (uint8_t)(len >> 8);
+		ph[11] = (uint8_t)len;
+		phlen = 12;
+	} else {
+		memcpy(ph, saddr, 16);
+		memcpy(ph + 16, daddr, 16);
+		ph[32] = (uint8_t)(len >> 24);
+		ph[33] = (uint8_t)(len >> 16);
+		ph[34] = (uint8_t)(len >> 8);
+		ph[35] = (uint8_t)len;
+		ph[36] = ph[37] = ph[38] = 0;
+		ph[39] = proto;
+		phlen = 40;
+	}
+	sum = oc_sum(sum, ph, phlen);
+	/* segment with the checksum field skipped (csum_off is even, so word alignment holds) */
+	sum = oc_sum(sum, seg, csum_off);
+	if (len > csum_off + 2)
+		sum = oc_sum(sum, seg + csum_off + 2, len - csum_off - 2);
+	return oc_fold(sum);
+}
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+size_t oc_cookie_msg(const struct oc_tuple *t, uint32_t epoch, uint32_t info, uint8_t *msg)
+{
+	size_t alen = t->family == 4 ? 4 : 16, o = 0;
+
+	memcpy(msg + o, t->saddr, alen);
+	o += alen;
+	memcpy(msg + o, t->daddr, alen);
+	o += alen;
+	put_be16(msg + o, t->sport);
+	o += 2;
+	put_be16(msg + o, t->dport);
+	o += 2;
+	put_be32(msg + o, t->isn);
+	o += 4;
+	put_le32(msg + o, epoch);
+	o += 4;
+	put_le32(msg + o, info);
+	o += 4;
+	return o;
+}
+
+uint64_t oc_siphash(const uint8_t key[16], const uint8_t *msg, size_t len)
+{
+	unsigned char out[crypto_shorthash_siphash24_BYTES];
+	uint64_t h = 0;
+	int i;
+
+	crypto_shorthash_siphash24(out, msg, len, key);
+	for (i = 7; i >= 0; i--)
+		h = h << 8 | out[i];
+	return h;
+}
+
+uint32_t oc_cookie_low(const struct oc_params *p)
+{
+	return (p->epoch & 3u) << SF_COOKIE_EPOCH_SHIFT | (p->mss_idx & 7u) << SF_COOKIE_MSS_SHIFT |
+	       (p->ws & 15u) << SF_COOKIE_WS_SHIFT | (p->sack & 1u) << SF_COOKIE_SACK_SHIFT |
+	       (p->ecn & 1u) << SF_COOKIE_ECN_SHIFT;
+}
+
+uint32_t oc_cookie(const uint8_t key[16], const struct oc_tuple *t, const struct oc_params *p,
+		   uint32_t *tsval)
+{
+	uint8_t msg[64];
+	uint32_t low = oc_cookie_low(p);
+	uint32_t info = (low & SF_COOKIE_INFO_MASK) | (p->ts ? SF_COOKIE_TS_BIT : 0);
+	size_t len = oc_cookie_msg(t, p->epoch, info, msg);
+	uint64_t h = oc_siphash(key, msg, len);
+
+	if (tsval)
+		*tsval = (uint32_t)(h >> 32);
+	return (uint32_t)(h & 0x1fffff) << SF_COOKIE_HASH_SHIFT | low;
+}
+
+static const unsigned mss_table[SF_MSS_TABLE_LEN] = SF_MSS_TABLE;
+
+unsigned oc_mss_idx(int mss)
+{
+	unsigned i, idx = 0;
+
+	if (mss < 0)
+		return 0;
+	for (i = 0; i < SF_MSS_TABLE_LEN; i++)
+		if (mss_table[i] <= (unsigned)mss)
+			idx = i;
+	return idx;
+}
+
+unsigned oc_mss_value(unsigned idx)
+{
+	return mss_table[idx & 7];
+}
+
+int oc_selftest(char *why, size_t whylen)
+{
+	/* SipHash-2-4 reference vector (Aumasson & Bernstein, appendix A): key 00..0f, message
+	 * 00..0e -> a129ca6149be45e5. */
+	uint8_t key[16], msg[15];
+	uint8_t ip[20] = { 0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+			   0xb8, 0x61, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7 };
+	uint64_t h;
+	uint16_t c;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		key[i] = (uint8_t)i;
+	for (i = 0; i < 15; i++)
+		msg[i] = (uint8_t)i;
+	h = oc_siphash(key, msg, sizeof(msg));
+	if (h != 0xa129ca6149be45e5ull) {
+		snprintf(why, whylen, "siphash vector: got %016llx", (unsigned long long)h);
+		return -1;
+	}
+	c = oc_ip4_csum(ip, 20);
+	if (c != 0xb861) {
+		snprintf(why, whylen, "ipv4 checksum example: got %04x want b861", c);
+		return -1;
+	}
+	if (oc_fold(oc_sum(0, ip, 20)) != 0) {
+		snprintf(why, whylen, "ipv4 checksum verify-by-sum failed");
+		return -1;
+	}
+	if (oc_mss_idx(-1) != 0 || oc_mss_idx(1460) != 6 || oc_mss_idx(1459) != 5 ||
+	    oc_mss_idx(65535) != 7 || oc_mss_idx(100) != 0 || oc_mss_idx(1220) != 1) {
+		snprintf(why, whylen, "mss index table");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,86 @@
+/* config.c - see config.h. */
+#include <errno.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "sysctl.h"
+
+#define SF_WINDOW 65535 /* SYN-ACK windows are never scaled (RFC 7323) */
+#define SF_TTL    64
+
+__u8 sf_rcv_wscale(unsigned long space)
+{
+	int log = 0, ws;
+
+	while (space >>= 1)
+		log++;
+	ws = log - 15;
+	return ws < 0 ? 0 : ws > 14 ? 14 : (__u8)ws;
+}
+
+static int read_flag(const char *name, long *val)
+{
+	int err = sf_sysctl_read_int(name, val);
+
+	if (err)
+		sf_err("cannot read sysctl %s: %s", name, strerror(-err));
+	return err;
+}
+
+static __u16 mss_for(unsigned int mtu, unsigned int overhead)
+{
+	if (mtu <= overhead)
+		return 0;
+	mtu -= overhead;
+	return mtu > 65535 ? 65535 : (__u16)mtu;
+}
+
+int sf_config_build(struct sf_config *cfg, unsigned int min_mtu)
+{
+	long ts, sack, ws, ecn, rmem[3], rmem_max;
+	unsigned long space;
+	int err, n;
+
+	memset(cfg, 0, sizeof(*cfg));
+
+	if ((err = read_flag("net.ipv4.tcp_timestamps", &ts)) ||
+	    (err = read_flag("net.ipv4.tcp_sack", &sack)) ||
+	    (err = read_flag("net.ipv4.tcp_window_scaling", &ws)) ||
+	    (err = read_flag("net.ipv4.tcp_ecn", &ecn)))
+		goto out;
+
+	err = sf_sysctl_read_ints("net.ipv4.tcp_rmem", rmem, 3, &n);
+	if (!err && n != 3)
+		err = -EINVAL;
+	if (err) {
+		sf_err("cannot read sysctl net.ipv4.tcp_rmem: %s", strerror(-err));
+		goto out;
+	}
+	space = rmem[2] > 0 ? (unsigned long)rmem[2] : 0;
+	/* net.core.rmem_max is per namespace on recent kernels; older ones only show it in the
+	 * initial namespace, and then tcp_rmem is the best we know. */
+	if (sf_sysctl_read_int("net.core.rmem_max", &rmem_max) == 0) {
+		if (rmem_max > 0 && (unsigned long)rmem_max > space)
+			space = rmem_max;
+	} else {
+		sf_dbg("net.core.rmem_max not readable here: window scale from tcp_rmem only");
+	}
+
+	cfg->flags = SF_CFG_ENABLED;
+	if (ts)
+		cfg->flags |= SF_CFG_TIMESTAMPS;
+	if (sack)
+		cfg->flags |= SF_CFG_SACK;
+	if (ws)
+		cfg->flags |= SF_CFG_WSCALE;
+	if (ecn)
+		cfg->flags |= SF_CFG_ECN;
+	cfg->rcv_wscale = sf_rcv_wscale(space);
+	cfg->mss4 = mss_for(min_mtu, 40); /* IPv4 + TCP headers */
+	cfg->mss6 = mss_for(min_mtu, 60); /* IPv6 + TCP headers */
+	cfg->window = SF_WINDOW;
+	cfg->ttl = SF_TTL;
+out:
+	return err;
+}

@@ -1,0 +1,175 @@
+/* ports.c - see ports.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ports.h"
+
+#define ITEM_SHOW_MAX 40 /* longest item quoted back in an error message */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Parse one port number from [*p, end): digits only; leaves *p after the digits.
+ * Returns the value, -1 when there are no digits, or 65536+ when it is too large. */
+static long parse_num(const char **p, const char *end)
+{
+	long v = 0;
+	const char *s = *p;
+
+	if (s >= end || *s < '0' || *s > '9')
+		return -1;
+	while (s < end && *s >= '0' && *s <= '9') {
+		if (v <= 65535)
+			v = v * 10 + (*s - '0'); /* stays far below LONG_MAX: capped once > 65535 */
+		s++;
+	}
+	*p = s;
+	return v;
+}
+
+static void set_range(__u64 bitmap[SF_PORT_WORDS], unsigned int lo, unsigned int hi)
+{
+	for (unsigned int p = lo; p <= hi; p++)
+		bitmap[p / 64] |= 1ULL << (p % 64);
+}
+
+/* Parse the item [start, end) (already trimmed, non-empty). */
+static int parse_item(const char *start, const char *end, __u64 bitmap[SF_PORT_WORDS], char *err,
+		      size_t errlen)
+{
+	int show = (int)(end - start) > ITEM_SHOW_MAX ? ITEM_SHOW_MAX : (int)(end - start);
+	const char *more = (int)(end - start) > ITEM_SHOW_MAX ? "..." : "";
+	const char *p = start;
+	long lo, hi;
+
+	lo = parse_num(&p, end);
+	if (lo < 0)
+		return fail(err, errlen, "bad port list item \"%.*s%s\": expected a port number or a range LO-HI",
+			    show, start, more);
+	while (p < end && is_blank(*p))
+		p++;
+	if (p == end) {
+		hi = lo;
+	} else if (*p == '-') {
+		p++;
+		while (p < end && is_blank(*p))
+			p++;
+		if (p == end)
+			return fail(err, errlen, "bad port list item \"%.*s%s\": range without an end",
+				    show, start, more);
+		hi = parse_num(&p, end);
+		if (hi < 0 || p != end)
+			return fail(err, errlen, "bad port list item \"%.*s%s\": expected a port number or a range LO-HI",
+				    show, start, more);
+	} else {
+		return fail(err, errlen, "bad port list item \"%.*s%s\": expected a port number or a range LO-HI",
+			    show, start, more);
+	}
+
+	if (lo == 0 || hi == 0)
+		return fail(err, errlen, "bad port list item \"%.*s%s\": port 0 is not a valid port",
+			    show, start, more);
+	if (lo > 65535 || hi > 65535)
+		return fail(err, errlen, "bad port list item \"%.*s%s\": ports are 1-65535",
+			    show, start, more);
+	if (lo > hi)
+		return fail(err, errlen, "bad port list item \"%.*s%s\": reversed range (%ld > %ld)",
+			    show, start, more, lo, hi);
+	set_range(bitmap, (unsigned int)lo, (unsigned int)hi);
+	return 0;
+}
+
+int sf_parse_ports(const char *list, __u64 bitmap[SF_PORT_WORDS], char *err, size_t errlen)
+{
+	const char *item, *end;
+	int n = 0, err_;
+
+	memset(bitmap, 0, SF_PORT_WORDS * sizeof(bitmap[0]));
+	if (err && errlen)
+		err[0] = '\0';
+	if (!list)
+		return fail(err, errlen, "empty port list");
+
+	for (item = list;; item = end + 1) {
+		const char *s, *e;
+
+		end = strchr(item, ',');
+		if (!end)
+			end = item + strlen(item);
+		n++;
+
+		for (s = item; s < end && is_blank(*s); s++)
+			;
+		for (e = end; e > s && is_blank(e[-1]); e--)
+			;
+		if (s == e) {
+			if (n == 1 && !*end)
+				return fail(err, errlen, "empty port list");
+			return fail(err, errlen, "bad port list: item %d is empty", n);
+		}
+		err_ = parse_item(s, e, bitmap, err, errlen);
+		if (err_)
+			return err_;
+		if (!*end)
+			break;
+	}
+	return 0;
+}
+
+size_t sf_format_ports(const __u64 bitmap[SF_PORT_WORDS], char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned int p = 0;
+
+	if (len)
+		buf[0] = '\0';
+	while (p < 65536) {
+		unsigned int lo, hi;
+		char tmp[16];
+		int n;
+
+		if (!sf_port_is_set(bitmap, p)) {
+			p++;
+			continue;
+		}
+		lo = p;
+		while (p + 1 < 65536 && sf_port_is_set(bitmap, p + 1))
+			p++;
+		hi = p++;
+		if (lo == hi)
+			n = snprintf(tmp, sizeof(tmp), "%s%u", off ? "," : "", lo);
+		else
+			n = snprintf(tmp, sizeof(tmp), "%s%u-%u", off ? "," : "", lo, hi);
+		if (off + n < len) /* else: truncated, buf stays terminated after the last full item */
+			memcpy(buf + off, tmp, n + 1);
+		off += n;
+	}
+	return off;
+}
+
+unsigned int sf_count_ports(const __u64 bitmap[SF_PORT_WORDS])
+{
+	unsigned int n = 0;
+
+	for (int i = 0; i < SF_PORT_WORDS; i++)
+		n += __builtin_popcountll(bitmap[i]);
+	return n;
+}

@@ -1,0 +1,65 @@
+/* preflight.c - see preflight.h. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/btf.h>
+
+#include "log.h"
+#include "preflight.h"
+#include "sysctl.h"
+
+#define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+
+int sf_check_root(void)
+{
+	if (geteuid() != 0) {
+		sf_err("must be run as root");
+		return -EPERM;
+	}
+	return 0;
+}
+
+int sf_check_kernel(void)
+{
+	struct btf *btf = NULL;
+	int err = 0;
+
+	if (access(VMLINUX_BTF, R_OK)) {
+		err = -errno;
+		sf_err("no kernel BTF at %s (%s): synfence needs a kernel built with CONFIG_DEBUG_INFO_BTF",
+		       VMLINUX_BTF, strerror(-err));
+		goto out;
+	}
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		err = errno ? -errno : -EINVAL;
+		sf_err("cannot load kernel BTF from %s: %s", VMLINUX_BTF, strerror(-err));
+		goto out;
+	}
+	if (btf__find_by_name_kind(btf, SF_KFUNC_HANDOFF, BTF_KIND_FUNC) < 0) {
+		err = -EOPNOTSUPP;
+		sf_err("kernel lacks the kfunc %s: synfence needs Linux >= 6.9", SF_KFUNC_HANDOFF);
+		goto out;
+	}
+out:
+	btf__free(btf);
+	return err;
+}
+
+int sf_check_syncookies(void)
+{
+	long v;
+	int err = sf_sysctl_read_int("net.ipv4.tcp_syncookies", &v);
+
+	if (err) {
+		sf_err("cannot read sysctl net.ipv4.tcp_syncookies: %s", strerror(-err));
+		return err;
+	}
+	if (v != 1 && v != 2) {
+		sf_err("net.ipv4.tcp_syncookies is %ld: synfence needs 1 or 2 "
+		       "(set it with: sysctl -w net.ipv4.tcp_syncookies=1)", v);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* util.h - small filesystem and interface helpers. All return 0 or -errno unless said otherwise. */
+#ifndef SF_UTIL_H
+#define SF_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define SF_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* mkdir -p; newly created directories get mode. *created (if not NULL) tells whether the last
+ * component was created by this call. */
+int sf_mkdir_p(const char *path, mode_t mode, bool *created);
+
+/* 1 if path is on a bpffs, 0 if not, -errno if it cannot be checked. */
+int sf_is_bpffs(const char *path);
+
+/* buf = dir + "/" + name; -ENAMETOOLONG if it does not fit. */
+int sf_path_join(char *buf, size_t len, const char *dir, const char *name);
+
+/* MTU of an interface by name. */
+int sf_if_mtu(const char *ifname, unsigned int *mtu);
+
+/* Parse a decimal unsigned integer in [min, max] (whole string). Returns 0 or -EINVAL. */
+int sf_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *val);
+
+#endif
