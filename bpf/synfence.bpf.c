@@ -30,18 +30,18 @@ static __always_inline int sf_tcp_hdr_ok(struct xdp_md *ctx, const struct sf_pkt
 	return p->doff >= SF_TCP_HDR_LEN && data + p->l4_off + p->doff <= data_end;
 }
 
-static __always_inline int sf_ready(const struct sf_config *cfg, const struct sf_secrets *sec)
+static __always_inline int sf_has_secret(const struct sf_secrets *sec)
 {
-	return cfg && sec && (cfg->flags & SF_CFG_ENABLED) && sec->epoch != 0;
+	return sec && sec->epoch != 0;
 }
 
 /* A SYN to a protected port: answer it with a cookie SYN-ACK, keep nothing. */
-static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p)
+static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p,
+				      const struct sf_config *cfg)
 {
 	struct sf_counters *cnt = sf_counters_for(ctx->ingress_ifindex);
 	__u32 zero = 0, tsval, isn;
 	struct sf_secrets *sec;
-	struct sf_config *cfg;
 	struct sf_tcpopts o;
 	struct sf_hs hs;
 
@@ -54,9 +54,8 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 		sf_inc(cnt, SF_CNT_drop_malformed);
 		return XDP_DROP;
 	}
-	cfg = bpf_map_lookup_elem(&sf_config, &zero);
 	sec = bpf_map_lookup_elem(&sf_secrets, &zero);
-	if (!sf_ready(cfg, sec)) {
+	if (!sf_has_secret(sec)) {
 		sf_inc(cnt, SF_CNT_pass_no_secret);
 		return XDP_PASS;
 	}
@@ -87,13 +86,13 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 
 /* A bare ACK (or data) to a protected port: existing connections pass; a segment that only a
  * listener would get must carry a valid cookie, and then goes up with metadata for the handoff. */
-static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p)
+static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p,
+				      const struct sf_config *cfg)
 {
 	struct sf_counters *cnt;
 	struct bpf_sock_tuple tuple;
 	__u32 zero = 0, tuple_len, state;
 	struct sf_secrets *sec;
-	struct sf_config *cfg;
 	struct bpf_sock *sk;
 	struct sf_tcpopts o;
 	struct sf_meta *meta;
@@ -119,9 +118,8 @@ static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p
 		sf_inc(cnt, SF_CNT_drop_malformed);
 		return XDP_DROP;
 	}
-	cfg = bpf_map_lookup_elem(&sf_config, &zero);
 	sec = bpf_map_lookup_elem(&sf_secrets, &zero);
-	if (!sf_ready(cfg, sec)) {
+	if (!sf_has_secret(sec)) {
 		sf_inc(cnt, SF_CNT_pass_no_secret);
 		return XDP_PASS;
 	}
@@ -165,6 +163,8 @@ int synfence_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct sf_pkt p = {};
 	int r = sf_parse(data, data_end, &p);
+	struct sf_config *cfg;
+	__u32 zero = 0;
 
 	if (r == SF_PARSE_PASS)
 		return XDP_PASS;
@@ -176,13 +176,16 @@ int synfence_xdp(struct xdp_md *ctx)
 	}
 	if (!sf_port_protected(bpf_ntohs(p.dport)))
 		return XDP_PASS;
+	cfg = bpf_map_lookup_elem(&sf_config, &zero);
+	if (!cfg || !(cfg->flags & SF_CFG_ENABLED))
+		return XDP_PASS;
 	if (p.flags & SF_TCPF_SYN) {
 		if (p.flags & SF_TCPF_ACK) /* a SYN-ACK for one of the host's own connections */
 			return XDP_PASS;
-		return sf_xdp_syn(ctx, &p);
+		return sf_xdp_syn(ctx, &p, cfg);
 	}
 	if ((p.flags & (SF_TCPF_ACK | SF_TCPF_RST)) == SF_TCPF_ACK)
-		return sf_xdp_ack(ctx, &p);
+		return sf_xdp_ack(ctx, &p, cfg);
 	return XDP_PASS;
 }
 

@@ -148,17 +148,21 @@ uint32_t oc_cookie(const uint8_t key[16], const struct oc_tuple *t, const struct
 	return (uint32_t)(h & 0x1fffff) << SF_COOKIE_HASH_SHIFT | low;
 }
 
-static const unsigned mss_table[SF_MSS_TABLE_LEN] = SF_MSS_TABLE;
+#define SF_MSS_ENTRY(idx, mss) [idx] = mss,
+static const unsigned mss_table[] = { SF_MSS_VALUES(SF_MSS_ENTRY) };
+#undef SF_MSS_ENTRY
+#define MSS_TABLE_LEN (sizeof(mss_table) / sizeof(mss_table[0]))
 
-unsigned oc_mss_idx(int mss)
+unsigned oc_mss_idx(int mss, int family)
 {
 	unsigned i, idx = 0;
 
-	if (mss < 0)
-		return 0;
-	for (i = 0; i < SF_MSS_TABLE_LEN; i++)
-		if (mss_table[i] <= (unsigned)mss)
-			idx = i;
+	if (mss >= 0)
+		for (i = 0; i < MSS_TABLE_LEN; i++)
+			if (mss_table[i] <= (unsigned)mss)
+				idx = i;
+	if (family == 6 && idx < SF_MSS_IDX_MIN_V6)
+		idx = SF_MSS_IDX_MIN_V6;
 	return idx;
 }
 
@@ -196,8 +200,9 @@ int oc_selftest(char *why, size_t whylen)
 		snprintf(why, whylen, "ipv4 checksum verify-by-sum failed");
 		return -1;
 	}
-	if (oc_mss_idx(-1) != 0 || oc_mss_idx(1460) != 6 || oc_mss_idx(1459) != 5 ||
-	    oc_mss_idx(65535) != 7 || oc_mss_idx(100) != 0 || oc_mss_idx(1220) != 1) {
+	if (MSS_TABLE_LEN != 8 || oc_mss_idx(-1, 4) != 0 || oc_mss_idx(1460, 4) != 6 ||
+	    oc_mss_idx(1459, 4) != 5 || oc_mss_idx(65535, 4) != 7 || oc_mss_idx(100, 4) != 0 ||
+	    oc_mss_idx(1220, 4) != 1 || oc_mss_idx(-1, 6) != 1 || oc_mss_idx(536, 6) != 1) {
 		snprintf(why, whylen, "mss index table");
 		return -1;
 	}

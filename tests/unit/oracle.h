@@ -49,9 +49,9 @@ uint32_t oc_cookie(const uint8_t key[16], const struct oc_tuple *t, const struct
 		   uint32_t *tsval);
 /* Low 11 bits (epoch&3, mss_idx, ws, sack, ecn) of a cookie. */
 uint32_t oc_cookie_low(const struct oc_params *p);
-/* Index of the largest SF_MSS_TABLE entry <= mss; mss < 0 means "no MSS option" (-> 536, idx 0);
- * an MSS below 536 also gives index 0. */
-unsigned oc_mss_idx(int mss);
+/* Index of the largest SF_MSS_VALUES entry <= mss; mss < 0 means "no MSS option" (-> 536, idx 0);
+ * an MSS below 536 also gives index 0; over IPv6 (family 6) at least SF_MSS_IDX_MIN_V6 (1220). */
+unsigned oc_mss_idx(int mss, int family);
 unsigned oc_mss_value(unsigned idx);
 
 /* Known-answer self-tests of the oracle itself (SipHash reference vector, RFC 1071 example).

@@ -36,8 +36,8 @@ struct vlan_tag {
 struct pkt_spec {
 	int family;                 /* 4 or 6 */
 	uint8_t smac[6], dmac[6];
-	int nvlan;                  /* 0..2, outermost first */
-	struct vlan_tag vlan[2];
+	int nvlan;                  /* 0..3, outermost first */
+	struct vlan_tag vlan[3];
 	uint8_t saddr[16], daddr[16];
 	int l4;                     /* L4_TCP (default), L4_UDP, L4_ICMP */
 	uint8_t ttl;                /* 0 -> 64 */
@@ -45,7 +45,7 @@ struct pkt_spec {
 	int frag_set;               /* IPv4: use frag as the frag_off field; else DF */
 	uint16_t frag;
 	int ipoptlen;               /* IPv4 options (NOP-filled, EOL-terminated), multiple of 4 */
-	int ihl;                    /* override IHL (0: computed) */
+	int ihl;                    /* override IHL (0: computed, -1: 0) */
 	int tot_len;                /* override IPv4 total length / IPv6 payload length (0: computed) */
 	unsigned v6ext;             /* V6X_*: extension headers in order HBH, DST, FRAG */
 	uint16_t v6frag;            /* fragment header offset/flags field (offset << 3 | M) */
@@ -60,7 +60,7 @@ struct pkt_spec {
 	uint32_t tsval, tsecr;
 	const uint8_t *rawopt;      /* raw option bytes instead of the script */
 	int rawoptlen;
-	int doff;                   /* override the data offset (0: computed) */
+	int doff;                   /* override the data offset (0: computed, -1: 0) */
 	int paylen;                 /* payload bytes */
 	int pad_to;                 /* pad the Ethernet frame with zeros up to this length */
 };
