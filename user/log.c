@@ -34,7 +34,7 @@ void sf_log_init(void)
 
 void sf_err(const char *fmt, ...)
 {
-	char msg[1024];
+	char msg[8192]; /* room for a PATH_MAX path and its reason */
 	va_list ap;
 
 	if (err_printed)
