@@ -27,6 +27,7 @@ USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 USER_HDRS := $(wildcard user/*.h) include/synfence.h $(BUILD)/synfence.skel.h
 UNIT_SRCS := $(wildcard tests/unit/*.c)
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/%,$(wildcard tests/tools/sfi_*.c))
 
 # Debian packages the build, the demo and the tests need (installed by `make deps` when missing).
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev pkg-config \
@@ -34,7 +35,7 @@ DEB_PKGS := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g
 
 .PHONY: all deps demo test unit clean
 .SECONDARY:
-all: $(BUILD)/synfence $(BUILD)/xdp_pass.bpf.o $(BUILD)/test_xdp
+all: $(BUILD)/synfence $(BUILD)/xdp_pass.bpf.o $(BUILD)/test_xdp $(TEST_TOOLS)
 
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
@@ -79,6 +80,11 @@ $(BUILD)/synfence: $(USER_OBJS)
 $(BUILD)/test_xdp: $(UNIT_SRCS) $(wildcard tests/unit/*.h) include/synfence.h $(BUILD)/synfence.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) -o $@ $(LDLIBS) -lsodium
+
+# Test tools: spoofed-packet sender, hand-made handshakes.
+$(BUILD)/sfi_%: tests/tools/sfi_%.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -6,6 +6,7 @@
 #   XDP_PASS   the XDP_PASS object attached to the client veth (default: $BUILD/xdp_pass.bpf.o)
 #   SFI_FLOOD  the spoofed packet sender (default: $BUILD/sfi_flood, built from
 #              tests/tools/sfi_flood.c when missing or older than its source)
+#   SFI_HANDSHAKE  the hand-made handshake tool (default: $BUILD/sfi_handshake, likewise)
 #   SF_PREFIX  namespace/pin prefix (default: sfi; the demo uses sfd)
 #   SF_KEEP    set to 1 to keep the temp dir (logs, nginx config) after the test
 #
@@ -30,10 +31,12 @@ BUILD=$(sf_abspath "${BUILD:-build}")
 SYNFENCE=$(sf_abspath "${SYNFENCE:-$BUILD/synfence}")
 XDP_PASS=$(sf_abspath "${XDP_PASS:-$BUILD/xdp_pass.bpf.o}")
 SFI_FLOOD=$(sf_abspath "${SFI_FLOOD:-$BUILD/sfi_flood}")
+SFI_HANDSHAKE=$(sf_abspath "${SFI_HANDSHAKE:-$BUILD/sfi_handshake}")
 SF_PREFIX=${SF_PREFIX:-sfi}
 SF_PIN_ROOT=/run/$SF_PREFIX
 
 SRV_IF=veth-srv
+SRV_IFS=("$SRV_IF") # the interfaces sf_synfence_start protects
 CLI_IF=veth-cli
 SRV4=198.18.0.1
 CLI4=198.18.0.2
@@ -43,6 +46,7 @@ CLI6=fd00::2
 SF_FAILS=0
 SF_CHECKS=0
 SF_PIDS=()
+SF_EXTRA_NS=()
 SF_NAME=
 SRV_NS=
 CLI_NS=
@@ -55,6 +59,7 @@ SF_PID=
 log() { printf '[%s] %s\n' "$(date +%T)" "$*"; }
 die() {
 	printf '[%s] FATAL: %s\n' "$(date +%T)" "$*"
+	sf_evidence
 	exit 1
 }
 
@@ -105,6 +110,7 @@ check_nomatch() {
 # End of a test: summary line and exit code.
 sf_finish() {
 	if [ "$SF_FAILS" -gt 0 ]; then
+		sf_evidence
 		log "RESULT $SF_NAME: FAIL ($SF_FAILS of $SF_CHECKS checks failed)"
 		exit 1
 	fi
@@ -128,7 +134,7 @@ sf_require_root() {
 
 sf_require_tools() {
 	local t missing=()
-	for t in ip ss nstat jq curl nginx iperf3 tcpdump gcc timeout "$@"; do
+	for t in ip ss nstat jq curl nginx iperf3 tcpdump ethtool bpftool tc gcc timeout; do
 		command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 	done
 	[ ${#missing[@]} -eq 0 ] || die "missing tools: ${missing[*]} (run: make deps)"
@@ -139,15 +145,20 @@ sf_require_synfence() {
 	[ -r "$XDP_PASS" ] || die "xdp_pass object not found at $XDP_PASS (run make, or set BUILD=)"
 }
 
-# Build the spoofed packet sender when missing or stale.
-sf_build_flood() {
-	local src=$SF_SRC/tests/tools/sfi_flood.c
-	if [ ! -x "$SFI_FLOOD" ] || [ "$src" -nt "$SFI_FLOOD" ]; then
-		mkdir -p "$(dirname "$SFI_FLOOD")"
-		gcc -O2 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -o "$SFI_FLOOD" "$src" ||
-			die "could not build $SFI_FLOOD"
+# Build the test tools (tests/tools/*.c) when missing or older than their source.
+_sf_build_tool() {
+	local src=$SF_SRC/tests/tools/$1.c out=$2
+	if [ ! -x "$out" ] || [ "$src" -nt "$out" ]; then
+		mkdir -p "$(dirname "$out")"
+		gcc -O2 -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -o "$out" "$src" ||
+			die "could not build $out from $src"
 	fi
 }
+sf_build_tools() {
+	_sf_build_tool sfi_flood "$SFI_FLOOD"
+	_sf_build_tool sfi_handshake "$SFI_HANDSHAKE"
+}
+sf_build_flood() { sf_build_tools; }
 
 # ---- test setup and cleanup ------------------------------------------------------------------
 
@@ -183,20 +194,20 @@ sf_cleanup() {
 	trap - EXIT INT TERM
 	local p ns i
 	for p in "${SF_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for ns in "$SRV_NS" "$CLI_NS"; do [ -n "$ns" ] && _sf_kill_ns_procs "$ns" TERM; done
+	for ns in "$SRV_NS" "$CLI_NS" "${SF_EXTRA_NS[@]}"; do [ -n "$ns" ] && _sf_kill_ns_procs "$ns" TERM; done
 	for i in $(seq 30); do
 		local alive=0
 		for p in "${SF_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-		for ns in "$SRV_NS" "$CLI_NS"; do
+		for ns in "$SRV_NS" "$CLI_NS" "${SF_EXTRA_NS[@]}"; do
 			[ -n "$ns" ] && [ -n "$(ip netns pids "$ns" 2>/dev/null)" ] && alive=1
 		done
 		[ $alive = 0 ] && break
 		sleep 0.1
 	done
 	for p in "${SF_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-	for ns in "$SRV_NS" "$CLI_NS"; do [ -n "$ns" ] && _sf_kill_ns_procs "$ns" KILL; done
-	wait 2>/dev/null
-	for ns in "$SRV_NS" "$CLI_NS"; do
+	for ns in "$SRV_NS" "$CLI_NS" "${SF_EXTRA_NS[@]}"; do [ -n "$ns" ] && _sf_kill_ns_procs "$ns" KILL; done
+	for p in "${SF_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	for ns in "$SRV_NS" "$CLI_NS" "${SF_EXTRA_NS[@]}"; do
 		[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
 	done
 	if [ -n "$PIN" ] && [ -e "$PIN" ]; then rm -rf "$PIN"; fi
@@ -209,7 +220,9 @@ sf_cleanup() {
 
 # Unmount the shared bpffs under /run when nothing is pinned there any more.
 sf_unmount_pin_root() {
-	if mountpoint -q "$SF_PIN_ROOT" 2>/dev/null && [ -z "$(ls -A "$SF_PIN_ROOT" 2>/dev/null)" ]; then
+	# a fresh bpffs holds only the kernel's maps.debug and progs.debug
+	if mountpoint -q "$SF_PIN_ROOT" 2>/dev/null &&
+		[ -z "$(ls -A "$SF_PIN_ROOT" 2>/dev/null | grep -v '\.debug$')" ]; then
 		umount "$SF_PIN_ROOT" 2>/dev/null && rmdir "$SF_PIN_ROOT" 2>/dev/null
 	fi
 	return 0
@@ -257,10 +270,45 @@ sf_topo_up() {
 
 sf_srv_mac() { ip -n "$SRV_NS" -j link show "$SRV_IF" | jq -r '.[0].address'; }
 
+# sf_topo_add_link: a second client namespace $CLI2_NS joined by veth-srv2 (198.18.2.1/24,
+# fd00:2::1/64) <-> veth-cli2 (198.18.2.2/24, fd00:2::2/64), xdp_pass on veth-cli2; adds veth-srv2
+# to SRV_IFS.
+SRV2_IF=veth-srv2
+CLI2_IF=veth-cli2
+SRV2_4=198.18.2.1
+CLI2_4=198.18.2.2
+SRV2_6=fd00:2::1
+CLI2_6=fd00:2::2
+sf_topo_add_link() {
+	CLI2_NS=$SF_PREFIX-cl2-$SF_NAME
+	if ip netns list | grep -qw "^$CLI2_NS"; then ip netns del "$CLI2_NS"; fi
+	ip netns add "$CLI2_NS" || die "ip netns add $CLI2_NS failed"
+	SF_EXTRA_NS+=("$CLI2_NS")
+	ip -n "$CLI2_NS" link set lo up
+	ip -n "$SRV_NS" link add "$SRV2_IF" type veth peer name "$CLI2_IF" netns "$CLI2_NS" ||
+		die "second veth creation failed"
+	ip -n "$SRV_NS" addr add "$SRV2_4/24" dev "$SRV2_IF"
+	ip -n "$SRV_NS" addr add "$SRV2_6/64" dev "$SRV2_IF" nodad
+	ip -n "$CLI2_NS" addr add "$CLI2_4/24" dev "$CLI2_IF"
+	ip -n "$CLI2_NS" addr add "$CLI2_6/64" dev "$CLI2_IF" nodad
+	ip -n "$SRV_NS" link set "$SRV2_IF" up
+	ip -n "$CLI2_NS" link set "$CLI2_IF" up
+	ip -n "$CLI2_NS" link set dev "$CLI2_IF" xdp obj "$XDP_PASS" sec xdp ||
+		die "could not attach $XDP_PASS to $CLI2_IF"
+	SRV_IFS+=("$SRV2_IF")
+	local i
+	for i in $(seq 50); do
+		[ "$(ip -n "$CLI2_NS" -j link show "$CLI2_IF" | jq -r '.[0].operstate')" = UP ] && break
+		sleep 0.1
+	done
+	log "second link up: $SRV_NS/$SRV2_IF $SRV2_4 $SRV2_6 <-> $CLI2_NS/$CLI2_IF $CLI2_4 $CLI2_6"
+}
+cli2() { ip netns exec "$CLI2_NS" "$@"; }
+
 # ---- nginx ------------------------------------------------------------------------------------
 
-# sf_nginx_start [PORT...]: nginx in the server namespace on SRV4 and [SRV6] for each port
-# (default 80 8080). Serves $TMPD/www: index.html and big.bin (4 MiB).
+# sf_nginx_start [PORT...]: nginx in the server namespace on each address of NGINX_ADDRS (default:
+# SRV4 and [SRV6]) for each port (default 80 8080). Serves $TMPD/www: index.html and big.bin (4 MiB).
 NGINX_BODY="synfence test page"
 sf_nginx_start() {
 	local ports=("$@") p listen=""
@@ -268,8 +316,10 @@ sf_nginx_start() {
 	mkdir -p "$TMPD/nginx/body" "$TMPD/www"
 	echo "$NGINX_BODY" >"$TMPD/www/index.html"
 	head -c $((4 << 20)) /dev/zero >"$TMPD/www/big.bin"
+	local a addrs=("${NGINX_ADDRS[@]}")
+	[ ${#addrs[@]} -gt 0 ] || addrs=("$SRV4" "[$SRV6]")
 	for p in "${ports[@]}"; do
-		listen+="        listen $SRV4:$p;"$'\n'"        listen [$SRV6]:$p;"$'\n'
+		for a in "${addrs[@]}"; do listen+="        listen $a:$p;"$'\n'; done
 	done
 	cat >"$TMPD/nginx/nginx.conf" <<EOF
 user root;
@@ -291,11 +341,12 @@ $listen
     }
 }
 EOF
-	srv nginx -p "$TMPD/nginx" -c "$TMPD/nginx/nginx.conf" -e "$TMPD/nginx/error.log" \
+	# `ip netns exec` directly (not through a shell function) so that $! is nginx itself
+	ip netns exec "$SRV_NS" nginx -p "$TMPD/nginx" -c "$TMPD/nginx/nginx.conf" -e "$TMPD/nginx/error.log" \
 		>"$TMPD/nginx/stdout.log" 2>&1 &
 	NGINX_PID=$!
 	sf_track_pid "$NGINX_PID"
-	local i n want=$((${#ports[@]} * 2))
+	local i n want=$((${#ports[@]} * ${#addrs[@]}))
 	for i in $(seq 50); do
 		kill -0 "$NGINX_PID" 2>/dev/null || { cat "$TMPD/nginx/"*.log; die "nginx exited"; }
 		n=0
@@ -318,26 +369,38 @@ sf_mount_pin_root() {
 	fi
 }
 
+# sf_xdp_attached [IF]: an XDP program is attached to a server interface (default: $SRV_IF)
 sf_xdp_attached() {
-	[ "$(ip -n "$SRV_NS" -j link show "$SRV_IF" | jq -r '.[0].xdp != null')" = true ]
+	[ "$(ip -n "$SRV_NS" -j link show "${1:-$SRV_IF}" | jq -r '.[0].xdp != null')" = true ]
 }
+sf_ifindex() { ip -n "$SRV_NS" -j link show "${1:-$SRV_IF}" | jq -r '.[0].ifindex'; }
 
-# Count of TC/tcx ingress programs on the server veth, as bpftool sees them.
-sf_tc_progs() {
-	srv bpftool -j net show dev "$SRV_IF" 2>/dev/null |
-		jq '[.[0].tc[]?, .[0].tcx[]?] | length' 2>/dev/null || echo "?"
+# TC ingress programs of synfence on the server veth. bpftool 7.1 (Debian 12) does not list tcx
+# attachments, so tcx links are read from the daemon's own fds (/proc/PID/fdinfo: link_type tcx,
+# link_id, ifindex); a clsact fallback shows up in `tc filter show ... ingress`.
+# sf_tcx_links PID: "link_id:ifindex" of each tcx link the process holds, space separated
+sf_tcx_links() {
+	local f out=""
+	for f in /proc/"$1"/fdinfo/*; do
+		awk '$1 == "link_type:" { t = $2 } $1 == "link_id:" { id = $2 } $1 == "ifindex:" { ix = $2 }
+		     END { if (t == "tcx") printf "%s:%s ", id, ix }' "$f" 2>/dev/null
+	done
 }
+sf_clsact_filters() { ip netns exec "$SRV_NS" tc filter show dev "${1:-$SRV_IF}" ingress 2>/dev/null | grep -c 'bpf'; }
+# sf_link_exists ID
+sf_link_exists() { bpftool link show id "$1" >/dev/null 2>&1; }
 
-# sf_synfence_start PORTLIST [EXTRA ARGS...]: start `synfence run` in the server namespace in the
-# background and wait until XDP is attached and `stats` answers.
+# sf_synfence_start PORTLIST [EXTRA ARGS...]: start `synfence run` on the interfaces in SRV_IFS
+# (default: $SRV_IF) in the server namespace, in the background, and wait until XDP is attached to
+# all of them and `stats` answers. Checks that each has a TC ingress program.
 sf_synfence_start() {
-	local ports=$1
+	local portlist=$1
 	shift
 	sf_require_synfence
 	sf_mount_pin_root
 	SF_RUN_N=$((${SF_RUN_N:-0} + 1))
 	SF_LOG=$TMPD/synfence.$SF_RUN_N.log
-	srv "$SYNFENCE" run "$SRV_IF" --ports "$ports" --pin-dir "$PIN" "$@" >"$SF_LOG" 2>&1 &
+	ip netns exec "$SRV_NS" "$SYNFENCE" run "${SRV_IFS[@]}" --ports "$portlist" --pin-dir "$PIN" "$@" >"$SF_LOG" 2>&1 &
 	SF_PID=$!
 	sf_track_pid "$SF_PID"
 	local i
@@ -348,15 +411,27 @@ sf_synfence_start() {
 			sed 's/^/    synfence| /' "$SF_LOG"
 			die "synfence run exited early with status $rc"
 		fi
-		if sf_xdp_attached && sf_stats_json >/dev/null 2>&1; then
-			log "synfence (pid $SF_PID) attached to $SRV_IF, ports $ports, pins in $PIN," \
-				"tc/tcx ingress programs: $(sf_tc_progs)"
+		local dev all=1
+		for dev in "${SRV_IFS[@]}"; do sf_xdp_attached "$dev" || all=0; done
+		if [ $all = 1 ] && sf_stats_json >/dev/null 2>&1; then
+			local ix
+			SF_TCX=$(sf_tcx_links "$SF_PID")
+			log "synfence (pid $SF_PID) attached to ${SRV_IFS[*]}, ports $portlist, pins in $PIN;" \
+				"tcx links (id:ifindex): ${SF_TCX:-none}; clsact filters: $(sf_clsact_filters)"
+			for dev in "${SRV_IFS[@]}"; do
+				ix=$(sf_ifindex "$dev")
+				if [[ " $SF_TCX" == *":$ix "* ]] || [ "$(sf_clsact_filters "$dev")" -gt 0 ]; then
+					_ok "synfence has a TC ingress program on $dev (tcx link or clsact filter)"
+				else
+					_fail "synfence has a TC ingress program on $dev: no tcx link for ifindex $ix among its fds, no clsact filter"
+				fi
+			done
 			return 0
 		fi
 		sleep 0.1
 	done
 	sed 's/^/    synfence| /' "$SF_LOG"
-	die "synfence did not attach within 10 s (xdp attached: $(sf_xdp_attached && echo yes || echo no))"
+	die "synfence did not attach within 10 s (xdp attached to $SRV_IF: $(sf_xdp_attached && echo yes || echo no))"
 }
 
 # sf_synfence_stop: SIGTERM, wait (10 s), check exit status 0 and that XDP and TC are detached.
@@ -377,9 +452,14 @@ sf_synfence_stop() {
 	rc=$?
 	check_eq "$rc" 0 "synfence run exit status after SIGTERM"
 	[ "$rc" = 0 ] || sed 's/^/    synfence| /' "$SF_LOG"
-	if sf_xdp_attached; then _fail "XDP detached from $SRV_IF after synfence exit"
-	else _ok "XDP detached from $SRV_IF after synfence exit"; fi
-	check_eq "$(sf_tc_progs)" 0 "no TC/tcx ingress program left on $SRV_IF after synfence exit"
+	local dev l left=""
+	for dev in "${SRV_IFS[@]}"; do
+		if sf_xdp_attached "$dev"; then _fail "XDP detached from $dev after synfence exit"
+		else _ok "XDP detached from $dev after synfence exit"; fi
+		check_eq "$(sf_clsact_filters "$dev")" 0 "no clsact ingress filter left on $dev after synfence exit"
+	done
+	for l in $SF_TCX; do sf_link_exists "${l%%:*}" && left+="${l%%:*} "; done
+	check_eq "${left:-none}" none "the tcx links synfence held (${SF_TCX:-none}) are gone after its exit"
 	SF_PID=
 	[ "$SF_FAILS" = "$fails" ]
 }
@@ -435,9 +515,18 @@ sf_ethtool() { ip netns exec "$1" ethtool -S "$2" 2>/dev/null | awk -F': *' 'NR 
 # sf_flood MODE DSTADDR DPORT COUNT [PPS]: spoofed SYNs or ACKs from the client namespace.
 sf_flood() {
 	local mode=$1 dst=$2 port=$3 count=$4 pps=${5:-20000}
-	sf_build_flood
+	sf_build_tools
 	cli "$SFI_FLOOD" -i "$CLI_IF" -M "$(sf_srv_mac)" -D "$dst" -p "$port" -n "$count" -m "$mode" \
 		-r "$pps" -T 60
+}
+
+# sf_handshake SRCADDR DSTADDR DPORT [sfi_handshake options...]: one hand-made handshake from a
+# spoofed source (see tests/tools/sfi_handshake.c); prints its report.
+sf_handshake() {
+	local src=$1 dst=$2 port=$3
+	shift 3
+	sf_build_tools
+	cli "$SFI_HANDSHAKE" -i "$CLI_IF" -M "$(sf_srv_mac)" -s "$src" -D "$dst" -p "$port" "$@"
 }
 
 # ---- clients ----------------------------------------------------------------------------------
@@ -455,6 +544,87 @@ sf_wait_listen() {
 	die "nothing listens on port $port in $SRV_NS"
 }
 
-# sf_ss_info FILTER: `ss -tin` on the server for established sockets matching an ss filter,
-# as "local peer | info" lines.
-sf_ss_srv() { srv ss -Htin state established "$@"; }
+# `ss -tin` for established sockets matching an ss filter, one line per socket ("socket | info").
+# Note: ss from iproute2 6.1 prints the "ts", "sack" and "ecn" flags of the info line only together
+# with -o (or -e); `ss -tin` alone omits them. So: ss -tino.
+_sf_ss_join() { awk '/^[^ \t]/ { if (l != "") print l; l = $0; next } { l = l " |" $0 } END { if (l != "") print l }'; }
+sf_ss_srv() { srv ss -Htino state established "$@" | _sf_ss_join; }
+sf_ss_cli() { cli ss -Htino state established "$@" | _sf_ss_join; }
+
+# Options of one `ss -tino` line: "ts=0|1 sack=0|1 ecn=0|1 wscale=S,R|none mss=N"
+sf_ss_opts() {
+	local l=" $1 " ts=0 sack=0 ecn=0 ws=none mss=none
+	[[ $l =~ [[:space:]]ts[[:space:]] ]] && ts=1
+	[[ $l =~ [[:space:]]sack[[:space:]] ]] && sack=1
+	[[ $l =~ [[:space:]]ecn[[:space:]] ]] && ecn=1
+	[[ $l =~ [[:space:]]wscale:([0-9]+,[0-9]+) ]] && ws=${BASH_REMATCH[1]}
+	[[ $l =~ [[:space:]]mss:([0-9]+) ]] && mss=${BASH_REMATCH[1]}
+	echo "ts=$ts sack=$sack ecn=$ecn wscale=$ws mss=$mss"
+}
+
+# ---- packet captures --------------------------------------------------------------------------
+
+# sf_pcap_start NAME NS IFACE [FILTER...]: bounded capture (5000 packets, 300 s) to $TMPD/NAME.pcap
+sf_pcap_start() {
+	local name=$1 ns=$2 dev=$3 i
+	shift 3
+	ip netns exec "$ns" timeout 300 tcpdump -i "$dev" -nn -U --immediate-mode -Z root -c 5000 -w "$TMPD/$name.pcap" "$@" \
+		>"$TMPD/$name.tcpdump.log" 2>&1 &
+	eval "SF_PCAP_$name=$!"
+	sf_track_pid "$!"
+	for i in $(seq 50); do
+		grep -q 'listening on' "$TMPD/$name.tcpdump.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	log "warning: tcpdump $name did not report listening"
+}
+sf_pcap_stop() {
+	local name=$1 pid
+	eval "pid=\${SF_PCAP_$name:-}"
+	[ -n "$pid" ] || return 0
+	sleep 0.2
+	kill -INT "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	eval "SF_PCAP_$name="
+}
+# sf_pcap_show NAME [MAXLINES]
+sf_pcap_show() {
+	[ -r "$TMPD/$1.pcap" ] || return 0
+	echo "    tcpdump of $1 (first ${2:-40} packets):"
+	tcpdump -nn -tt -r "$TMPD/$1.pcap" 2>/dev/null | head -n "${2:-40}" | sed 's/^/      /'
+}
+
+# ---- evidence on failure ------------------------------------------------------------------------
+
+SF_IN_EVIDENCE=0
+sf_evidence() {
+	[ "$SF_IN_EVIDENCE" = 0 ] || return 0
+	SF_IN_EVIDENCE=1
+	[ -n "$SRV_NS" ] && ip netns list 2>/dev/null | grep -qw "^$SRV_NS" || return 0
+	echo "---- evidence ($SF_NAME) ----"
+	if [ -n "$PIN" ] && [ -e "$PIN" ]; then
+		echo "  synfence stats:"
+		sf_stats_text 2>&1 | sed 's/^/    /'
+	fi
+	echo "  server: ss -tan (first 20):"
+	srv ss -tan 2>&1 | head -20 | sed 's/^/    /'
+	echo "  server: kernel counters:"
+	srv nstat -asz TcpOutRsts TcpInErrs TcpPassiveOpens TcpExtSyncookiesSent TcpExtSyncookiesRecv \
+		TcpExtSyncookiesFailed TcpExtListenDrops TcpExtListenOverflows TcpExtTCPReqQFullDrop \
+		TcpExtTCPBacklogDrop 2>&1 | grep -v '^#' | sed 's/^/    /'
+	echo "  server $SRV_IF: $(sf_ethtool "$SRV_NS" "$SRV_IF")"
+	echo "  client $CLI_IF: $(sf_ethtool "$CLI_NS" "$CLI_IF")"
+	echo "  server link: $(ip -n "$SRV_NS" -d link show "$SRV_IF" | grep -o 'xdp.*' | head -2 | tr '\n' ' ')"
+	echo "  tc ingress: tcx links held by synfence: ${SF_TCX:-none}; clsact filters: $(sf_clsact_filters)"
+	local f
+	for f in "$TMPD"/synfence.*.log; do
+		[ -s "$f" ] || continue
+		echo "  $(basename "$f") (last 20 lines):"
+		tail -n 20 "$f" | sed 's/^/    /'
+	done
+	if [ -s "$TMPD/nginx/error.log" ]; then
+		echo "  nginx error.log (last 10 lines):"
+		tail -n 10 "$TMPD/nginx/error.log" | sed 's/^/    /'
+	fi
+	echo "---- end of evidence ----"
+}
