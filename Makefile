@@ -82,7 +82,7 @@ $(BUILD)/test_xdp: $(UNIT_SRCS) $(wildcard tests/unit/*.h) include/synfence.h $(
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) -o $@ $(LDLIBS) -lsodium
 
 # Test tools: spoofed-packet sender, hand-made handshakes.
-$(BUILD)/sfi_%: tests/tools/sfi_%.c | $(BUILD)
+$(BUILD)/sfi_%: tests/tools/sfi_%.c tests/tools/sfi_common.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 

@@ -58,12 +58,11 @@ static __always_inline struct sf_counters *sf_counters_for(__u32 ifindex)
 	return bpf_map_lookup_elem(&sf_counters, &slot);
 }
 
-#define SF_COUNT(ifindex, name)                                                 \
-	do {                                                                    \
-		struct sf_counters *__c = sf_counters_for(ifindex);             \
-		if (__c)                                                        \
-			__c->c[SF_CNT_##name]++;                                \
-	} while (0)
+static __always_inline void sf_inc(struct sf_counters *cnt, enum sf_counter which)
+{
+	if (cnt)
+		cnt->c[which]++;
+}
 
 static __always_inline int sf_port_protected(__u16 port)
 {

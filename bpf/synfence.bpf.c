@@ -16,12 +16,6 @@
 extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 				   struct bpf_tcp_req_attrs *attrs, int attrs__sz) __ksym;
 
-static __always_inline void sf_inc(struct sf_counters *cnt, enum sf_counter which)
-{
-	if (cnt)
-		cnt->c[which]++;
-}
-
 /* The whole TCP header (fixed part and options) must be inside the frame. */
 static __always_inline int sf_tcp_hdr_ok(struct xdp_md *ctx, const struct sf_pkt *p)
 {
@@ -30,9 +24,28 @@ static __always_inline int sf_tcp_hdr_ok(struct xdp_md *ctx, const struct sf_pkt
 	return p->doff >= SF_TCP_HDR_LEN && data + p->l4_off + p->doff <= data_end;
 }
 
-static __always_inline int sf_has_secret(const struct sf_secrets *sec)
+/* What the SYN and the ACK path both need before the cookie: the whole TCP header, a secret,
+ * parseable options. Returns -1 to go on, or the XDP verdict (counted) to return. */
+static __always_inline int sf_prepare(struct xdp_md *ctx, const struct sf_pkt *p,
+				      struct sf_counters *cnt, struct sf_secrets **sec,
+				      struct sf_tcpopts *o)
 {
-	return sec && sec->epoch != 0;
+	__u32 zero = 0;
+
+	if (!sf_tcp_hdr_ok(ctx, p)) {
+		sf_inc(cnt, SF_CNT_drop_malformed);
+		return XDP_DROP;
+	}
+	*sec = bpf_map_lookup_elem(&sf_secrets, &zero);
+	if (!*sec || (*sec)->epoch == 0) {
+		sf_inc(cnt, SF_CNT_pass_no_secret);
+		return XDP_PASS;
+	}
+	if (sf_parse_opts(ctx, p, o) < 0) {
+		sf_inc(cnt, SF_CNT_drop_malformed);
+		return XDP_DROP;
+	}
+	return -1;
 }
 
 /* A SYN to a protected port: answer it with a cookie SYN-ACK, keep nothing. */
@@ -40,29 +53,20 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 				      const struct sf_config *cfg)
 {
 	struct sf_counters *cnt = sf_counters_for(ctx->ingress_ifindex);
-	__u32 zero = 0, tsval, isn;
 	struct sf_secrets *sec;
 	struct sf_tcpopts o;
+	__u32 tsval, isn;
 	struct sf_hs hs;
+	int verdict;
 
 	sf_inc(cnt, SF_CNT_syn_recv);
 	if (p->flags & (SF_TCPF_FIN | SF_TCPF_RST)) {
 		sf_inc(cnt, SF_CNT_drop_syn_flags);
 		return XDP_DROP;
 	}
-	if (!sf_tcp_hdr_ok(ctx, p)) {
-		sf_inc(cnt, SF_CNT_drop_malformed);
-		return XDP_DROP;
-	}
-	sec = bpf_map_lookup_elem(&sf_secrets, &zero);
-	if (!sf_has_secret(sec)) {
-		sf_inc(cnt, SF_CNT_pass_no_secret);
-		return XDP_PASS;
-	}
-	if (sf_parse_opts(ctx, p, &o) < 0) {
-		sf_inc(cnt, SF_CNT_drop_malformed);
-		return XDP_DROP;
-	}
+	verdict = sf_prepare(ctx, p, cnt, &sec, &o);
+	if (verdict >= 0)
+		return verdict;
 
 	hs.mss_idx = sf_mss_to_idx(o.mss ? o.mss : sf_idx_to_mss(0));
 	if (p->ipv6 && hs.mss_idx < SF_MSS_IDX_MIN_V6)
@@ -91,7 +95,7 @@ static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p
 {
 	struct sf_counters *cnt;
 	struct bpf_sock_tuple tuple;
-	__u32 zero = 0, tuple_len, state;
+	__u32 tuple_len, state;
 	struct sf_secrets *sec;
 	struct bpf_sock *sk;
 	struct sf_tcpopts o;
@@ -114,19 +118,9 @@ static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p
 		return XDP_PASS;
 	}
 
-	if (!sf_tcp_hdr_ok(ctx, p)) {
-		sf_inc(cnt, SF_CNT_drop_malformed);
-		return XDP_DROP;
-	}
-	sec = bpf_map_lookup_elem(&sf_secrets, &zero);
-	if (!sf_has_secret(sec)) {
-		sf_inc(cnt, SF_CNT_pass_no_secret);
-		return XDP_PASS;
-	}
-	if (sf_parse_opts(ctx, p, &o) < 0) {
-		sf_inc(cnt, SF_CNT_drop_malformed);
-		return XDP_DROP;
-	}
+	verdict = sf_prepare(ctx, p, cnt, &sec, &o);
+	if (verdict >= 0)
+		return verdict;
 	verdict = sf_cookie_check(p, &o, sec, &hs);
 	if (verdict != SF_COOKIE_OK) {
 		sf_inc(cnt, SF_CNT_ack_cookie_bad);

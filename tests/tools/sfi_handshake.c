@@ -26,25 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	while (len > 1) {
-		sum += (uint32_t)p[0] << 8 | p[1];
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons((uint16_t)~sum);
-}
+#include "sfi_common.h"
 
 static long long now_ms(void)
 {
@@ -148,11 +130,8 @@ int main(int argc, char **argv)
 	if (!ifname || !dmac_s || !src_s || !dst_s || dport <= 0 || dport > 65535 || sport < 0 ||
 	    sport > 65535 || delay < 0 || timeout <= 0)
 		usage();
-	unsigned int m[6];
-	if (sscanf(dmac_s, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6)
+	if (parse_mac(dmac_s, c.dmac) < 0)
 		usage();
-	for (int i = 0; i < 6; i++)
-		c.dmac[i] = (uint8_t)m[i];
 	if (inet_pton(AF_INET, src_s, c.saddr) == 1 && inet_pton(AF_INET, dst_s, c.daddr) == 1)
 		c.v6 = 0;
 	else if (inet_pton(AF_INET6, src_s, c.saddr) == 1 && inet_pton(AF_INET6, dst_s, c.daddr) == 1)
