@@ -12,6 +12,7 @@
 #include "tcpopt.h"
 #include "cookie.h"
 #include "synack.h"
+#include "flowcache.h"
 
 extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 				   struct bpf_tcp_req_attrs *attrs, int attrs__sz) __ksym;
@@ -60,6 +61,7 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 	int verdict;
 
 	sf_inc(cnt, SF_CNT_syn_recv);
+	sf_flow_forget(sf_flow_slot(p), p);
 	if (p->flags & (SF_TCPF_FIN | SF_TCPF_RST)) {
 		sf_inc(cnt, SF_CNT_drop_syn_flags);
 		return XDP_DROP;
@@ -95,6 +97,7 @@ static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p
 {
 	struct sf_counters *cnt;
 	struct bpf_sock_tuple tuple;
+	struct sf_flow *flow;
 	__u32 tuple_len, state;
 	struct sf_secrets *sec;
 	struct bpf_sock *sk;
@@ -104,9 +107,14 @@ static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p
 	void *data;
 	int verdict;
 
+	cnt = sf_counters_for(ctx->ingress_ifindex);
+	flow = sf_flow_slot(p);
+	if (flow && sf_flow_match(flow, p)) {
+		sf_inc(cnt, SF_CNT_est_pass);
+		return XDP_PASS;
+	}
 	tuple_len = sf_fill_tuple(p, &tuple);
 	sk = bpf_skc_lookup_tcp(ctx, &tuple, tuple_len, BPF_F_CURRENT_NETNS, 0);
-	cnt = sf_counters_for(ctx->ingress_ifindex);
 	if (!sk) {
 		sf_inc(cnt, SF_CNT_ack_no_listener);
 		return XDP_PASS;
@@ -114,6 +122,8 @@ static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p
 	state = sk->state;
 	bpf_sk_release(sk);
 	if (state != BPF_TCP_LISTEN) {
+		if (flow)
+			sf_flow_remember(flow, p);
 		sf_inc(cnt, SF_CNT_est_pass);
 		return XDP_PASS;
 	}
