@@ -54,4 +54,8 @@
 
 #define SF_TC_ACT_OK 0
 
+/* errno values returned by the handoff kfunc (vmlinux.h has no errno macros) */
+#define SF_ENOMEM 12
+#define SF_EINVAL 22
+
 #endif

@@ -44,6 +44,15 @@ struct {
 	__type(value, struct sf_counters);
 } sf_counters SEC(".maps");
 
+/* Written by userspace only (`synfence run`), read by `status`, `stats` and the metrics server;
+ * the programs never touch it. Defined here so that it is created and pinned with the others. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sf_state);
+} sf_state SEC(".maps");
+
 /* All array maps: lookups are inlined by the JIT, so this costs a few instructions. */
 static __always_inline struct sf_counters *sf_counters_for(__u32 ifindex)
 {

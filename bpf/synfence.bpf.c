@@ -26,34 +26,38 @@ static __always_inline int sf_tcp_hdr_ok(struct xdp_md *ctx, const struct sf_pkt
 }
 
 /* What the SYN and the ACK path both need before the cookie: the whole TCP header, a secret,
- * parseable options. Returns -1 to go on, or the XDP verdict (counted) to return. */
+ * parseable options. Returns -1 to go on, or the XDP verdict (counted) to return. A malformed
+ * would-be cookie ACK (ack != 0) counts as a bad cookie, a malformed SYN as drop_malformed. */
 static __always_inline int sf_prepare(struct xdp_md *ctx, const struct sf_pkt *p,
 				      struct sf_counters *cnt, struct sf_secrets **sec,
-				      struct sf_tcpopts *o)
+				      struct sf_tcpopts *o, int ack)
 {
 	__u32 zero = 0;
 
-	if (!sf_tcp_hdr_ok(ctx, p)) {
-		sf_inc(cnt, SF_CNT_drop_malformed);
-		return XDP_DROP;
-	}
+	if (!sf_tcp_hdr_ok(ctx, p))
+		goto malformed;
 	*sec = bpf_map_lookup_elem(&sf_secrets, &zero);
 	if (!*sec || (*sec)->epoch == 0) {
 		sf_inc(cnt, SF_CNT_pass_no_secret);
 		return XDP_PASS;
 	}
-	if (sf_parse_opts(ctx, p, o) < 0) {
-		sf_inc(cnt, SF_CNT_drop_malformed);
-		return XDP_DROP;
-	}
+	if (sf_parse_opts(ctx, p, o) < 0)
+		goto malformed;
 	return -1;
+malformed:
+	if (ack) {
+		sf_inc(cnt, SF_CNT_ack_cookie_bad);
+		sf_inc(cnt, SF_CNT_ack_bad_malformed);
+	} else {
+		sf_inc(cnt, SF_CNT_drop_malformed);
+	}
+	return XDP_DROP;
 }
 
 /* A SYN to a protected port: answer it with a cookie SYN-ACK, keep nothing. */
 static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p,
-				      const struct sf_config *cfg)
+				      const struct sf_config *cfg, struct sf_counters *cnt)
 {
-	struct sf_counters *cnt = sf_counters_for(ctx->ingress_ifindex);
 	struct sf_secrets *sec;
 	struct sf_tcpopts o;
 	__u32 tsval, isn;
@@ -66,7 +70,7 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 		sf_inc(cnt, SF_CNT_drop_syn_flags);
 		return XDP_DROP;
 	}
-	verdict = sf_prepare(ctx, p, cnt, &sec, &o);
+	verdict = sf_prepare(ctx, p, cnt, &sec, &o, 0);
 	if (verdict >= 0)
 		return verdict;
 
@@ -93,9 +97,8 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 /* A bare ACK (or data) to a protected port: existing connections pass; a segment that only a
  * listener would get must carry a valid cookie, and then goes up with metadata for the handoff. */
 static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p,
-				      const struct sf_config *cfg)
+				      const struct sf_config *cfg, struct sf_counters *cnt)
 {
-	struct sf_counters *cnt;
 	struct bpf_sock_tuple tuple;
 	struct sf_flow *flow;
 	__u32 tuple_len, state;
@@ -107,7 +110,6 @@ static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p
 	void *data;
 	int verdict;
 
-	cnt = sf_counters_for(ctx->ingress_ifindex);
 	flow = sf_flow_slot(p);
 	if (flow && sf_flow_match(flow, p)) {
 		sf_inc(cnt, SF_CNT_est_pass);
@@ -128,7 +130,7 @@ static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p
 		return XDP_PASS;
 	}
 
-	verdict = sf_prepare(ctx, p, cnt, &sec, &o);
+	verdict = sf_prepare(ctx, p, cnt, &sec, &o, 1);
 	if (verdict >= 0)
 		return verdict;
 	verdict = sf_cookie_check(p, &o, sec, &hs);
@@ -167,29 +169,35 @@ int synfence_xdp(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct sf_pkt p = {};
 	int r = sf_parse(data, data_end, &p);
+	struct sf_counters *cnt;
 	struct sf_config *cfg;
 	__u32 zero = 0;
 
 	if (r == SF_PARSE_PASS)
 		return XDP_PASS;
-	if (r == SF_PARSE_FRAG) {
-		struct sf_counters *cnt = sf_counters_for(ctx->ingress_ifindex);
-
-		sf_inc(cnt, SF_CNT_pass_fragment);
-		return XDP_PASS;
-	}
-	if (!sf_port_protected(bpf_ntohs(p.dport)))
-		return XDP_PASS;
+	/* disabled: everything passes, uncounted */
 	cfg = bpf_map_lookup_elem(&sf_config, &zero);
 	if (!cfg || !(cfg->flags & SF_CFG_ENABLED))
 		return XDP_PASS;
+	/* one counter-slot lookup per TCP segment, shared by every path below */
+	cnt = sf_counters_for(ctx->ingress_ifindex);
+	if (r == SF_PARSE_FRAG) {
+		sf_inc(cnt, SF_CNT_pass_fragment);
+		return XDP_PASS;
+	}
+	if (!sf_port_protected(bpf_ntohs(p.dport))) {
+		sf_inc(cnt, SF_CNT_pass_unprotected);
+		return XDP_PASS;
+	}
 	if (p.flags & SF_TCPF_SYN) {
 		if (p.flags & SF_TCPF_ACK) /* a SYN-ACK for one of the host's own connections */
-			return XDP_PASS;
-		return sf_xdp_syn(ctx, &p, cfg);
+			goto other;
+		return sf_xdp_syn(ctx, &p, cfg, cnt);
 	}
 	if ((p.flags & (SF_TCPF_ACK | SF_TCPF_RST)) == SF_TCPF_ACK)
-		return sf_xdp_ack(ctx, &p, cfg);
+		return sf_xdp_ack(ctx, &p, cfg, cnt);
+other:
+	sf_inc(cnt, SF_CNT_pass_other);
 	return XDP_PASS;
 }
 
@@ -207,6 +215,7 @@ int synfence_tc(struct __sk_buff *skb)
 	struct sf_pkt p = {};
 	__u32 tuple_len;
 	__u8 mflags;
+	int err;
 
 	if ((void *)(meta + 1) > data || meta->magic != SF_META_MAGIC)
 		return SF_TC_ACT_OK;
@@ -235,14 +244,19 @@ int synfence_tc(struct __sk_buff *skb)
 		return SF_TC_ACT_OK;
 	}
 	if (sk->state != BPF_TCP_LISTEN) { /* made by an earlier copy of this ACK */
+		sf_inc(cnt, SF_CNT_handoff_dup);
 		bpf_sk_release(sk);
 		return SF_TC_ACT_OK;
 	}
 	tsk = bpf_skc_to_tcp_sock(sk);
-	if (tsk && bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tsk, &attrs, sizeof(attrs)) == 0)
+	err = tsk ? bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tsk, &attrs, sizeof(attrs)) : 1;
+	if (err == 0) {
 		sf_inc(cnt, SF_CNT_handoff_ok);
-	else
-		sf_inc(cnt, SF_CNT_handoff_err); /* the kernel answers it as it would without us */
+	} else { /* the kernel answers it as it would without us */
+		sf_inc(cnt, SF_CNT_handoff_err);
+		sf_inc(cnt, err == -SF_EINVAL ? SF_CNT_handoff_err_einval :
+			    err == -SF_ENOMEM ? SF_CNT_handoff_err_enomem : SF_CNT_handoff_err_other);
+	}
 	bpf_sk_release(sk);
 	return SF_TC_ACT_OK;
 }

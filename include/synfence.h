@@ -26,7 +26,13 @@
 
 /* --- Counters -------------------------------------------------------------------------------
  * X(name, help). The order is the layout of struct sf_counters; names are a stable contract
- * (stats text and JSON keys). Append only. */
+ * (stats text and JSON keys, Prometheus synfence_<name>_total). Append only.
+ * Invariants (with the programs enabled): ack_cookie_bad = ack_bad_hash + ack_bad_epoch +
+ * ack_bad_malformed; handoff_err = handoff_err_einval + handoff_err_enomem + handoff_err_other;
+ * every SYN to a protected port ends in exactly one of synack_sent, drop_syn_flags, drop_malformed,
+ * drop_no_room, pass_no_secret; every TCP segment XDP sees is counted once in syn_recv, est_pass,
+ * ack_no_listener, pass_no_secret (ACKs), ack_cookie_ok, ack_cookie_bad, drop_no_room (ACKs),
+ * pass_unprotected, pass_fragment or pass_other. */
 #define SF_COUNTERS(X)                                                                           \
 	X(syn_recv,            "SYNs to protected ports")                                            \
 	X(synack_sent,         "SYN-ACKs with a cookie sent back (XDP_TX)")                          \
@@ -43,7 +49,14 @@
 	X(pass_no_secret,      "SYNs/ACKs passed to the kernel because no secret is loaded yet")     \
 	X(drop_syn_flags,      "SYNs dropped: SYN together with FIN or RST")                        \
 	X(drop_malformed,      "TCP segments to protected ports dropped: bad data offset or options") \
-	X(drop_no_room,        "dropped: frame could not be resized for the SYN-ACK or the metadata")
+	X(drop_no_room,        "dropped: frame could not be resized for the SYN-ACK or the metadata") \
+	X(ack_bad_malformed,   "ACKs dropped: a would-be cookie ACK with a bad data offset or options") \
+	X(handoff_err_einval,  "handoff_err with EINVAL: attributes refused (e.g. an option the sysctls switched off)") \
+	X(handoff_err_enomem,  "handoff_err with ENOMEM: no memory for the request socket")         \
+	X(handoff_err_other,   "handoff_err for any other reason (ENETUNREACH, EOPNOTSUPP, not a TCP listener)") \
+	X(handoff_dup,         "validated ACKs whose connection already existed when TC saw them, passed on") \
+	X(pass_unprotected,    "TCP segments to unprotected ports, passed untouched")                \
+	X(pass_other,          "TCP segments to protected ports passed unchecked: RST, SYN-ACK, no ACK flag")
 
 enum sf_counter {
 #define SF_COUNTER_ENUM(name, help) SF_CNT_##name,
@@ -86,11 +99,68 @@ struct sf_secrets {
 	__u64 key[SF_EPOCH_SLOTS][2];
 };
 
+/* --- Daemon state (array map, one entry), written by `synfence run` for `status`, `stats` and the
+ * metrics: what another process cannot learn from the kernel. Never holds key material. */
+#define SF_MAP_STATE "sf_state"
+/* The server namespace's TCP sysctls that run mirrors into sf_config (and re-checks every few
+ * seconds), in the order of sf_state.sysctl[]; all under net.ipv4. */
+#define SF_SYSCTLS(X) X(tcp_syncookies) X(tcp_timestamps) X(tcp_sack) X(tcp_window_scaling) X(tcp_ecn)
+enum sf_sysctl {
+#define SF_SYSCTL_ENUM(name) SF_SYSCTL_##name,
+	SF_SYSCTLS(SF_SYSCTL_ENUM)
+#undef SF_SYSCTL_ENUM
+	SF_SYSCTL_MAX
+};
+struct sf_state {
+	__u64 start_boot_ns;   /* CLOCK_BOOTTIME when run finished attaching (0: not yet) */
+	__u64 start_real_ns;   /* the same moment in CLOCK_REALTIME (for display) */
+	__u64 rotated_boot_ns; /* CLOCK_BOOTTIME of the last secret change (first key or rotation) */
+	__u32 pid;             /* of `synfence run` */
+	__u32 epoch;           /* current secret epoch: the number only */
+	__u32 rotate_s;        /* rotation period, seconds */
+	__u32 xdp_prog_id;     /* the synfence XDP program (behind libxdp's dispatcher) */
+	__u32 tc_prog_id;      /* the TC ingress program */
+	__u32 netns_ino;       /* inode of run's network namespace: ifindexes are only valid there */
+	char metrics[64];      /* the --metrics ADDR:PORT being served, "" when off */
+	/* Lifecycle (written by run's daemon loop): */
+	__u32 flags;           /* enum sf_state_flags */
+	__u32 takeovers;       /* how many times a run took over the pins of an earlier one */
+	__u64 sysctl_boot_ns;  /* CLOCK_BOOTTIME of the last sysctl check */
+	__u64 reload_boot_ns;  /* CLOCK_BOOTTIME of the last successful SIGHUP reload (0: none) */
+	__u64 error_boot_ns;   /* CLOCK_BOOTTIME of last_error (0: none yet) */
+	__s32 sysctl[SF_SYSCTL_MAX]; /* the sysctls of SF_SYSCTLS as last read (-1: unreadable) */
+	char last_error[160];  /* the daemon's last runtime error or warning, "" if none */
+};
+
+/* sf_state.flags */
+enum sf_state_flags {
+	SF_ST_SHARED_SECRET = 1 << 0, /* keys derived from a secret_file (same on every server) */
+	SF_ST_KEEP_ATTACHED = 1 << 1, /* run exits leaving protection attached (--keep-attached) */
+	SF_ST_SUSPENDED     = 1 << 2, /* protection suspended (everything passes): see last_error */
+	SF_ST_LEFT_ATTACHED = 1 << 3, /* run exited and left protection in place (pid is stale) */
+};
+
 /* Per-interface info written by userspace (array map indexed by slot), for stats and status. */
 struct sf_iface {
 	__u32 ifindex; /* 0: slot unused */
-	__u32 xdp_mode; /* enum xdp_attach_mode actually used */
+	__u32 xdp_mode; /* enum sf_xdp_mode actually used */
 	char name[16];
+	__u32 flags;   /* enum sf_iface_flags */
+};
+
+/* sf_iface.xdp_mode: the one encoding of the XDP attach mode, for the writer (run) and the readers
+ * (stats, status, metrics). The values are those of libxdp's enum xdp_attach_mode, so that maps
+ * pinned by an earlier version read the same. */
+enum sf_xdp_mode {
+	SF_XDP_MODE_NONE    = 0, /* not attached (yet) */
+	SF_XDP_MODE_NATIVE  = 1, /* driver mode */
+	SF_XDP_MODE_GENERIC = 2, /* skb mode */
+	SF_XDP_MODE_OFFLOAD = 3, /* hardware offload */
+};
+
+/* sf_iface.flags */
+enum sf_iface_flags {
+	SF_IF_GONE = 1 << 0, /* the interface disappeared; run re-attaches when it comes back */
 };
 
 /* --- Cookie layout ----------------------------------------------------------------------------

@@ -485,6 +485,9 @@ struct ackmod {
 	int paylen;
 	uint8_t flags;       /* 0: ACK */
 	int to_nowhere;      /* address the ACK to 198.51.100.20:80 (no socket) */
+	const uint8_t *rawopt; /* raw option bytes instead of the TS option */
+	int rawoptlen;
+	int doff;            /* override the data offset (0: computed) */
 };
 
 struct poke {
@@ -550,6 +553,9 @@ struct tcase {
 #define ACK_BAD_HASH .verdicts = V_DROP, .delta = { D(ack_cookie_bad), D(ack_bad_hash) }
 #define ACK_BAD_EPOCH .verdicts = V_DROP, .delta = { D(ack_cookie_bad), D(ack_bad_epoch) }
 #define MALFORMED .verdicts = V_DROP, .delta = { D(drop_malformed) }, .dontcare = DC(syn_recv)
+#define ACK_MALFORMED .verdicts = V_DROP, .delta = { D(ack_cookie_bad), D(ack_bad_malformed) }
+#define PASS_UNPROT .verdicts = V_PASS, .delta = { D(pass_unprotected) }
+_Static_assert(SF_CNT_MAX <= 32, "tcase.dontcare is a 32-bit mask of counters");
 
 /* raw option blocks for the malformed cases */
 static const uint8_t opt_len0[] = { 2, 4, 0x05, 0xb4, 3, 0, 7, 1 };
@@ -669,6 +675,14 @@ static const struct tcase cases[] = {
 	{ "ack4_ts_missing", S_ACK, LSYN4(), ACK_BAD_HASH, .am = { .no_ts = 1 } },
 	{ "ack4_other_source_port", S_ACK, LSYN4(), ACK_BAD_HASH, .am = { .sport_delta = 1 } },
 	{ "ack4_wrong_seq", S_ACK, LSYN4(), ACK_BAD_HASH, .am = { .seq_delta = 1 } },
+	{ "ack4_malformed_options", S_ACK, LSYN4(), ACK_MALFORMED,
+	  .am = { .rawopt = opt_len0, .rawoptlen = sizeof(opt_len0) } },
+	{ "ack4_option_overruns_header", S_ACK, LSYN4(), ACK_MALFORMED,
+	  .am = { .rawopt = opt_ts_overrun, .rawoptlen = sizeof(opt_ts_overrun) } },
+	{ "ack4_doff_beyond_frame", S_ACK, LSYN4(), ACK_MALFORMED, .am = { .doff = 15 } },
+	{ "ack4_doff_4", S_ACK, LSYN4(), ACK_MALFORMED, .am = { .doff = 4 } },
+	{ "ack6_malformed_options", S_ACK, LSYN6(), ACK_MALFORMED,
+	  .am = { .rawopt = opt_len1, .rawoptlen = sizeof(opt_len1) } },
 	{ "ack4_no_listener_passes", S_ACK, LSYN4(), .verdicts = V_PASS,
 	  .delta = { D(ack_no_listener) }, .am = { .to_nowhere = 1 } },
 	{ "ack4_forged_no_listener_passes", S_ACK, LSYN4(), .verdicts = V_PASS,
@@ -700,12 +714,20 @@ static const struct tcase cases[] = {
 	{ "established_ack_passes", S_EST, .verdicts = V_PASS, .delta = { D(est_pass) } },
 
 	/* --- pass-through --- */
-	{ "syn4_port_81_unprotected", S_FRAME, SYN4(.dport = 81), PASS_QUIET },
-	{ "syn4_port_7999_unprotected", S_FRAME, SYN4(.dport = 7999), PASS_QUIET },
-	{ "syn4_port_8101_unprotected", S_FRAME, SYN4(.dport = 8101), PASS_QUIET },
-	{ "syn6_port_81_unprotected", S_FRAME, SYN6(.dport = 81), PASS_QUIET },
+	{ "syn4_port_81_unprotected", S_FRAME, SYN4(.dport = 81), PASS_UNPROT },
+	{ "syn4_port_7999_unprotected", S_FRAME, SYN4(.dport = 7999), PASS_UNPROT },
+	{ "syn4_port_8101_unprotected", S_FRAME, SYN4(.dport = 8101), PASS_UNPROT },
+	{ "syn6_port_81_unprotected", S_FRAME, SYN6(.dport = 81), PASS_UNPROT },
 	{ "synack4_to_protected_port", S_FRAME, SYN4(.flags = TF_SYN | TF_ACK, .ack = 1),
-	  .verdicts = V_PASS, .dontcare = DC(ack_no_listener) },
+	  .verdicts = V_PASS, .delta = { D(pass_other) } },
+	{ "rst4_to_protected_port", S_FRAME, SYN4(.flags = TF_RST | TF_ACK, .ack = 1, .opts = NULL),
+	  .verdicts = V_PASS, .delta = { D(pass_other) } },
+	{ "fin_without_ack_to_protected_port", S_FRAME, SYN4(.flags = TF_FIN, .opts = NULL),
+	  .verdicts = V_PASS, .delta = { D(pass_other) } },
+	{ "cfg_disabled_unprotected_uncounted", S_FRAME, SYN4(.dport = 81), PASS_QUIET,
+	  .cfg_clear = SF_CFG_ENABLED },
+	{ "cfg_disabled_fragment_uncounted", S_FRAME, SYN4(.frag_set = 1, .frag = 0x2000),
+	  PASS_QUIET, .cfg_clear = SF_CFG_ENABLED },
 	{ "udp4_port_80", S_FRAME, SYN4(.l4 = L4_UDP, .paylen = 20), PASS_QUIET },
 	{ "udp6_port_80", S_FRAME, SYN6(.l4 = L4_UDP, .paylen = 20), PASS_QUIET },
 	{ "icmp4_echo", S_FRAME, SYN4(.l4 = L4_ICMP, .paylen = 32), PASS_QUIET },
@@ -739,7 +761,7 @@ static const struct tcase cases[] = {
 	{ "tcp_doff_4_protected", S_FRAME, SYN4(.opts = NULL, .doff = 4), MALFORMED },
 	{ "tcp_doff_0_protected", S_FRAME, SYN4(.opts = NULL, .doff = -1),
 	  MALFORMED },
-	{ "tcp_doff_4_unprotected", S_FRAME, SYN4(.opts = NULL, .doff = 4, .dport = 81), PASS_QUIET },
+	{ "tcp_doff_4_unprotected", S_FRAME, SYN4(.opts = NULL, .doff = 4, .dport = 81), PASS_UNPROT },
 	{ "tcp_doff_15_beyond_frame", S_FRAME, SYN4(.opts = NULL, .doff = 15), MALFORMED },
 	{ "tcp_doff_beyond_frame_v6", S_FRAME, SYN6(.opts = "M", .doff = 12), MALFORMED },
 	{ "tcp_opt_len_0", S_FRAME, SYN4(.rawopt = opt_len0, .rawoptlen = sizeof(opt_len0)),
@@ -762,7 +784,7 @@ static const struct tcase cases[] = {
 	  .delta = { D(drop_syn_flags) }, .dontcare = DC(syn_recv) },
 	{ "syn_fin_v6", S_FRAME, SYN6(.flags = TF_SYN | TF_FIN | TF_PSH), .verdicts = V_DROP,
 	  .delta = { D(drop_syn_flags) }, .dontcare = DC(syn_recv) },
-	{ "syn_fin_unprotected", S_FRAME, SYN4(.flags = TF_SYN | TF_FIN, .dport = 81), PASS_QUIET },
+	{ "syn_fin_unprotected", S_FRAME, SYN4(.flags = TF_SYN | TF_FIN, .dport = 81), PASS_UNPROT },
 };
 #pragma GCC diagnostic pop
 
@@ -895,6 +917,12 @@ static int build_ack(const struct tcase *tc, uint8_t *buf, struct metaexp *m, ch
 		memcpy(ack.daddr, syn.family == 4 ? a4 : a6, syn.family == 4 ? 4 : 16);
 		ack.dport = 80;
 	}
+	if (tc->am.rawopt) {
+		ack.rawopt = tc->am.rawopt;
+		ack.rawoptlen = tc->am.rawoptlen;
+	}
+	if (tc->am.doff)
+		ack.doff = tc->am.doff;
 	meta_from_cookie(&x.cp, ts, ack.tsval, ack.tsecr, m);
 	return pkt_build(&ack, buf, PKT_MAX);
 }
@@ -1174,6 +1202,79 @@ static int setup_sockets(void)
 	return 0;
 }
 
+/* The flow cache: an established flow is remembered, so its packets pass even after the kernel
+ * socket is gone (proving the lookup was skipped); a SYN for the tuple forgets it, so the next ACK
+ * on that tuple has its cookie checked again. Uses a connection of its own, closed with RST. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+static void run_flowcache(void)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(E.lport) };
+	struct run *r = calloc(1, sizeof(*r));
+	uint8_t f[PKT_MAX];
+	char why[1024] = "";
+	int cfd, afd = -1, n;
+	uint16_t cport = 0;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (!r || cfd < 0 || connect(cfd, (struct sockaddr *)&a, sizeof(a)) ||
+	    (afd = accept(E.lfd4, NULL, NULL)) < 0 || !(cport = sock_port(cfd))) {
+		report("flowcache", "test bug: no connection on lo", NULL);
+		goto out;
+	}
+	{
+		struct pkt_spec e = LSYN4(.saddr = LO4, .sport = cport, .seq = 4242, .ack = 4343,
+					  .flags = TF_ACK, .opts = NULL, .window = 512);
+		struct pkt_spec syn = LSYN4(.saddr = LO4, .sport = cport);
+
+		spec_fixup(&e);
+		spec_fixup(&syn);
+		n = pkt_build(&e, f, sizeof(f));
+		xdp_run(f, n, r); /* the lookup finds the socket: remembered */
+		if (r->retval != XDP_PASS || r->d[SF_CNT_est_pass] != 1)
+			addf(why, sizeof(why), "first ACK: verdict %s, est_pass +%lld",
+			     verdict_name((int)r->retval), (long long)r->d[SF_CNT_est_pass]);
+
+		/* both ends gone without TIME_WAIT: only the listener is left for this tuple */
+		setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		setsockopt(afd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(afd);
+		close(cfd);
+		afd = cfd = -1;
+
+		xdp_run(f, n, r);
+		if (r->retval != XDP_PASS || r->d[SF_CNT_est_pass] != 1 ||
+		    r->d[SF_CNT_ack_cookie_bad] != 0)
+			addf(why, sizeof(why), "cached ACK after close: verdict %s, est_pass +%lld, "
+			     "ack_cookie_bad +%lld (expected PASS from the cache)",
+			     verdict_name((int)r->retval), (long long)r->d[SF_CNT_est_pass],
+			     (long long)r->d[SF_CNT_ack_cookie_bad]);
+
+		n = pkt_build(&syn, f, sizeof(f));
+		xdp_run(f, n, r);
+		if (r->retval != XDP_TX)
+			addf(why, sizeof(why), "SYN: verdict %s", verdict_name((int)r->retval));
+
+		n = pkt_build(&e, f, sizeof(f));
+		xdp_run(f, n, r);
+		if (r->retval != XDP_DROP || r->d[SF_CNT_ack_cookie_bad] != 1 || r->d[SF_CNT_est_pass])
+			addf(why, sizeof(why), "ACK after the SYN: verdict %s, ack_cookie_bad +%lld, "
+			     "est_pass +%lld (expected a cookie check and DROP)",
+			     verdict_name((int)r->retval), (long long)r->d[SF_CNT_ack_cookie_bad],
+			     (long long)r->d[SF_CNT_est_pass]);
+	}
+	report("flowcache_remembers_and_syn_forgets", why, NULL);
+out:
+	if (afd >= 0)
+		close(afd);
+	if (cfd >= 0)
+		close(cfd);
+	free(r);
+}
+#pragma GCC diagnostic pop
+
 static int setup(void)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
@@ -1283,7 +1384,7 @@ static void bench_bulk(int prog, const uint8_t *in, int len, unsigned want, int 
 	b->bad = r->err || r->retval != want || r->framelen != len || memcmp(r->frame, in, (size_t)len);
 }
 
-#define NPATHS 6
+#define NPATHS 8
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -1293,8 +1394,8 @@ static int bench(const char *pass_path, const char *argv0)
 	struct bpf_object *obj;
 	struct bpf_program *pp;
 	int pass_fd, i, k, rounds = 7, calls = 100000, repeat = 1000000;
-	uint8_t syn[PKT_MAX], vack[PKT_MAX], fack[PKT_MAX], est[PKT_MAX];
-	int nsyn, nvack, nfack, nest;
+	uint8_t syn[PKT_MAX], vack[PKT_MAX], fack[PKT_MAX], est[PKT_MAX], unp[PKT_MAX];
+	int nsyn, nvack, nfack, nest, nunp;
 	struct run *r = calloc(1, sizeof(*r));
 	struct metaexp m;
 	char why[1024] = "";
@@ -1348,6 +1449,9 @@ static int bench(const char *pass_path, const char *argv0)
 		struct tcase va = { .scen = S_ACK, .pkt = LSYN4() };
 		struct tcase fa = { .scen = S_ACK, .pkt = LSYN4(), .am = { .flip = 1u << 13 } };
 		struct tcase es = { .scen = S_EST };
+		/* a data segment of an established connection to a port synfence does not protect */
+		struct pkt_spec u = LSYN4(.dport = 81, .seq = 12345, .ack = 67890, .flags = TF_ACK,
+					  .opts = NULL, .paylen = 100);
 
 		apply_case_config(&va);
 		spec_fixup(&s);
@@ -1355,6 +1459,7 @@ static int bench(const char *pass_path, const char *argv0)
 		nvack = build_ack(&va, vack, &m, why, sizeof(why));
 		nfack = build_ack(&fa, fack, &m, why, sizeof(why));
 		nest = build_frame(&es, est);
+		nunp = pkt_build(&u, unp, PKT_MAX);
 	}
 	paths[0] = (typeof(paths[0])){ "SYN -> SYN-ACK", "repeat=1 loop", syn, nsyn, XDP_TX, 0 };
 	paths[1] = (typeof(paths[0])){ "valid ACK", "repeat=1 loop", vack, nvack, XDP_PASS, 0 };
@@ -1362,6 +1467,8 @@ static int bench(const char *pass_path, const char *argv0)
 	paths[3] = (typeof(paths[0])){ "established", "repeat=1 loop", est, nest, XDP_PASS, 0 };
 	paths[4] = (typeof(paths[0])){ "forged ACK", "repeat=1M", fack, nfack, XDP_DROP, 1 };
 	paths[5] = (typeof(paths[0])){ "established", "repeat=1M", est, nest, XDP_PASS, 1 };
+	paths[6] = (typeof(paths[0])){ "unprotected", "repeat=1 loop", unp, nunp, XDP_PASS, 0 };
+	paths[7] = (typeof(paths[0])){ "unprotected", "repeat=1M", unp, nunp, XDP_PASS, 1 };
 
 	/* sanity: each path does what it should, once */
 	for (i = 0; i < NPATHS; i++) {
@@ -1432,8 +1539,8 @@ static int bench(const char *pass_path, const char *argv0)
 	       "loop's own cost).\n"
 	       "The SYN path rewrites the frame and the valid-ACK path adds metadata, so a repeat>1 run "
 	       "would not\nreplay the same packet: they are measured with repeat=1 calls only (fresh "
-	       "frame each call, the kernel's\nper-call timer averaged); forged ACK and established "
-	       "leave the frame unchanged and are shown both ways.\n");
+	       "frame each call, the kernel's\nper-call timer averaged); forged ACK, established and "
+	       "unprotected leave the frame unchanged and are shown both ways.\n");
 	bpf_object__close(obj);
 	free(r);
 	return 0;
@@ -1497,6 +1604,8 @@ int main(int argc, char **argv)
 	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
 		if (selected(cases[c].name, nfilt, filt))
 			run_case(&cases[c]);
+	if (selected("flowcache_remembers_and_syn_forgets", nfilt, filt))
+		run_flowcache();
 	printf("%d passed, %d failed\n", n_pass, n_fail);
 	synfence_bpf__destroy(E.skel);
 	if (E.pcap)
