@@ -464,8 +464,9 @@ sf_synfence_stop() {
 	[ "$SF_FAILS" = "$fails" ]
 }
 
-sf_stats_json() { srv "$SYNFENCE" stats -j --pin-dir "$PIN"; }
-sf_stats_text() { srv "$SYNFENCE" stats --pin-dir "$PIN"; }
+# (-i 0: one reading, no rates: instant)
+sf_stats_json() { srv "$SYNFENCE" stats -j -i 0 --pin-dir "$PIN"; }
+sf_stats_text() { srv "$SYNFENCE" stats -a -i 0 --pin-dir "$PIN"; }
 
 # sf_snap FILE: save `synfence stats -j`; dies when stats fails or its JSON has no totals.
 sf_snap() {
@@ -627,4 +628,73 @@ sf_evidence() {
 		tail -n 10 "$TMPD/nginx/error.log" | sed 's/^/    /'
 	fi
 	echo "---- end of evidence ----"
+}
+
+# ---- the daemon's lifecycle (restart, reload, config) ------------------------------------------
+
+# sf_wait_log FILE REGEX [TIMEOUT_S]: wait (default 10 s) until FILE has a line matching the
+# extended REGEX; returns 1 on timeout.
+sf_wait_log() {
+	local f=$1 re=$2 t=${3:-10} i
+	for i in $(seq $((t * 10))); do
+		grep -qE -- "$re" "$f" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# sf_daemon_start LOG ARGS...: `synfence run ARGS` in the server namespace, in the background
+# (SF_PID, tracked), output to LOG; waits until it logs that it protects its interfaces (N_IFS
+# "protecting" lines, default 1). Dies when it exits early.
+sf_daemon_start() {
+	local log=$1 want=${N_IFS:-1} i
+	shift
+	sf_require_synfence
+	sf_mount_pin_root
+	: >"$log"
+	ip netns exec "$SRV_NS" "$SYNFENCE" run "$@" >>"$log" 2>&1 &
+	SF_PID=$!
+	sf_track_pid "$SF_PID"
+	for i in $(seq 100); do
+		if ! kill -0 "$SF_PID" 2>/dev/null; then
+			wait "$SF_PID"
+			local rc=$?
+			sed 's/^/    synfence| /' "$log"
+			die "synfence run $* exited early with status $rc"
+		fi
+		[ "$(grep -c 'protecting ' "$log")" -ge "$want" ] && { log "synfence (pid $SF_PID) running: $*"; return 0; }
+		sleep 0.1
+	done
+	sed 's/^/    synfence| /' "$log"
+	die "synfence run $* did not attach within 10 s"
+}
+
+# sf_daemon_wait PID [TIMEOUT_S]: wait for a daemon (a child of this shell) to exit; SF_RC gets its
+# exit status, or "running" when it did not exit in time (default 10 s).
+sf_daemon_wait() {
+	local pid=$1 t=${2:-10} i
+	for i in $(seq $((t * 10))); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then SF_RC=running; return 1; fi
+	wait "$pid"
+	SF_RC=$?
+}
+
+# sf_pinned_link_id KIND IF: id of the link pinned as link_KIND_IF in $PIN ("none" if not pinned)
+sf_pinned_link_id() {
+	bpftool link show pinned "$PIN/link_$1_$2" -j 2>/dev/null | jq -r '.id // "none"' 2>/dev/null || echo none
+}
+# sf_xdp_prog_id [IF]: id of the XDP program on a server interface ("none")
+sf_xdp_prog_id() { ip -n "$SRV_NS" -j link show "${1:-$SRV_IF}" | jq -r '.[0].xdp.prog.id // "none"'; }
+
+# sf_state_strings: the printable strings (8+ characters) of the pinned sf_state map, one per line
+# (e.g. its last_error), read with bpftool: works without a running synfence.
+sf_state_strings() {
+	bpftool map dump pinned "$PIN/sf_state" -j 2>/dev/null | jq -r '
+		def hex: ascii_downcase | explode | map(if . >= 97 then . - 87 else . - 48 end)
+			| reduce .[] as $d (0; . * 16 + $d);
+		.[0].value | map(ltrimstr("0x") | hex) | map(if . >= 32 and . < 127 then . else 10 end)
+		| implode | split("\n") | map(select(length >= 8)) | .[]'
 }

@@ -1,40 +1,31 @@
-/* cmd_run.c - `synfence run`: check, attach, fill the maps, rotate the secret until a signal, undo. */
+/* cmd_run.c - `synfence run`: the command line and the config file into settings, then the daemon
+ * (daemon.c). */
 #include <errno.h>
-#include <net/if.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
-
 #include "cmd.h"
-#include "config.h"
-#include "loader.h"
+#include "conf.h"
+#include "daemon.h"
 #include "log.h"
-#include "pins.h"
+#include "metrics.h"
 #include "ports.h"
 #include "preflight.h"
 #include "secret.h"
-#include "synfence.skel.h"
-#include "util.h"
-
-#define DEFAULT_ROTATE 60
-#define MAX_ROTATE     (7 * 24 * 3600)
 
 static void run_help(FILE *out)
 {
 	fprintf(out,
 		"NAME\n"
-		"    synfence run - protect TCP ports on interfaces against SYN floods\n"
+		"    synfence run - protect TCP ports on interfaces against SYN floods (the daemon)\n"
 		"\n"
 		"SYNOPSIS\n"
-		"    synfence run IFACE [IFACE...] --ports LIST [--pin-dir DIR]\n"
-		"                 [--mode native|generic|auto] [--rotate SECONDS] [-v]\n"
+		"    synfence run [IFACE...] [--ports LIST] [--config FILE] [--check-config]\n"
+		"                 [--mode native|generic|auto] [--rotate SECONDS] [--secret-file FILE]\n"
+		"                 [--pin-dir DIR] [--log-level LEVEL] [-v|-q] [--no-sysctl-changes]\n"
+		"                 [--sysctl-interval SECONDS] [--no-reattach] [--keep-attached]\n"
+		"                 [--metrics ADDR:PORT]\n"
 		"\n"
 		"DESCRIPTION\n"
 		"    Attaches the synfence XDP program to each IFACE and a TC ingress program next to\n"
@@ -42,67 +33,138 @@ static void run_help(FILE *out)
 		"    cookie; the final ACK is checked in XDP, and the TC program hands the connection\n"
 		"    to the listening socket. Other traffic passes untouched.\n"
 		"\n"
-		"    run stays in the foreground and logs to stderr. On SIGINT, SIGTERM or SIGHUP it\n"
-		"    detaches everything, removes its pinned maps and exits 0. The SipHash secret is\n"
-		"    random, replaced every --rotate seconds, and never written anywhere but the map.\n"
+		"    run stays in the foreground and logs to stderr (journald picks up the levels).\n"
+		"    Under systemd it reports READY/RELOADING/STOPPING and the watchdog (Type=notify).\n"
+		"\n"
+		"    Settings come from the config file (default %s, used when it exists;\n"
+		"    see CONFIG FILE) and every setting has a flag that overrides it. IFACE arguments\n"
+		"    replace the file's 'interfaces'.\n"
+		"\n"
+		"SIGNALS AND RESTARTS\n"
+		"    SIGTERM, SIGINT  detach everything and remove the pins, exit 0 (with keep_attached:\n"
+		"                     exit leaving protection in place, as SIGUSR2).\n"
+		"    SIGUSR2          exit 0 leaving protection in place, for an upgrade: the programs\n"
+		"                     stay attached and the maps and links pinned; no secret rotation\n"
+		"                     happens until the next run.\n"
+		"    SIGHUP           re-read the config file (flags keep overriding it): interfaces and\n"
+		"                     ports added or removed, rotation period, secret file, log level,\n"
+		"                     sysctl settings. Interfaces that stay are not touched. A bad config\n"
+		"                     is refused as a whole and logged; the running one stays.\n"
+		"    Maps and the XDP and TC links are pinned in the pin dir. A run that finds the pins\n"
+		"    of an earlier one (crashed, killed, stopped with SIGUSR2) takes them over: same\n"
+		"    secrets, same counters, programs swapped atomically (bpf_link_update), so no\n"
+		"    handshake in flight and no connection is lost. One run per pin dir (a lock); a\n"
+		"    second run on an interface another synfence protects is refused, naming it.\n"
 		"\n"
 		"    The SYN-ACK mirrors what the kernel would offer: timestamps, SACK, window scaling\n"
 		"    and ECN follow net.ipv4.tcp_timestamps, tcp_sack, tcp_window_scaling and tcp_ecn\n"
 		"    of the network namespace synfence runs in; the window scale follows tcp_rmem and\n"
 		"    net.core.rmem_max; the MSS is the smallest MTU of the interfaces minus 40 (IPv4)\n"
-		"    or 60 (IPv6). These are read once at start.\n"
+		"    or 60 (IPv6). They are read at start, on SIGHUP and every sysctl_interval seconds.\n"
+		"    net.ipv4.tcp_syncookies must be 1 or 2: run sets it to 1 (logged), or with\n"
+		"    --no-sysctl-changes refuses to start (and suspends protection while it is off).\n"
+		"\n"
+		"    An interface that disappears is logged and left; the others stay protected, and it\n"
+		"    is attached again when it comes back (unless --no-reattach).\n"
 		"\n"
 		"OPTIONS\n"
-		"    --ports LIST\n"
+		"    --config FILE\n"
+		"        The config file (default %s; with --config it must exist).\n"
+		"    --check-config\n"
+		"        Check the settings (config file, flags, secret file) and exit: 0 when valid.\n"
+		"    IFACE...  (config: interfaces = IFACE ...)\n"
+		"        The interfaces to protect (at most %d).\n"
+		"    --ports LIST  (config: ports = LIST)\n"
 		"        Ports to protect: comma-separated ports and inclusive ranges, e.g.\n"
-		"        80,443,8000-8100. Ports are 1-65535. Required.\n"
-		"\n"
-		"    --pin-dir DIR\n"
-		"        Where the maps are pinned (for `synfence stats`). Default: %s.\n"
-		"        Created (mode 0700) if missing; a bpffs is mounted on it if it is not on\n"
-		"        one (and unmounted at exit). Refused if it already holds synfence maps.\n"
-		"        Note: a bpffs mounted inside `ip netns exec` is private to that command; to\n"
-		"        read stats from another one, mount a bpffs on DIR beforehand.\n"
-		"\n"
-		"    -m, --mode native|generic|auto\n"
+		"        80,443,8000-8100. Ports are 1-65535. Required (here or in the file).\n"
+		"    -m, --mode native|generic|auto  (config: mode)\n"
 		"        XDP mode. auto (default) tries native and falls back to generic (skb) mode\n"
 		"        with a warning.\n"
-		"\n"
-		"    --rotate SECONDS\n"
+		"    --rotate SECONDS  (config: rotate)\n"
 		"        Replace the cookie secret every SECONDS (1-%d, default %d). Cookies from\n"
-		"        the previous secret stay valid, so a handshake has at least SECONDS to finish.\n"
-		"\n"
-		"    -v, --verbose\n"
-		"        Show libbpf and libxdp messages and more progress.\n"
-		"\n"
-		"    -j, -p, -h, -V\n"
+		"        the previous secret stay valid, so a cookie lives 1 to 2 periods.\n"
+		"    --secret-file FILE  (config: secret_file)\n"
+		"        Derive the secrets from the master secret in FILE (32-128 hex digits; a\n"
+		"        regular file owned by root, mode 0600 or 0400) instead of random ones: the\n"
+		"        key of epoch e = floor(unix time / SECONDS) is BLAKE2b(master, e), so servers\n"
+		"        behind one anycast/ECMP address with the same file, the same --rotate and\n"
+		"        synced clocks accept each other's cookies. Clock skew: a cookie made by a\n"
+		"        server whose clock is s seconds ahead fails on the others when its ACK comes\n"
+		"        within s seconds after a period boundary of that server; otherwise cookies\n"
+		"        are accepted for 1 to 2 periods minus s. Keep s far below the period.\n"
+		"    --pin-dir DIR  (config: pin_dir)\n"
+		"        Where the maps and links are pinned (default %s); created (0700)\n"
+		"        and a bpffs mounted on it when needed. Other commands find run's state there.\n"
+		"        A bpffs mounted inside `ip netns exec` is private to that command: mount one\n"
+		"        beforehand for state that must outlive it.\n"
+		"    --log-level error|warning|info|debug  (config: log_level)\n"
+		"        Default info. -v is debug (and libbpf messages), -q warning, -qq error.\n"
+		"    --no-sysctl-changes, --sysctl-changes  (config: sysctl_changes = no|yes)\n"
+		"        Never change a sysctl (tcp_syncookies=0 is then refused).\n"
+		"    --sysctl-interval SECONDS  (config: sysctl_interval)\n"
+		"        How often the sysctls and the interfaces are re-checked (1-%d, default %d).\n"
+		"    --no-reattach, --reattach  (config: reattach = no|yes)\n"
+		"        Whether an interface that disappeared is attached again when it comes back.\n"
+		"    --keep-attached, --no-keep-attached  (config: keep_attached = yes|no)\n"
+		"        SIGTERM leaves protection in place (as SIGUSR2); 'synfence detach' removes it.\n"
+		"    --metrics ADDR:PORT\n"
+		"        Serve the counters and a few gauges in the Prometheus text format at\n"
+		"        http://ADDR:PORT/metrics (off by default). ADDR is a literal IPv4 address or\n"
+		"        an IPv6 one in brackets: 127.0.0.1:9464, [::1]:9464. Prefer a loopback\n"
+		"        address: the endpoint has no authentication. A port in use is an error.\n"
+		"    -v, -q, -j, -p, -h, -V\n"
 		"        As for every command (see 'synfence help').\n"
 		"\n"
+		"CONFIG FILE\n"
+		"    INI style: 'key = value' lines, '#' or ';' comments, optionally under [synfence].\n"
+		"    interfaces and ports may go on over indented lines. Unknown keys, bad values and\n"
+		"    repeated keys are errors naming the file, the line and the key.\n"
+		"        interfaces = eth0 eth1\n"
+		"        ports = 80,443\n"
+		"                8000-8100\n"
+		"        rotate = 60\n"
+		"        secret_file = /etc/synfence/secret\n"
+		"\n"
 		"REQUIREMENTS\n"
-		"    root; kernel BTF (/sys/kernel/btf/vmlinux); Linux >= 6.9 (kfunc %s);\n"
-		"    net.ipv4.tcp_syncookies = 1 or 2.\n"
+		"    root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_SYS_ADMIN); kernel BTF; Linux >= 6.9\n"
+		"    (kfunc %s).\n"
 		"\n"
 		"EXIT STATUS\n"
-		"    0 after a clean shutdown on a signal, 1 on a runtime error, 2 on a command-line\n"
-		"    error. Errors are one line on stderr (JSON on stdout with -j).\n"
+		"    0 after a clean stop on a signal, 1 on a runtime error, 2 on a command-line or\n"
+		"    config error (bad flag, key, value or secret file). Errors are one line on stderr.\n"
 		"\n"
 		"EXAMPLES\n"
 		"    synfence run eth1 --ports 80,443\n"
-		"    synfence run eth1 eth2 --ports 22,8000-8100 --mode native --rotate 30\n",
-		SF_DEFAULT_PIN_DIR, MAX_ROTATE, DEFAULT_ROTATE, SF_KFUNC_HANDOFF);
+		"    synfence run --config /etc/synfence/synfence.conf\n"
+		"    synfence run eth1 eth2 --ports 22,8000-8100 --mode native --rotate 30\n"
+		"    synfence run eth1 --ports 443 --metrics 127.0.0.1:9464\n"
+		"    kill -USR2 $(pidof synfence); install the new binary; synfence run ...  (upgrade)\n",
+		SF_DEFAULT_CONFIG, SF_DEFAULT_CONFIG, SF_MAX_RUN_IFACES, SF_MAX_ROTATE,
+		SF_DEFAULT_ROTATE, SF_DEFAULT_PIN_DIR, SF_MAX_SYSCTL_INTERVAL,
+		SF_DEFAULT_SYSCTL_INTERVAL, SF_KFUNC_HANDOFF);
 }
 
-struct run_args {
-	char **ifnames;
-	int n_ifs;
-	const char *ports;
-	const char *pin_dir;
-	enum sf_mode_req mode;
-	unsigned long rotate;
-	__u64 bitmap[SF_PORT_WORDS];
+enum {
+	OPT_PORTS = 256, OPT_PIN_DIR, OPT_ROTATE, OPT_METRICS, OPT_CONFIG, OPT_CHECK, OPT_SECRET,
+	OPT_LOG_LEVEL, OPT_NO_SYSCTL, OPT_SYSCTL, OPT_SYSCTL_INT, OPT_NO_REATTACH, OPT_REATTACH,
+	OPT_KEEP, OPT_NO_KEEP,
 };
 
-enum { OPT_PORTS = 256, OPT_PIN_DIR, OPT_ROTATE };
+struct run_args {
+	struct sf_run_opts o;
+	bool check;
+	int quiet;
+	const char *metrics;
+};
+
+static int set_key(struct run_args *a, enum sf_key key, const char *v)
+{
+	char err[512];
+
+	if (sf_settings_set(&a->o.cli, key, v, false, err, sizeof(err)))
+		return sf_usage_err(&sf_cmd_run, "%s: %s", sf_key_flag(key), err);
+	return SF_EXIT_OK;
+}
 
 /* Returns SF_EXIT_OK to go on, or the exit code. */
 static int parse_args(int argc, char **argv, struct run_args *a, bool *done)
@@ -112,18 +174,31 @@ static int parse_args(int argc, char **argv, struct run_args *a, bool *done)
 		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "rotate", required_argument, NULL, OPT_ROTATE },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "secret-file", required_argument, NULL, OPT_SECRET },
+		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "no-sysctl-changes", no_argument, NULL, OPT_NO_SYSCTL },
+		{ "sysctl-changes", no_argument, NULL, OPT_SYSCTL },
+		{ "sysctl-interval", required_argument, NULL, OPT_SYSCTL_INT },
+		{ "no-reattach", no_argument, NULL, OPT_NO_REATTACH },
+		{ "reattach", no_argument, NULL, OPT_REATTACH },
+		{ "keep-attached", no_argument, NULL, OPT_KEEP },
+		{ "no-keep-attached", no_argument, NULL, OPT_NO_KEEP },
 		SF_GLOBAL_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct sf_cmd *cmd = &sf_cmd_run;
-	char err[160];
-	int c;
+	char err[512];
+	int c, ret = SF_EXIT_OK;
 
-	a->pin_dir = SF_DEFAULT_PIN_DIR;
-	a->mode = SF_MODE_AUTO;
-	a->rotate = DEFAULT_ROTATE;
+	sf_settings_defaults(&a->o.cli);
+	a->o.cli.set = 0;
+	a->o.config = SF_DEFAULT_CONFIG;
 
-	while ((c = getopt_long(argc, argv, ":" SF_GLOBAL_SHORTOPTS "m:", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":" SF_GLOBAL_SHORTOPTS "m:q", long_opts, NULL)) != -1) {
 		switch (sf_global_opt(c, argv, cmd)) {
 		case SF_OPT_HANDLED:
 			continue;
@@ -136,294 +211,119 @@ static int parse_args(int argc, char **argv, struct run_args *a, bool *done)
 			break;
 		}
 		switch (c) {
-		case OPT_PORTS:
-			a->ports = optarg;
-			break;
-		case OPT_PIN_DIR:
+		case OPT_PORTS: ret = set_key(a, SF_KEY_PORTS, optarg); break;
+		case OPT_PIN_DIR: ret = set_key(a, SF_KEY_PIN_DIR, optarg); break;
+		case 'm': ret = set_key(a, SF_KEY_MODE, optarg); break;
+		case OPT_ROTATE: ret = set_key(a, SF_KEY_ROTATE, optarg); break;
+		case OPT_SECRET: ret = set_key(a, SF_KEY_SECRET_FILE, optarg); break;
+		case OPT_LOG_LEVEL: ret = set_key(a, SF_KEY_LOG_LEVEL, optarg); break;
+		case OPT_SYSCTL_INT: ret = set_key(a, SF_KEY_SYSCTL_INTERVAL, optarg); break;
+		case OPT_NO_SYSCTL: ret = set_key(a, SF_KEY_SYSCTL_CHANGES, "no"); break;
+		case OPT_SYSCTL: ret = set_key(a, SF_KEY_SYSCTL_CHANGES, "yes"); break;
+		case OPT_NO_REATTACH: ret = set_key(a, SF_KEY_REATTACH, "no"); break;
+		case OPT_REATTACH: ret = set_key(a, SF_KEY_REATTACH, "yes"); break;
+		case OPT_KEEP: ret = set_key(a, SF_KEY_KEEP_ATTACHED, "yes"); break;
+		case OPT_NO_KEEP: ret = set_key(a, SF_KEY_KEEP_ATTACHED, "no"); break;
+		case 'q': a->quiet++; break;
+		case OPT_CHECK: a->check = true; break;
+		case OPT_CONFIG:
 			if (!*optarg)
-				return sf_usage_err(cmd, "--pin-dir needs a directory");
-			a->pin_dir = optarg;
+				return sf_usage_err(cmd, "--config needs a file");
+			a->o.config = optarg;
+			a->o.config_given = true;
 			break;
-		case 'm':
-			if (!strcmp(optarg, "auto"))
-				a->mode = SF_MODE_AUTO;
-			else if (!strcmp(optarg, "native") || !strcmp(optarg, "drv"))
-				a->mode = SF_MODE_NATIVE;
-			else if (!strcmp(optarg, "generic") || !strcmp(optarg, "skb"))
-				a->mode = SF_MODE_GENERIC;
-			else
-				return sf_usage_err(cmd, "bad --mode '%s': expected native, generic or auto",
-						    optarg);
+		case OPT_METRICS: {
+			struct sockaddr_storage sa;
+			socklen_t salen;
+
+			if (sf_metrics_parse(optarg, &sa, &salen, err, sizeof(err)))
+				return sf_usage_err(cmd, "bad --metrics '%s': %s", optarg, err);
+			if (strlen(optarg) >= sizeof(((struct sf_state *)0)->metrics))
+				return sf_usage_err(cmd, "bad --metrics '%s': too long", optarg);
+			a->metrics = optarg;
 			break;
-		case OPT_ROTATE:
-			if (sf_parse_uint(optarg, 1, MAX_ROTATE, &a->rotate))
-				return sf_usage_err(cmd, "bad --rotate '%s': expected seconds, 1-%d", optarg,
-						    MAX_ROTATE);
-			break;
+		}
 		default:
 			return sf_usage_err(cmd, "unexpected option");
 		}
+		if (ret)
+			return ret;
 	}
-
-	a->ifnames = argv + optind;
-	a->n_ifs = argc - optind;
-	if (a->n_ifs == 0)
-		return sf_usage_err(cmd, "no interface given");
-	if (a->n_ifs > SF_MAX_IFACES - 1)
-		return sf_usage_err(cmd, "too many interfaces (at most %d)", SF_MAX_IFACES - 1);
-	for (int i = 0; i < a->n_ifs; i++)
-		for (int j = 0; j < i; j++)
-			if (!strcmp(a->ifnames[i], a->ifnames[j]))
-				return sf_usage_err(cmd, "interface %s given twice", a->ifnames[i]);
-	if (!a->ports)
-		return sf_usage_err(cmd, "--ports LIST is required");
-	if (sf_parse_ports(a->ports, a->bitmap, err, sizeof(err)))
-		return sf_usage_err(cmd, "%s", err);
+	if (a->quiet && sf_opts.verbose)
+		return sf_usage_err(cmd, "-q and -v contradict each other");
+	if (sf_opts.verbose)
+		ret = set_key(a, SF_KEY_LOG_LEVEL, "debug");
+	else if (a->quiet)
+		ret = set_key(a, SF_KEY_LOG_LEVEL, a->quiet > 1 ? "error" : "warning");
+	if (ret)
+		return ret;
+	for (int i = optind; i < argc; i++) {
+		if (sf_settings_set(&a->o.cli, SF_KEY_INTERFACES, argv[i], i > optind, err, sizeof(err)))
+			return sf_usage_err(cmd, "%s", err);
+	}
 	return SF_EXIT_OK;
 }
 
-/* Fill ld->ifs from the names; the interfaces must exist. */
-static int resolve_ifaces(struct sf_loader *ld, const struct run_args *a)
+static int check_config(struct run_args *a)
 {
-	int err = 0;
+	const struct sf_settings *s = &a->o.set;
+	char ports[256], err[1024];
+	struct sf_master m;
 
-	for (int i = 0; i < a->n_ifs; i++) {
-		struct sf_ifstate *st = &ld->ifs[i];
-		const char *name = a->ifnames[i];
-
-		st->tc_link_fd = -1;
-		if (strlen(name) >= IF_NAMESIZE || !(st->ifindex = if_nametoindex(name))) {
-			err = -ENODEV;
-			sf_err("no such interface: %s", name);
-			goto out;
+	if (s->secret_file[0]) {
+		if (sf_master_read(s->secret_file, &m, err, sizeof(err))) {
+			sf_err("%s", err);
+			return SF_EXIT_USAGE;
 		}
-		strcpy(st->name, name);
-		err = sf_if_mtu(name, &st->mtu);
-		if (err) {
-			sf_err("cannot read the MTU of %s: %s", name, strerror(-err));
-			goto out;
-		}
-		if (st->ifindex >= SF_MAX_IFINDEX)
-			sf_warn("%s has ifindex %u >= %d: its packets are counted under \"other\"",
-				name, st->ifindex, SF_MAX_IFINDEX);
+		sf_master_clear(&m);
 	}
-out:
-	return err;
-}
-
-static int map_update(struct bpf_map *map, __u32 key, const void *val, const char *what)
-{
-	int err = bpf_map_update_elem(bpf_map__fd(map), &key, val, BPF_ANY) ? -errno : 0;
-
-	if (err)
-		sf_err("cannot write %s (map %s): %s", what, bpf_map__name(map), strerror(-err));
-	return err;
-}
-
-/* Ports, interface slots and the secret; sf_config comes last, once everything is attached. */
-static int fill_maps(struct sf_loader *ld, const struct run_args *a)
-{
-	struct synfence_bpf *skel = ld->skel;
-	int err = 0;
-
-	for (__u32 w = 0; w < SF_PORT_WORDS; w++) {
-		err = map_update(skel->maps.sf_ports, w, &a->bitmap[w], "the port set");
-		if (err)
-			goto out;
-	}
-	for (int i = 0; i < ld->n_ifs; i++) {
-		struct sf_ifstate *st = &ld->ifs[i];
-		struct sf_iface info = { .ifindex = st->ifindex, .xdp_mode = st->mode };
-		__u32 slot = i + 1;
-
-		snprintf(info.name, sizeof(info.name), "%s", st->name);
-		if (st->ifindex < SF_MAX_IFINDEX) {
-			err = map_update(skel->maps.sf_if_slot, st->ifindex, &slot, "interface slots");
-			if (err)
-				goto out;
-		}
-		err = map_update(skel->maps.sf_ifaces, slot, &info, "interface info");
-		if (err)
-			goto out;
-	}
-	err = sf_secret_init(bpf_map__fd(skel->maps.sf_secrets));
-	if (err)
-		sf_err("cannot set the cookie secret: %s", strerror(-err));
-out:
-	return err;
-}
-
-static int write_config(struct sf_loader *ld, const struct sf_config *cfg)
-{
-	return map_update(ld->skel->maps.sf_config, 0, cfg, "the config");
-}
-
-/* Turn the BPF side off (everything passes) before detaching: XDP must stop answering SYNs and
- * passing validated ACKs before the TC program that completes those handshakes goes away. */
-static void disable(struct sf_loader *ld)
-{
-	struct sf_config off = { 0 };
-	__u32 key = 0;
-
-	if (ld->skel && bpf_map__fd(ld->skel->maps.sf_config) >= 0)
-		bpf_map_update_elem(bpf_map__fd(ld->skel->maps.sf_config), &key, &off, BPF_ANY);
-}
-
-static int setup_signals(sigset_t *old)
-{
-	sigset_t set;
-	int fd;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	/* blocked from the start: a signal during setup is handled once setup is done or undone */
-	if (sigprocmask(SIG_BLOCK, &set, old))
-		return -errno;
-	fd = signalfd(-1, &set, SFD_CLOEXEC);
-	return fd < 0 ? -errno : fd;
-}
-
-static int wait_loop(struct sf_loader *ld, int sig_fd, unsigned long rotate)
-{
-	struct itimerspec its = { .it_interval = { .tv_sec = rotate }, .it_value = { .tv_sec = rotate } };
-	int secrets_fd = bpf_map__fd(ld->skel->maps.sf_secrets);
-	int tfd, err = 0;
-
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL)) {
-		err = -errno;
-		sf_err("cannot create the rotation timer: %s", strerror(-err));
-		goto out;
-	}
-	for (;;) {
-		struct pollfd pfd[2] = { { .fd = sig_fd, .events = POLLIN }, { .fd = tfd, .events = POLLIN } };
-
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			sf_err("poll: %s", strerror(-err));
-			goto out;
-		}
-		if (pfd[0].revents) {
-			struct signalfd_siginfo si;
-
-			if (read(sig_fd, &si, sizeof(si)) == sizeof(si))
-				sf_info("got SIG%s, detaching", sigabbrev_np(si.ssi_signo));
-			goto out;
-		}
-		if (pfd[1].revents) {
-			__u64 expirations;
-			__u32 epoch;
-
-			if (read(tfd, &expirations, sizeof(expirations)) < 0)
-				continue;
-			err = sf_secret_rotate(secrets_fd, &epoch);
-			if (err)
-				sf_warn("cannot rotate the cookie secret: %s", strerror(-err));
-			else
-				sf_dbg("cookie secret rotated (epoch %u)", epoch);
-			err = 0;
-		}
-	}
-out:
-	if (tfd >= 0)
-		close(tfd);
-	return err;
-}
-
-static int do_run(struct run_args *a)
-{
-	struct sf_loader ld = { 0 };
-	struct sf_pins pins = { 0 };
-	struct sf_config cfg;
-	unsigned int min_mtu = 0;
-	char ports[512];
-	int sig_fd = -1, err;
-	sigset_t oldmask;
-
-	if ((err = sf_check_root()) || (err = sf_check_kernel()) || (err = resolve_ifaces(&ld, a)) ||
-	    (err = sf_check_syncookies()))
-		goto out;
-	for (int i = 0; i < a->n_ifs; i++)
-		if (!min_mtu || ld.ifs[i].mtu < min_mtu)
-			min_mtu = ld.ifs[i].mtu;
-	err = sf_config_build(&cfg, min_mtu);
-	if (err)
-		goto out;
-
-	sig_fd = setup_signals(&oldmask);
-	if (sig_fd < 0) {
-		err = sig_fd;
-		sf_err("cannot set up signal handling: %s", strerror(-err));
-		goto out;
-	}
-
-	sf_bpffs_ensure_sys();
-	err = sf_pins_prepare(&pins, a->pin_dir);
-	if (err)
-		goto out;
-	err = sf_loader_open(&ld);
-	if (err)
-		goto out;
-
-	/* The first attach makes libxdp load the whole object. Until sf_config is written the
-	 * programs let everything pass. */
-	for (int i = 0; i < a->n_ifs; i++) {
-		ld.n_ifs = i + 1;
-		err = sf_loader_attach_xdp(&ld, i, a->mode);
-		if (err)
-			goto out;
-	}
-	if ((err = sf_pins_pin(&pins, ld.skel->obj)) || (err = fill_maps(&ld, a)))
-		goto out;
-	for (int i = 0; i < ld.n_ifs; i++) {
-		err = sf_loader_attach_tc(&ld, i);
-		if (err)
-			goto out;
-	}
-	err = write_config(&ld, &cfg);
-	if (err)
-		goto out;
-
-	if (sf_format_ports(a->bitmap, ports, sizeof(ports)) >= sizeof(ports))
+	for (int i = 0; i < s->n_ifs; i++)
+		if (!if_nametoindex(s->ifs[i]))
+			sf_warn("interface %s does not exist (here, now)", s->ifs[i]);
+	if (sf_format_ports(s->ports, ports, sizeof(ports)) >= sizeof(ports))
 		strcpy(ports + sizeof(ports) - 4, "...");
-	for (int i = 0; i < ld.n_ifs; i++)
-		sf_info("protecting %s (%s) ports %s", ld.ifs[i].name, sf_mode_name(ld.ifs[i].mode), ports);
-	sf_dbg("maps pinned in %s; mss4 %u mss6 %u wscale %u flags 0x%x; secret rotates every %lus",
-	       pins.dir, cfg.mss4, cfg.mss6, cfg.rcv_wscale, cfg.flags, a->rotate);
-
-	err = wait_loop(&ld, sig_fd, a->rotate);
-out:
-	disable(&ld);
-	sf_loader_close(&ld);
-	sf_pins_cleanup(&pins);
-	if (sig_fd >= 0) {
-		close(sig_fd);
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
-	}
-	if (!err)
-		sf_info("stopped");
-	return err;
+	printf("config OK (%s): %d interface%s, ports %s, mode %s, rotate %lus, %s secret, pin dir %s\n",
+	       a->o.config_used ? a->o.config : "no config file", s->n_ifs, s->n_ifs == 1 ? "" : "s",
+	       ports, sf_mode_req_name(s->mode), s->rotate, s->secret_file[0] ? "shared" : "random",
+	       s->pin_dir);
+	return SF_EXIT_OK;
 }
 
 static int run_cmd(int argc, char **argv)
 {
-	struct run_args args = { 0 };
+	struct run_args *a = calloc(1, sizeof(*a));
 	bool done = false;
+	char err[1024];
 	int ret;
 
-	ret = parse_args(argc, argv, &args, &done);
+	if (!a) {
+		sf_err("%s", strerror(ENOMEM));
+		return SF_EXIT_FAIL;
+	}
+	ret = parse_args(argc, argv, a, &done);
 	if (ret || done)
-		return ret;
-	return do_run(&args) ? SF_EXIT_FAIL : SF_EXIT_OK;
+		goto out;
+	if (sf_settings_resolve(a->o.config, a->o.config_given, &a->o.cli, &a->o.set, &a->o.config_used,
+				err, sizeof(err)) ||
+	    sf_settings_check(&a->o.set, err, sizeof(err))) {
+		sf_err("%s", err);
+		ret = SF_EXIT_USAGE;
+		goto out;
+	}
+	if (a->check) {
+		ret = check_config(a);
+		goto out;
+	}
+	a->o.metrics = a->metrics;
+	ret = sf_daemon_run(&a->o);
+out:
+	free(a);
+	return ret;
 }
 
 const struct sf_cmd sf_cmd_run = {
 	.name = "run",
-	.summary = "attach to interfaces and protect ports (stays in the foreground)",
+	.summary = "attach to interfaces and protect ports (the daemon; stays in the foreground)",
 	.run = run_cmd,
 	.help = run_help,
 };

@@ -1,9 +1,9 @@
 /* config.c - see config.h. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "config.h"
-#include "log.h"
 #include "sysctl.h"
 
 #define SF_WINDOW 65535 /* SYN-ACK windows are never scaled (RFC 7323) */
@@ -19,13 +19,13 @@ __u8 sf_rcv_wscale(unsigned long space)
 	return ws < 0 ? 0 : ws > 14 ? 14 : (__u8)ws;
 }
 
-static int read_flag(const char *name, long *val)
+static int read_flag(const char *name, long *val, char *err, size_t errlen)
 {
-	int err = sf_sysctl_read_int(name, val);
+	int ret = sf_sysctl_read_int(name, val);
 
-	if (err)
-		sf_err("cannot read sysctl %s: %s", name, strerror(-err));
-	return err;
+	if (ret)
+		snprintf(err, errlen, "cannot read sysctl %s: %s", name, strerror(-ret));
+	return ret;
 }
 
 static __u16 mss_for(unsigned int mtu, unsigned int overhead)
@@ -36,25 +36,33 @@ static __u16 mss_for(unsigned int mtu, unsigned int overhead)
 	return mtu > 65535 ? 65535 : (__u16)mtu;
 }
 
-int sf_config_build(struct sf_config *cfg, unsigned int min_mtu)
+int sf_config_build(struct sf_config *cfg, unsigned int min_mtu, __s32 sysctl[SF_SYSCTL_MAX],
+		    char *errbuf, size_t errlen)
 {
-	long ts, sack, ws, ecn, rmem[3], rmem_max;
+	static const char *const names[SF_SYSCTL_MAX] = {
+#define SF_SYSCTL_NAME(name) "net.ipv4." #name,
+		SF_SYSCTLS(SF_SYSCTL_NAME)
+#undef SF_SYSCTL_NAME
+	};
+	long v[SF_SYSCTL_MAX], rmem[3], rmem_max;
 	unsigned long space;
-	int err, n;
+	int err = 0, n;
 
 	memset(cfg, 0, sizeof(*cfg));
-
-	if ((err = read_flag("net.ipv4.tcp_timestamps", &ts)) ||
-	    (err = read_flag("net.ipv4.tcp_sack", &sack)) ||
-	    (err = read_flag("net.ipv4.tcp_window_scaling", &ws)) ||
-	    (err = read_flag("net.ipv4.tcp_ecn", &ecn)))
-		goto out;
+	for (int i = 0; i < SF_SYSCTL_MAX; i++)
+		sysctl[i] = -1;
+	for (int i = 0; i < SF_SYSCTL_MAX; i++) {
+		err = read_flag(names[i], &v[i], errbuf, errlen);
+		if (err)
+			goto out;
+		sysctl[i] = v[i] < 0 ? -1 : v[i] > 0x7fffffff ? 0x7fffffff : (__s32)v[i];
+	}
 
 	err = sf_sysctl_read_ints("net.ipv4.tcp_rmem", rmem, 3, &n);
 	if (!err && n != 3)
 		err = -EINVAL;
 	if (err) {
-		sf_err("cannot read sysctl net.ipv4.tcp_rmem: %s", strerror(-err));
+		snprintf(errbuf, errlen, "cannot read sysctl net.ipv4.tcp_rmem: %s", strerror(-err));
 		goto out;
 	}
 	space = rmem[2] > 0 ? (unsigned long)rmem[2] : 0;
@@ -63,18 +71,16 @@ int sf_config_build(struct sf_config *cfg, unsigned int min_mtu)
 	if (sf_sysctl_read_int("net.core.rmem_max", &rmem_max) == 0) {
 		if (rmem_max > 0 && (unsigned long)rmem_max > space)
 			space = rmem_max;
-	} else {
-		sf_dbg("net.core.rmem_max not readable here: window scale from tcp_rmem only");
 	}
 
 	cfg->flags = SF_CFG_ENABLED;
-	if (ts)
+	if (v[SF_SYSCTL_tcp_timestamps])
 		cfg->flags |= SF_CFG_TIMESTAMPS;
-	if (sack)
+	if (v[SF_SYSCTL_tcp_sack])
 		cfg->flags |= SF_CFG_SACK;
-	if (ws)
+	if (v[SF_SYSCTL_tcp_window_scaling])
 		cfg->flags |= SF_CFG_WSCALE;
-	if (ecn)
+	if (v[SF_SYSCTL_tcp_ecn])
 		cfg->flags |= SF_CFG_ECN;
 	cfg->rcv_wscale = sf_rcv_wscale(space);
 	cfg->mss4 = mss_for(min_mtu, 40); /* IPv4 + TCP headers */

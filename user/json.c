@@ -160,6 +160,12 @@ void jw_int(struct json_writer *jw, int64_t v)
 	fprintf(jw->out, "%" PRId64, v);
 }
 
+void jw_raw(struct json_writer *jw, const char *text)
+{
+	begin_item(jw);
+	fputs(text, jw->out);
+}
+
 void jw_bool(struct json_writer *jw, bool v)
 {
 	begin_item(jw);

@@ -35,6 +35,8 @@ void jw_string(struct json_writer *jw, const char *s);
 void jw_uint(struct json_writer *jw, uint64_t v);
 void jw_int(struct json_writer *jw, int64_t v);
 void jw_bool(struct json_writer *jw, bool v);
+/* A value written as is (a number the caller formatted). */
+void jw_raw(struct json_writer *jw, const char *text);
 void jw_null(struct json_writer *jw);
 
 void jw_string_field(struct json_writer *jw, const char *name, const char *s);

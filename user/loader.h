@@ -1,10 +1,13 @@
-/* loader.h - load the BPF object, attach/detach XDP (via libxdp) and TC ingress (tcx link, or
- * clsact on kernels without tcx). */
+/* loader.h - load the BPF object (reusing pinned maps), and the attachments: XDP and TC ingress as
+ * bpf_links (pinnable, atomically replaceable), TC through a clsact filter on kernels without tcx.
+ * Functions return 0/-errno (or an fd) and put a one-line message in err; they print nothing. */
 #ifndef SF_LOADER_H
 #define SF_LOADER_H
 
 #include <net/if.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #include <xdp/libxdp.h>
 
@@ -16,43 +19,73 @@ enum sf_mode_req {
 	SF_MODE_GENERIC,
 };
 
-/* What is attached to one interface. */
-struct sf_ifstate {
-	char name[IF_NAMESIZE];
-	unsigned int ifindex;
-	unsigned int mtu;
-	enum xdp_attach_mode mode; /* mode XDP got attached in */
-	bool xdp_attached;
-	int tc_link_fd;            /* tcx link, -1 if none */
-	bool tc_clsact;            /* attached as a clsact filter instead */
-	bool tc_hook_created;      /* we created the clsact qdisc */
-	__u32 tc_handle, tc_priority;
-};
+#define SF_PROG_XDP "synfence_xdp"
+#define SF_PROG_TC  "synfence_tc"
+
+/* libbpf 1.1's headers predate tcx (Linux 6.6). */
+#ifndef BPF_TCX_INGRESS
+#define BPF_TCX_INGRESS 46
+#endif
+#define SF_LINK_TYPE_XDP 6
+#define SF_LINK_TYPE_TCX 11
 
 struct synfence_bpf;
 
-struct sf_loader {
-	struct synfence_bpf *skel;
-	struct xdp_program *xdp;   /* one libxdp program, attached to every interface */
-	struct sf_ifstate ifs[SF_MAX_IFACES - 1];
-	int n_ifs;
+/* Open the object (not loaded). */
+int sf_obj_open(struct synfence_bpf **skel, char *err, size_t errlen);
+/* Load it: maps given an fd with bpf_map__reuse_fd are reused, the others created. */
+int sf_obj_load(struct synfence_bpf *skel, char *err, size_t errlen);
+
+/* Attach prog_fd as an XDP bpf_link on ifindex. SF_MODE_AUTO tries native, then generic (*fell_back
+ * is set then). Returns the link fd or -errno. */
+int sf_xdp_link_create(int prog_fd, unsigned int ifindex, const char *ifname, enum sf_mode_req req,
+		       enum sf_xdp_mode *mode, bool *fell_back, char *err, size_t errlen);
+/* Attach prog_fd as a tcx ingress link; returns the link fd or -errno. */
+int sf_tcx_link_create(int prog_fd, unsigned int ifindex, const char *ifname, char *err, size_t errlen);
+
+/* clsact fallback (kernels before 6.6): not a link, cannot be pinned or taken over. */
+struct sf_clsact {
+	bool attached, hook_created;
+	__u32 handle, priority;
 };
+int sf_clsact_attach(int prog_fd, unsigned int ifindex, struct sf_clsact *c);
+void sf_clsact_detach(unsigned int ifindex, struct sf_clsact *c);
 
-/* Open the BPF object (not loaded: libxdp loads it on the first attach). Returns 0 or -errno;
- * prints its errors. */
-int sf_loader_open(struct sf_loader *ld);
+/* Atomically replace the program of a link; with old_prog_fd >= 0 only if it still runs that one. */
+int sf_link_update(int link_fd, int new_prog_fd, int old_prog_fd);
 
-/* Attach the XDP program to ifs[i]; in SF_MODE_AUTO a native failure is retried in generic mode.
- * The first successful attach loads the whole object (maps and the TC program get fds). */
-int sf_loader_attach_xdp(struct sf_loader *ld, int i, enum sf_mode_req req);
-/* Attach the TC program at ingress of ifs[i] (object must be loaded). */
-int sf_loader_attach_tc(struct sf_loader *ld, int i);
+struct sf_link_info {
+	__u32 type;    /* SF_LINK_TYPE_XDP, SF_LINK_TYPE_TCX, ... */
+	__u32 id;
+	__u32 prog_id;
+	__u32 ifindex; /* 0: the interface is gone (the link is defunct) */
+};
+int sf_link_info(int link_fd, struct sf_link_info *li);
 
-/* Detach whatever is attached to ifs[i]; safe to call on partial state. */
-void sf_loader_detach(struct sf_loader *ld, int i);
-/* Detach everything and free the object. */
-void sf_loader_close(struct sf_loader *ld);
+/* For each link of type (SF_LINK_TYPE_XDP or _TCX) attached to ifindex in our network namespace
+ * (a link's info only has an ifindex, valid in some namespace: its program must also be one attached
+ * here), call fn(fd, info, arg); a non-zero return stops the walk and is returned. */
+int sf_for_links_on(unsigned int ifindex, __u32 type,
+		    int (*fn)(int fd, const struct sf_link_info *li, void *arg), void *arg);
 
-const char *sf_mode_name(enum xdp_attach_mode mode);
+/* Detach a link from its interface (even if someone else holds it) and close the fd. */
+void sf_link_destroy(int *fd);
+
+/* The XDP program attached to ifindex and its mode (prog_id 0: none). */
+int sf_xdp_query(unsigned int ifindex, __u32 *prog_id, enum sf_xdp_mode *mode);
+
+/* Name of a program by id ("" if it cannot be read). */
+void sf_prog_name(__u32 prog_id, char *name, size_t len);
+
+/* A process other than us holding an fd of the link or of the program (a running synfence): its pid,
+ * or 0. cmdline gets its command line (blank-separated, maybe cut). */
+pid_t sf_find_holder(__u32 link_id, __u32 prog_id, char *cmdline, size_t len);
+
+/* Inode of our network namespace (0 if unknown). */
+__u32 sf_netns_self(void);
+
+/* Name of an XDP mode as stats, status and the logs show it ("native", "generic"); the value of
+ * sf_iface.xdp_mode. */
+const char *sf_mode_name(enum sf_xdp_mode mode);
 
 #endif

@@ -18,6 +18,15 @@ void sf_log_init(void);
 /* One error line "synfence: <message>" on stderr, or {"error":"<message>"} on stdout in JSON mode.
  * Only the first error of a run is printed, so stdout stays a single JSON document. */
 void sf_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* While on, sf_err keeps its message instead of printing it (e.g. while a full-screen display owns
+ * the terminal); switching it off prints the kept message, if any. */
+void sf_err_defer(bool on);
+/* "synfence: error: <message>" on stderr, every time (a daemon's runtime errors; sf_err is for the
+ * one error that ends a command). */
+void sf_log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Which of sf_warn/sf_info/sf_dbg print: 0 errors only, 1 warnings, 2 info (default), 3 debug.
+ * Under journald (JOURNAL_STREAM) every line gets a "<N>" syslog priority prefix instead. */
+void sf_log_set_level(int level);
 /* "synfence: warning: <message>" on stderr. */
 void sf_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "synfence: <message>" on stderr (progress of `run`). */

@@ -11,10 +11,12 @@
 #include "log.h"
 #include "util.h"
 
-/* Order is the order of `synfence help`. Later commands (status, detach, ...) slot in here. */
+/* Order is the order of `synfence help`. Later commands (detach, ...) slot in here. */
 static const struct sf_cmd *const commands[] = {
 	&sf_cmd_run,
+	&sf_cmd_status,
 	&sf_cmd_stats,
+	&sf_cmd_detach,
 	&sf_cmd_help,
 };
 

@@ -51,11 +51,32 @@ static void set_range(__u64 bitmap[SF_PORT_WORDS], unsigned int lo, unsigned int
 		bitmap[p / 64] |= 1ULL << (p % 64);
 }
 
+/* The item as quoted back in an error: printable ASCII as is, any other byte as \xNN, so that the
+ * message stays one line of plain text whatever the input (a newline or an escape sequence in
+ * --ports must not reach the terminal or the log raw). Returns the length written. */
+static int visible(char *out, size_t outlen, const char *s, const char *e)
+{
+	size_t o = 0;
+
+	for (; s < e && o + 5 < outlen; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c >= 0x20 && c < 0x7f)
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
 /* Parse the item [start, end) (already trimmed, non-empty). */
 static int parse_item(const char *start, const char *end, __u64 bitmap[SF_PORT_WORDS], char *err,
 		      size_t errlen)
 {
-	int show = (int)(end - start) > ITEM_SHOW_MAX ? ITEM_SHOW_MAX : (int)(end - start);
+	char vis[ITEM_SHOW_MAX * 4 + 1];
+	int show = visible(vis, sizeof(vis), start,
+			   end - start > ITEM_SHOW_MAX ? start + ITEM_SHOW_MAX : end);
 	const char *more = (int)(end - start) > ITEM_SHOW_MAX ? "..." : "";
 	const char *p = start;
 	long lo, hi;
@@ -63,7 +84,7 @@ static int parse_item(const char *start, const char *end, __u64 bitmap[SF_PORT_W
 	lo = parse_num(&p, end);
 	if (lo < 0)
 		return fail(err, errlen, "bad port list item \"%.*s%s\": expected a port number or a range LO-HI",
-			    show, start, more);
+			    show, vis, more);
 	while (p < end && is_blank(*p))
 		p++;
 	if (p == end) {
@@ -74,25 +95,25 @@ static int parse_item(const char *start, const char *end, __u64 bitmap[SF_PORT_W
 			p++;
 		if (p == end)
 			return fail(err, errlen, "bad port list item \"%.*s%s\": range without an end",
-				    show, start, more);
+				    show, vis, more);
 		hi = parse_num(&p, end);
 		if (hi < 0 || p != end)
 			return fail(err, errlen, "bad port list item \"%.*s%s\": expected a port number or a range LO-HI",
-				    show, start, more);
+				    show, vis, more);
 	} else {
 		return fail(err, errlen, "bad port list item \"%.*s%s\": expected a port number or a range LO-HI",
-			    show, start, more);
+			    show, vis, more);
 	}
 
 	if (lo == 0 || hi == 0)
 		return fail(err, errlen, "bad port list item \"%.*s%s\": port 0 is not a valid port",
-			    show, start, more);
+			    show, vis, more);
 	if (lo > 65535 || hi > 65535)
 		return fail(err, errlen, "bad port list item \"%.*s%s\": ports are 1-65535",
-			    show, start, more);
+			    show, vis, more);
 	if (lo > hi)
 		return fail(err, errlen, "bad port list item \"%.*s%s\": reversed range (%ld > %ld)",
-			    show, start, more, lo, hi);
+			    show, vis, more, lo, hi);
 	set_range(bitmap, (unsigned int)lo, (unsigned int)hi);
 	return 0;
 }

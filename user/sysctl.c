@@ -66,3 +66,29 @@ int sf_sysctl_read_int(const char *name, long *val)
 {
 	return sf_sysctl_read_ints(name, val, 1, NULL);
 }
+
+int sf_sysctl_write_int(const char *name, long val)
+{
+	char path[256], buf[32], *p;
+	int fd = -1, err = 0, len;
+
+	if (snprintf(path, sizeof(path), "/proc/sys/%s", name) >= (int)sizeof(path)) {
+		err = -ENAMETOOLONG;
+		goto out;
+	}
+	for (p = path + strlen("/proc/sys/"); *p; p++)
+		if (*p == '.')
+			*p = '/';
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	len = snprintf(buf, sizeof(buf), "%ld\n", val);
+	if (write(fd, buf, len) != len)
+		err = errno ? -errno : -EIO;
+out:
+	if (fd >= 0)
+		close(fd);
+	return err;
+}

@@ -9,4 +9,7 @@ int sf_sysctl_read_ints(const char *name, long *vals, int max, int *n);
 /* The first (usually only) integer of a sysctl. */
 int sf_sysctl_read_int(const char *name, long *val);
 
+/* Write an integer to a sysctl (of our network namespace for net.*). Returns 0 or -errno. */
+int sf_sysctl_write_int(const char *name, long val);
+
 #endif

@@ -113,3 +113,18 @@ int sf_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned 
 	*val = v;
 	return 0;
 }
+
+int sf_parse_seconds(const char *s, double min, double max, double *val)
+{
+	double v;
+	char *end;
+
+	if (!s || ((*s < '0' || *s > '9') && *s != '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || end == s || !(v >= min && v <= max))
+		return -EINVAL;
+	*val = v;
+	return 0;
+}

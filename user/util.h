@@ -24,4 +24,8 @@ int sf_if_mtu(const char *ifname, unsigned int *mtu);
 /* Parse a decimal unsigned integer in [min, max] (whole string). Returns 0 or -EINVAL. */
 int sf_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *val);
 
+/* Parse a decimal number of seconds ("2", "0.5") in [min, max] (whole string, no sign, no
+ * exponent sign needed). Returns 0 or -EINVAL. */
+int sf_parse_seconds(const char *s, double min, double max, double *val);
+
 #endif

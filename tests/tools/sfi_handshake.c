@@ -2,13 +2,14 @@
  * chosen delay before the final ACK.
  *
  *   sfi_handshake -i IFACE -M DSTMAC -s SRCADDR -D DSTADDR -p DPORT [-P SPORT] [-d DELAY_MS]
- *                 [-x TSECR_XOR] [-a ACK_XOR] [-T] [-w TIMEOUT_MS]
+ *                 [-x TSECR_XOR] [-a ACK_XOR] [-T] [-w TIMEOUT_MS] [-I IFACE2 -N DSTMAC2]
  *
  * Sends a SYN (MSS 1460/1440, SACK-permitted, timestamps unless -T, window scale 7) from
  * SRCADDR:SPORT out of IFACE (AF_PACKET, so SRCADDR need not be local: the SYN-ACK is read from the
  * wire on IFACE), waits for the SYN-ACK, sleeps DELAY_MS, then sends the final ACK with
  * ack = SYN-ACK seq + 1 (XOR ACK_XOR) and, when the SYN-ACK had timestamps, TSecr = its TSval
- * (XOR TSECR_XOR). Prints the SYN-ACK it got ("synack seq=... ts=yes|no tsval=... wscale=...
+ * (XOR TSECR_XOR). With -I/-N the final ACK leaves through IFACE2 to DSTMAC2 instead (another
+ * server behind the same address: anycast/ECMP tests). Prints the SYN-ACK it got ("synack seq=... ts=yes|no tsval=... wscale=...
  * sack=yes|no mss=...") and "ack sent". Exit 0 when the ACK was sent, 1 when no SYN-ACK came
  * within TIMEOUT_MS (default 3000), 2 on usage errors. Test tool only. */
 #include <arpa/inet.h>
@@ -38,7 +39,7 @@ static long long now_ms(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: sfi_handshake -i IFACE -M DSTMAC -s SRCADDR -D DSTADDR -p DPORT [-P SPORT] "
-			"[-d DELAY_MS] [-x TSECR_XOR] [-a ACK_XOR] [-T] [-w TIMEOUT_MS]\n");
+			"[-d DELAY_MS] [-x TSECR_XOR] [-a ACK_XOR] [-T] [-w TIMEOUT_MS] [-I IFACE2 -N DSTMAC2]\n");
 	exit(2);
 }
 
@@ -104,14 +105,15 @@ static size_t build(const struct ctx *c, uint8_t *buf, uint32_t seq, uint32_t ac
 
 int main(int argc, char **argv)
 {
-	const char *ifname = NULL, *dmac_s = NULL, *src_s = NULL, *dst_s = NULL;
+	const char *ifname = NULL, *dmac_s = NULL, *src_s = NULL, *dst_s = NULL, *ifname2 = NULL,
+		   *dmac2_s = NULL;
 	long dport = -1, sport = 0, delay = 0, timeout = 3000;
 	uint32_t tsecr_xor = 0, ack_xor = 0;
 	int no_ts = 0, opt;
 	struct ctx c;
 
 	memset(&c, 0, sizeof c);
-	while ((opt = getopt(argc, argv, "i:M:s:D:p:P:d:x:a:Tw:h")) != -1) {
+	while ((opt = getopt(argc, argv, "i:M:s:D:p:P:d:x:a:Tw:I:N:h")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'M': dmac_s = optarg; break;
@@ -124,13 +126,15 @@ int main(int argc, char **argv)
 		case 'a': ack_xor = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'T': no_ts = 1; break;
 		case 'w': timeout = strtol(optarg, NULL, 10); break;
+		case 'I': ifname2 = optarg; break;
+		case 'N': dmac2_s = optarg; break;
 		default: usage();
 		}
 	}
 	if (!ifname || !dmac_s || !src_s || !dst_s || dport <= 0 || dport > 65535 || sport < 0 ||
 	    sport > 65535 || delay < 0 || timeout <= 0)
 		usage();
-	if (parse_mac(dmac_s, c.dmac) < 0)
+	if (parse_mac(dmac_s, c.dmac) < 0 || !ifname2 != !dmac2_s)
 		usage();
 	if (inet_pton(AF_INET, src_s, c.saddr) == 1 && inet_pton(AF_INET, dst_s, c.daddr) == 1)
 		c.v6 = 0;
@@ -274,6 +278,23 @@ int main(int argc, char **argv)
 		o[ol++] = 1; o[ol++] = 1; o[ol++] = 8; o[ol++] = 10;
 		memcpy(o + ol, &t, 4); ol += 4;
 		memcpy(o + ol, &e, 4); ol += 4;
+	}
+	if (ifname2) {
+		/* the ACK goes to the other server */
+		close(fd);
+		fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+		memset(&ifr, 0, sizeof ifr);
+		snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname2);
+		if (fd < 0 || parse_mac(dmac2_s, c.dmac) < 0 || ioctl(fd, SIOCGIFHWADDR, &ifr) < 0) {
+			fprintf(stderr, "sfi_handshake: %s: %s\n", ifname2, strerror(errno));
+			return 1;
+		}
+		memcpy(c.smac, ifr.ifr_hwaddr.sa_data, 6);
+		sll.sll_ifindex = (int)if_nametoindex(ifname2);
+		if (!sll.sll_ifindex || bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
+			fprintf(stderr, "sfi_handshake: bind %s: %s\n", ifname2, strerror(errno));
+			return 1;
+		}
 	}
 	len = build(&c, frame, isn + 1, (sa_seq + 1) ^ ack_xor, 0x10, o, ol);
 	if (send(fd, frame, len, 0) != (ssize_t)len) {

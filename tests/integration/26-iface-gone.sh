@@ -1,0 +1,79 @@
+#!/bin/bash
+# An interface deleted under a running synfence (two interfaces): the daemon survives, logs it,
+# keeps protecting the other interface, removes the dead link pins, and attaches again when the
+# interface comes back. Then `synfence detach`: after a stop that left protection in place
+# (SIGUSR2), detach removes it interface by interface, XDP before TC, and the pinned state with
+# the last one.
+SF_PREFIX=sfr
+. "$(dirname "$0")/../lib.sh"
+
+sf_init ifgone
+sf_require_synfence
+sf_topo_up
+sf_topo_add_link
+NGINX_ADDRS=("$SRV4" "[$SRV6]" "$SRV2_4")
+sf_nginx_start 80
+
+# veth2_up: (re)create veth-srv2 <-> veth-cli2 as sf_topo_add_link does
+veth2_up() {
+	ip -n "$SRV_NS" link add "$SRV2_IF" type veth peer name "$CLI2_IF" netns "$CLI2_NS" || return 1
+	ip -n "$SRV_NS" addr add "$SRV2_4/24" dev "$SRV2_IF"
+	ip -n "$CLI2_NS" addr add "$CLI2_4/24" dev "$CLI2_IF"
+	ip -n "$SRV_NS" link set "$SRV2_IF" up
+	ip -n "$CLI2_NS" link set "$CLI2_IF" up
+	ip -n "$CLI2_NS" link set dev "$CLI2_IF" xdp obj "$XDP_PASS" sec xdp
+}
+ifcnt() { jq -r --arg n "$2" --arg c "$3" '[.interfaces[] | select(.name == $n) | .counters[$c]] | .[0] // "missing"' "$1"; }
+
+SF_LOG=$TMPD/run.log
+N_IFS=2 sf_daemon_start "$SF_LOG" "$SRV_IF" "$SRV2_IF" --ports 80 --pin-dir "$PIN" --sysctl-interval 1
+check_eq "$(cli2 curl -sS --max-time 5 "http://$SRV2_4/")" "$NGINX_BODY" "curl through $SRV2_IF"
+
+log "delete $SRV2_IF under the running daemon"
+ip -n "$SRV_NS" link del "$SRV2_IF"
+check_true "the daemon logs the disappearance" sf_wait_log "$SF_LOG" "interface $SRV2_IF \(ifindex [0-9]+\) disappeared" 3
+sleep 1.5
+check_true "the daemon survives" kill -0 "$SF_PID"
+check_eq "$(sf_pinned_link_id xdp "$SRV2_IF")/$(sf_pinned_link_id tc "$SRV2_IF")" none/none "the dead interface's link pins are gone"
+sf_snap "$TMPD/g0"
+check_eq "$(sf_curl "http://$SRV4/")/$(sf_curl "http://[$SRV6]/")" "$NGINX_BODY/$NGINX_BODY" "$SRV_IF still serves"
+sf_snap "$TMPD/g1"
+check_eq "$(($(ifcnt "$TMPD/g1" "$SRV_IF" handoff_ok) - $(ifcnt "$TMPD/g0" "$SRV_IF" handoff_ok)))" 2 \
+	"... and is still protected (handoff_ok +2 on $SRV_IF)"
+st=$(sf_state_strings | grep disappeared)
+check_match "$st" "interface $SRV2_IF .* disappeared" "the published state's last error reports it"
+
+log "$SRV2_IF comes back"
+veth2_up || die "cannot re-create $SRV2_IF"
+check_true "the daemon attaches again" sf_wait_log "$SF_LOG" "interface $SRV2_IF is back \(ifindex [0-9]+\): protected again" 3
+check_true "XDP is on the new $SRV2_IF" sf_xdp_attached "$SRV2_IF"
+check_ne "$(sf_pinned_link_id tc "$SRV2_IF")" none "its TC link is pinned again"
+sf_snap "$TMPD/g2"
+check_eq "$(cli2 curl -sS --max-time 5 "http://$SRV2_4/")" "$NGINX_BODY" "curl through the new $SRV2_IF"
+sf_snap "$TMPD/g3"
+check_eq "$(ifcnt "$TMPD/g3" "$SRV2_IF" handoff_ok)" 1 "the new $SRV2_IF counts from zero, through synfence"
+check_eq "$(jq -r --arg n "$SRV2_IF" '.interfaces[] | select(.name == $n) | .ifindex' "$TMPD/g3")" \
+	"$(sf_ifindex "$SRV2_IF")" "stats has its new ifindex"
+
+log "synfence detach, after a stop that left protection in place"
+kill -USR2 "$SF_PID"
+sf_daemon_wait "$SF_PID"
+check_eq "$SF_RC" 0 "SIGUSR2: exit 0"
+x1=$(sf_pinned_link_id xdp "$SRV_IF") t1=$(sf_pinned_link_id tc "$SRV_IF")
+out=$(srv "$SYNFENCE" detach "$SRV2_IF" --pin-dir "$PIN")
+check_eq "$?" 0 "detach $SRV2_IF exits 0"
+check_eq "$out" "$SRV2_IF: detached XDP and TC" "detach says what it did"
+if sf_xdp_attached "$SRV2_IF"; then _fail "XDP gone from $SRV2_IF"; else _ok "XDP gone from $SRV2_IF"; fi
+check_true "$SRV_IF is still protected" sf_xdp_attached "$SRV_IF"
+check_true "the pinned state stays while $SRV_IF uses it" test -e "$PIN/sf_secrets"
+out=$(srv "$SYNFENCE" detach "$SRV_IF" --pin-dir "$PIN" -j)
+check_eq "$?" 0 "detach $SRV_IF exits 0"
+check_eq "$(jq -c . <<<"$out")" "{\"interfaces\":[{\"name\":\"$SRV_IF\",\"xdp\":true,\"tc\":true}],\"state_removed\":true}" "detach -j output"
+if sf_xdp_attached "$SRV_IF"; then _fail "XDP gone from $SRV_IF"; else _ok "XDP gone from $SRV_IF"; fi
+check_true "its links are gone" bash -c "! bpftool link show id $x1 >/dev/null 2>&1 && ! bpftool link show id $t1 >/dev/null 2>&1"
+check_true "the pin dir is gone with the last interface" test ! -e "$PIN"
+out=$(srv "$SYNFENCE" detach "$SRV_IF" --pin-dir "$PIN")
+check_eq "$?/$out" "0/$SRV_IF: no synfence program was attached" "detach again: nothing to do, exit 0"
+check_eq "$(sf_curl "http://$SRV4/")" "$NGINX_BODY" "connections work after the detach"
+SF_PID=
+sf_finish

@@ -1,0 +1,1694 @@
+/* daemon.c - see daemon.h.
+ *
+ * Attachments: XDP and TC ingress are bpf_links pinned in the pin directory ("link_xdp_IFACE",
+ * "link_tc_IFACE") next to the pinned maps. They outlive the process (kill -9, crash, or a stop that
+ * keeps protection for an upgrade); the next run finds them, reuses the maps (same secrets, same
+ * counters) and swaps the programs atomically with bpf_link_update, so no packet meets an
+ * interface without synfence. On an interface, TC is attached before XDP and detached after it: TC
+ * alone passes everything, XDP alone would validate ACKs that nobody hands to the kernel. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <systemd/sd-daemon.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "daemon.h"
+#include "loader.h"
+#include "log.h"
+#include "metrics.h"
+#include "pins.h"
+#include "ports.h"
+#include "preflight.h"
+#include "secret.h"
+#include "synfence.skel.h"
+#include "sysctl.h"
+#include "util.h"
+
+/* Index of each map in sf_map_names. */
+enum { M_CONFIG, M_SECRETS, M_PORTS, M_IF_SLOT, M_IFACES, M_COUNTERS, M_STATE };
+
+struct rt_if {
+	char name[IF_NAMESIZE];
+	unsigned int ifindex;      /* of the attached interface (kept while it is gone) */
+	unsigned int mtu;
+	__u32 slot;                /* counter slot, 1..SF_MAX_IFACES-1 */
+	enum sf_xdp_mode mode;
+	int xdp_link, tc_link;     /* link fds, -1 */
+	struct sf_clsact clsact;   /* TC on kernels without tcx */
+	bool attached;             /* XDP and TC in place */
+	bool gone;                 /* disappeared; re-attached when it comes back (reattach) */
+	/* while attaching: what to undo */
+	int old_xdp_prog, old_tc_prog; /* program a taken-over link ran before, -1 */
+	bool xdp_created, tc_created;
+	char last_err[256];        /* last re-attach error (logged when it changes) */
+};
+
+struct daemon {
+	struct sf_run_opts *o;
+	struct sf_settings set;        /* in force */
+	struct synfence_bpf *skel;
+	int xdp_prog, tc_prog;
+	int map[SF_N_MAPS];            /* the maps in use */
+	int old_map[SF_N_MAPS];        /* pinned maps of an earlier run that could not be reused */
+	bool map_pinned_new[SF_N_MAPS];/* pinned by this run at start (removed if start fails) */
+	struct sf_pins pins;
+	bool takeover;                 /* the pin dir held an earlier run's state */
+	struct rt_if ifs[SF_MAX_RUN_IFACES];
+	int n_ifs;
+	struct sf_config cfg;          /* as last written (flags 0 while suspended) */
+	struct sf_config want;         /* from the sysctls */
+	bool cfg_written;
+	bool suspended;                /* tcp_syncookies is off and we may not change it */
+	bool shared;                   /* keys derived from set.secret_file */
+	struct sf_master master;
+	struct sf_state st;
+	struct sf_metrics *metrics;    /* --metrics: its thread reads the maps */
+	int sig_fd, rot_fd, tick_fd, wd_fd, nl_fd;
+	__u64 rotated_mono_ns;         /* random keys: CLOCK_MONOTONIC of the last rotation */
+	char err[1024];
+};
+
+/* ---- small helpers ---------------------------------------------------------------------------- */
+
+static __u64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void publish(struct daemon *d)
+{
+	__u32 zero = 0;
+
+	if (d->map[M_STATE] >= 0)
+		bpf_map_update_elem(d->map[M_STATE], &zero, &d->st, BPF_ANY);
+}
+
+/* A runtime problem: logged, and kept as the state's last error for `synfence status`. */
+static void fault(struct daemon *d, bool warning, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fault(struct daemon *d, bool warning, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (warning)
+		sf_warn("%s", msg);
+	else
+		sf_log_error("%s", msg);
+	/* the state keeps the start of it */
+	memcpy(d->st.last_error, msg, sizeof(d->st.last_error) - 1);
+	d->st.last_error[sizeof(d->st.last_error) - 1] = '\0';
+	d->st.error_boot_ns = clock_ns(CLOCK_BOOTTIME);
+	publish(d);
+}
+
+static int map_put(int fd, __u32 key, const void *val)
+{
+	return bpf_map_update_elem(fd, &key, val, BPF_ANY) ? -errno : 0;
+}
+
+static int apply_log_level(const struct sf_settings *s)
+{
+	sf_log_set_level(s->log_level);
+	if (s->log_level >= SF_LOG_DEBUG && !sf_opts.verbose)
+		sf_opts.verbose = 1;
+	return 0;
+}
+
+static struct rt_if *find_if(struct daemon *d, const char *name)
+{
+	for (int i = 0; i < d->n_ifs; i++)
+		if (!strcmp(d->ifs[i].name, name))
+			return &d->ifs[i];
+	return NULL;
+}
+
+static void init_if(struct rt_if *r, const char *name)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->xdp_link = r->tc_link = r->old_xdp_prog = r->old_tc_prog = -1;
+}
+
+/* ---- interface slots and info ----------------------------------------------------------------- */
+
+static bool slot_taken(struct daemon *d, __u32 slot)
+{
+	for (int i = 0; i < d->n_ifs; i++)
+		if (d->ifs[i].slot == slot)
+			return true;
+	return false;
+}
+
+static __u32 free_slot(struct daemon *d)
+{
+	for (__u32 s = 1; s < SF_MAX_IFACES; s++)
+		if (!slot_taken(d, s))
+			return s;
+	return 0;
+}
+
+static void zero_counters(struct daemon *d, __u32 slot)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	size_t sz = (sizeof(struct sf_counters) + 7) / 8 * 8;
+	void *zero;
+
+	if (ncpu <= 0 || !(zero = calloc(ncpu, sz)))
+		return;
+	map_put(d->map[M_COUNTERS], slot, zero);
+	free(zero);
+}
+
+static int write_if_info(struct daemon *d, const struct rt_if *r)
+{
+	struct sf_iface info = { .ifindex = r->ifindex, .xdp_mode = r->mode };
+	int ret = 0;
+
+	snprintf(info.name, sizeof(info.name), "%s", r->name);
+	if (r->gone)
+		info.flags |= SF_IF_GONE;
+	if (r->ifindex && r->ifindex < SF_MAX_IFINDEX && !r->gone)
+		ret = map_put(d->map[M_IF_SLOT], r->ifindex, &r->slot);
+	if (!ret)
+		ret = map_put(d->map[M_IFACES], r->slot, &info);
+	if (ret)
+		snprintf(d->err, sizeof(d->err), "cannot write the interface maps: %s", strerror(-ret));
+	return ret;
+}
+
+static void clear_if_slot(struct daemon *d, unsigned int ifindex)
+{
+	__u32 zero = 0;
+
+	if (ifindex && ifindex < SF_MAX_IFINDEX)
+		map_put(d->map[M_IF_SLOT], ifindex, &zero);
+}
+
+static void clear_if_info(struct daemon *d, __u32 slot)
+{
+	struct sf_iface none = { 0 };
+
+	map_put(d->map[M_IFACES], slot, &none);
+}
+
+/* ---- attaching one interface -------------------------------------------------------------------- */
+
+static int link_id_of(int fd, const struct sf_link_info *li, void *arg)
+{
+	(void)fd;
+	*(__u32 *)arg = li->id;
+	return 1;
+}
+
+/* What holds XDP on the interface, when it is not our pinned link: refuse (another program, another
+ * synfence), or clear an orphaned synfence program nobody owns (left by a synfence that was not
+ * stopped cleanly and whose pins are gone). */
+static int check_xdp_slot(struct daemon *d, struct rt_if *r)
+{
+	char pname[32], cmd[256], lname[64];
+	enum sf_xdp_mode mode;
+	struct sf_link_info li;
+	__u32 id, lid = 0;
+	pid_t holder;
+	int fd, ret;
+
+	if (sf_xdp_query(r->ifindex, &id, &mode) || !id)
+		return 0;
+	sf_pins_link_name(SF_LINK_XDP, r->name, lname, sizeof(lname));
+	fd = sf_pins_get(&d->pins, lname);
+	if (fd >= 0) {
+		ret = sf_link_info(fd, &li);
+		close(fd);
+		if (!ret && li.prog_id == id && li.ifindex == r->ifindex)
+			return 0; /* ours: taken over below */
+	}
+	sf_prog_name(id, pname, sizeof(pname));
+	if (strcmp(pname, SF_PROG_XDP)) {
+		snprintf(d->err, sizeof(d->err), "%s already has an XDP program (id %u%s%s%s): synfence "
+			 "does not share the XDP hook", r->name, id, *pname ? " \"" : "", pname,
+			 *pname ? "\"" : "");
+		return -EBUSY;
+	}
+	/* the XDP link of this interface, if the program is attached through one */
+	sf_for_links_on(r->ifindex, SF_LINK_TYPE_XDP, link_id_of, &lid);
+	holder = sf_find_holder(lid, id, cmd, sizeof(cmd));
+	if (holder) {
+		snprintf(d->err, sizeof(d->err), "%s is already protected by synfence pid %d (%s)", r->name,
+			 (int)holder, cmd);
+		return -EBUSY;
+	}
+	if (lid) {
+		snprintf(d->err, sizeof(d->err), "%s is already protected by a synfence whose XDP link "
+			 "(id %u) is pinned elsewhere: another --pin-dir? ('synfence detach %s --pin-dir "
+			 "DIR' removes it)", r->name, lid, r->name);
+		return -EBUSY;
+	}
+	/* attached without a link (an older synfence through libxdp, or a plain attach) */
+	sf_warn("%s: replacing an orphaned synfence XDP program (id %u, no process, no pins): a few "
+		"packets may reach the kernel unfiltered", r->name, id);
+	{
+		DECLARE_LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+		int pfd = bpf_prog_get_fd_by_id(id);
+
+		opts.old_prog_fd = pfd;
+		ret = bpf_xdp_detach(r->ifindex, (mode == SF_XDP_MODE_GENERIC ? XDP_FLAGS_SKB_MODE :
+						 XDP_FLAGS_DRV_MODE) | XDP_FLAGS_REPLACE, &opts);
+		if (pfd >= 0)
+			close(pfd);
+	}
+	if (ret) {
+		snprintf(d->err, sizeof(d->err), "cannot remove the orphaned synfence XDP program from "
+			 "%s: %s", r->name, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+/* Undo what attach_if did so far (a link we created goes; a link we took over gets its old
+ * program back). */
+static void undo_attach(struct daemon *d, struct rt_if *r)
+{
+	char name[64];
+
+	sf_pins_link_name(SF_LINK_XDP, r->name, name, sizeof(name));
+	if (r->xdp_created) {
+		sf_link_destroy(&r->xdp_link);
+		sf_pins_remove(&d->pins, name);
+	} else if (r->xdp_link >= 0) {
+		if (r->old_xdp_prog >= 0)
+			sf_link_update(r->xdp_link, r->old_xdp_prog, d->xdp_prog);
+		close(r->xdp_link);
+		r->xdp_link = -1;
+	}
+	sf_pins_link_name(SF_LINK_TC, r->name, name, sizeof(name));
+	if (r->tc_created) {
+		sf_link_destroy(&r->tc_link);
+		sf_pins_remove(&d->pins, name);
+	} else if (r->tc_link >= 0) {
+		if (r->old_tc_prog >= 0)
+			sf_link_update(r->tc_link, r->old_tc_prog, d->tc_prog);
+		close(r->tc_link);
+		r->tc_link = -1;
+	}
+	sf_clsact_detach(r->ifindex, &r->clsact);
+	if (r->old_xdp_prog >= 0)
+		close(r->old_xdp_prog);
+	if (r->old_tc_prog >= 0)
+		close(r->old_tc_prog);
+	r->old_xdp_prog = r->old_tc_prog = -1;
+	r->xdp_created = r->tc_created = false;
+	r->attached = false;
+}
+
+/* The attachment is final: forget how to undo it. */
+static void commit_attach(struct rt_if *r)
+{
+	if (r->old_xdp_prog >= 0)
+		close(r->old_xdp_prog);
+	if (r->old_tc_prog >= 0)
+		close(r->old_tc_prog);
+	r->old_xdp_prog = r->old_tc_prog = -1;
+	r->xdp_created = r->tc_created = false;
+}
+
+/* A pinned link of kind for r: taken over (program swapped) when it is alive on r's interface,
+ * removed when it is stale. Returns 0 (r->*_link set or not) or -errno. */
+static int take_over_link(struct daemon *d, struct rt_if *r, enum sf_link_kind kind)
+{
+	int prog = kind == SF_LINK_XDP ? d->xdp_prog : d->tc_prog;
+	__u32 type = kind == SF_LINK_XDP ? SF_LINK_TYPE_XDP : SF_LINK_TYPE_TCX;
+	const char *what = kind == SF_LINK_XDP ? "XDP" : "TC";
+	struct sf_link_info li;
+	char name[64];
+	int fd, old, ret;
+
+	sf_pins_link_name(kind, r->name, name, sizeof(name));
+	fd = sf_pins_get(&d->pins, name);
+	if (fd < 0)
+		return 0;
+	if (sf_link_info(fd, &li) || li.type != type || li.ifindex != r->ifindex) {
+		/* defunct (its interface went away) or not ours any more */
+		sf_link_destroy(&fd);
+		sf_pins_remove(&d->pins, name);
+		sf_dbg("%s: removed a stale pinned %s link", r->name, what);
+		return 0;
+	}
+	old = bpf_prog_get_fd_by_id(li.prog_id);
+	ret = sf_link_update(fd, prog, old);
+	if (ret) {
+		snprintf(d->err, sizeof(d->err), "cannot take over the %s link of %s (link %u): %s", what,
+			 r->name, li.id, strerror(-ret));
+		if (old >= 0)
+			close(old);
+		close(fd);
+		return ret;
+	}
+	if (kind == SF_LINK_XDP) {
+		r->xdp_link = fd;
+		r->old_xdp_prog = old;
+	} else {
+		r->tc_link = fd;
+		r->old_tc_prog = old;
+	}
+	sf_dbg("%s: took over the pinned %s link %u (program %u replaced)", r->name, what, li.id,
+	       li.prog_id);
+	return 0;
+}
+
+static int attach_if(struct daemon *d, struct rt_if *r)
+{
+	char name[64];
+	bool fell_back;
+	int fd, ret;
+
+	r->xdp_link = r->tc_link = r->old_xdp_prog = r->old_tc_prog = -1;
+	r->xdp_created = r->tc_created = false;
+	memset(&r->clsact, 0, sizeof(r->clsact));
+	ret = check_xdp_slot(d, r);
+	if (ret)
+		goto fail;
+
+	/* TC first: alone it passes everything */
+	ret = take_over_link(d, r, SF_LINK_TC);
+	if (ret)
+		goto fail;
+	if (r->tc_link < 0) {
+		fd = sf_tcx_link_create(d->tc_prog, r->ifindex, r->name, d->err, sizeof(d->err));
+		if (fd >= 0) {
+			r->tc_link = fd;
+			r->tc_created = true;
+			sf_pins_link_name(SF_LINK_TC, r->name, name, sizeof(name));
+			ret = sf_pins_put(&d->pins, name, fd);
+			if (ret) {
+				snprintf(d->err, sizeof(d->err), "cannot pin the TC link of %s in %s: %s",
+					 r->name, d->pins.dir, strerror(-ret));
+				goto fail;
+			}
+		} else {
+			/* kernels before 6.6 have no tcx: a clsact filter, which does not outlive us */
+			ret = sf_clsact_attach(d->tc_prog, r->ifindex, &r->clsact);
+			if (ret)
+				goto fail; /* d->err has the tcx error */
+			sf_warn("%s: no tcx on this kernel: TC attached as a clsact filter, which a restart "
+				"cannot take over", r->name);
+		}
+	}
+
+	ret = take_over_link(d, r, SF_LINK_XDP);
+	if (ret)
+		goto fail;
+	if (r->xdp_link >= 0) {
+		__u32 id;
+
+		if (sf_xdp_query(r->ifindex, &id, &r->mode))
+			r->mode = SF_XDP_MODE_NATIVE;
+		if ((d->set.mode == SF_MODE_NATIVE && r->mode != SF_XDP_MODE_NATIVE) ||
+		    (d->set.mode == SF_MODE_GENERIC && r->mode != SF_XDP_MODE_GENERIC))
+			sf_warn("%s: XDP stays in %s mode (taken over without a gap); to change the mode, "
+				"stop synfence and start it again", r->name, sf_mode_name(r->mode));
+	} else {
+		fd = sf_xdp_link_create(d->xdp_prog, r->ifindex, r->name, d->set.mode, &r->mode,
+					&fell_back, d->err, sizeof(d->err));
+		if (fd < 0) {
+			ret = fd;
+			goto fail;
+		}
+		if (fell_back)
+			sf_warn("native XDP failed on %s: attached in generic mode", r->name);
+		r->xdp_link = fd;
+		r->xdp_created = true;
+		sf_pins_link_name(SF_LINK_XDP, r->name, name, sizeof(name));
+		ret = sf_pins_put(&d->pins, name, fd);
+		if (ret) {
+			snprintf(d->err, sizeof(d->err), "cannot pin the XDP link of %s in %s: %s", r->name,
+				 d->pins.dir, strerror(-ret));
+			goto fail;
+		}
+	}
+	r->attached = true;
+	r->gone = false;
+	return 0;
+fail:
+	undo_attach(d, r);
+	return ret;
+}
+
+/* XDP first, then TC; links and pins go. */
+static void detach_if(struct daemon *d, struct rt_if *r)
+{
+	char name[64];
+
+	sf_link_destroy(&r->xdp_link);
+	sf_pins_link_name(SF_LINK_XDP, r->name, name, sizeof(name));
+	sf_pins_remove(&d->pins, name);
+	sf_link_destroy(&r->tc_link);
+	sf_pins_link_name(SF_LINK_TC, r->name, name, sizeof(name));
+	sf_pins_remove(&d->pins, name);
+	sf_clsact_detach(r->ifindex, &r->clsact);
+	r->attached = false;
+}
+
+/* Leave the pinned links in place (upgrade, --keep-attached). */
+static void detach_if(struct daemon *d, struct rt_if *r);
+
+static void leave_if(struct daemon *d, struct rt_if *r)
+{
+	/* a clsact filter cannot outlive us: better no protection than half of it */
+	if (r->clsact.attached) {
+		sf_warn("%s: detached (TC is a clsact filter here, which cannot be left in place)", r->name);
+		detach_if(d, r);
+		return;
+	}
+	if (r->xdp_link >= 0)
+		close(r->xdp_link);
+	if (r->tc_link >= 0)
+		close(r->tc_link);
+	r->xdp_link = r->tc_link = -1;
+}
+
+/* ---- config map and sysctls --------------------------------------------------------------------- */
+
+static unsigned int min_mtu(struct daemon *d)
+{
+	unsigned int m = 0;
+
+	for (int i = 0; i < d->n_ifs; i++) {
+		struct rt_if *r = &d->ifs[i];
+
+		if (!r->attached && !r->ifindex)
+			continue;
+		if (r->attached)
+			sf_if_mtu(r->name, &r->mtu);
+		if (r->mtu && (!m || r->mtu < m))
+			m = r->mtu;
+	}
+	return m ? m : 1500;
+}
+
+static void describe_cfg_change(const struct sf_config *a, const struct sf_config *b)
+{
+	static const struct { __u32 flag; const char *what; } f[] = {
+		{ SF_CFG_TIMESTAMPS, "timestamps (net.ipv4.tcp_timestamps)" },
+		{ SF_CFG_SACK, "SACK (net.ipv4.tcp_sack)" },
+		{ SF_CFG_WSCALE, "window scaling (net.ipv4.tcp_window_scaling)" },
+		{ SF_CFG_ECN, "ECN (net.ipv4.tcp_ecn)" },
+	};
+
+	for (size_t i = 0; i < SF_ARRAY_SIZE(f); i++)
+		if ((a->flags ^ b->flags) & f[i].flag)
+			sf_info("sysctl change: SYN-ACKs %s offer %s", b->flags & f[i].flag ? "now" :
+				"no longer", f[i].what);
+	if (a->rcv_wscale != b->rcv_wscale)
+		sf_info("sysctl change: window scale %u -> %u (tcp_rmem/rmem_max)", a->rcv_wscale,
+			b->rcv_wscale);
+	if (a->mss4 != b->mss4 || a->mss6 != b->mss6)
+		sf_info("MTU change: MSS %u/%u -> %u/%u (IPv4/IPv6)", a->mss4, a->mss6, b->mss4, b->mss6);
+}
+
+static int write_cfg(struct daemon *d)
+{
+	struct sf_config c = d->want;
+	int ret;
+
+	if (d->suspended)
+		memset(&c, 0, sizeof(c));
+	if (d->cfg_written && !memcmp(&c, &d->cfg, sizeof(c)))
+		return 0;
+	ret = map_put(d->map[M_CONFIG], 0, &c);
+	if (ret) {
+		snprintf(d->err, sizeof(d->err), "cannot write the config map: %s", strerror(-ret));
+		return ret;
+	}
+	d->cfg = c;
+	d->cfg_written = true;
+	return 0;
+}
+
+/* Read the sysctls (at start, on SIGHUP, every sysctl_interval seconds) and mirror them into
+ * sf_config. tcp_syncookies must be 1 or 2: set to 1, or (no sysctl changes) refused at start and
+ * protection suspended while running. At start an error ends the run (-errno, d->err). */
+static int sysctl_sync(struct daemon *d, bool startup)
+{
+	struct sf_config want;
+	__s32 vals[SF_SYSCTL_MAX];
+	char msg[512];
+	long sc;
+	int ret;
+
+	ret = sf_sysctl_read_int("net.ipv4.tcp_syncookies", &sc);
+	if (ret) {
+		snprintf(d->err, sizeof(d->err), "cannot read sysctl net.ipv4.tcp_syncookies: %s",
+			 strerror(-ret));
+		goto fail;
+	}
+	if (sc != 1 && sc != 2) {
+		if (!d->set.sysctl_changes) {
+			snprintf(d->err, sizeof(d->err), "net.ipv4.tcp_syncookies is %ld and sysctl changes "
+				 "are off: %s (synfence needs 1 or 2: sysctl -w net.ipv4.tcp_syncookies=1)",
+				 sc, startup ? "refusing to start" : "protection suspended until it is set");
+			ret = -EOPNOTSUPP;
+			if (startup)
+				return ret;
+			if (!d->suspended) {
+				d->suspended = true;
+				d->st.flags |= SF_ST_SUSPENDED;
+				fault(d, false, "%s", d->err);
+			}
+		} else {
+			ret = sf_sysctl_write_int("net.ipv4.tcp_syncookies", 1);
+			if (ret) {
+				snprintf(d->err, sizeof(d->err), "net.ipv4.tcp_syncookies is %ld and cannot "
+					 "be set to 1: %s", sc, strerror(-ret));
+				goto fail;
+			}
+			snprintf(msg, sizeof(msg), "net.ipv4.tcp_syncookies was %ld: set it to 1 (the "
+				 "handoff to the kernel needs it; --no-sysctl-changes refuses instead)", sc);
+			if (startup)
+				sf_info("%s", msg);
+			else
+				fault(d, true, "%s", msg);
+		}
+	} else if (d->suspended) {
+		d->suspended = false;
+		d->st.flags &= ~SF_ST_SUSPENDED;
+		sf_info("net.ipv4.tcp_syncookies is %ld again: protection resumed", sc);
+	}
+
+	ret = sf_config_build(&want, min_mtu(d), vals, d->err, sizeof(d->err));
+	if (ret)
+		goto fail;
+	if (d->cfg_written || !startup)
+		describe_cfg_change(&d->want, &want);
+	d->want = want;
+	memcpy(d->st.sysctl, vals, sizeof(vals));
+	d->st.sysctl_boot_ns = clock_ns(CLOCK_BOOTTIME);
+	ret = write_cfg(d);
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	if (!startup)
+		fault(d, false, "%s", d->err);
+	return ret;
+}
+
+/* ---- secrets ------------------------------------------------------------------------------------ */
+
+static int rot_arm(struct daemon *d)
+{
+	struct itimerspec its = { 0 };
+	int flags = 0;
+
+	if (d->rot_fd >= 0)
+		close(d->rot_fd);
+	d->rot_fd = timerfd_create(d->shared ? CLOCK_REALTIME : CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->rot_fd < 0)
+		return -errno;
+	if (d->shared) {
+		/* at the next period boundary of the wall clock */
+		__u64 next = ((__u64)time(NULL) / d->set.rotate + 1) * d->set.rotate;
+
+		its.it_value.tv_sec = (time_t)next;
+		flags = TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET;
+	} else {
+		__u64 now = clock_ns(CLOCK_MONOTONIC), due = d->rotated_mono_ns + d->set.rotate * 1000000000ull;
+		__u64 left = due > now ? due - now : 1000000;
+
+		its.it_value.tv_sec = (time_t)(left / 1000000000ull);
+		its.it_value.tv_nsec = (long)(left % 1000000000ull);
+	}
+	return timerfd_settime(d->rot_fd, flags, &its, NULL) ? -errno : 0;
+}
+
+static void note_epoch(struct daemon *d)
+{
+	__u32 e;
+
+	if (!sf_secret_epoch(d->map[M_SECRETS], &e))
+		d->st.epoch = e;
+	d->st.rotated_boot_ns = clock_ns(CLOCK_BOOTTIME);
+	d->rotated_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	if (d->shared) {
+		/* the key changed at the period boundary, on every server */
+		__u64 real = clock_ns(CLOCK_REALTIME), edge = (__u64)e * d->set.rotate * 1000000000ull;
+
+		if (real > edge && real - edge < d->st.rotated_boot_ns)
+			d->st.rotated_boot_ns -= real - edge;
+	}
+}
+
+/* Put the keys in place for the current mode. old_shared: the mode the map's keys were made in.
+ * keep: random mode may keep the keys in the map (a takeover). */
+static int secrets_setup(struct daemon *d, bool old_shared, bool keep)
+{
+	__u32 e = 0;
+	int ret;
+
+	sf_secret_epoch(d->map[M_SECRETS], &e);
+	if (d->shared) {
+		__u32 now = sf_shared_epoch((__u64)time(NULL), d->set.rotate);
+
+		ret = sf_secret_shared_set(d->map[M_SECRETS], &d->master, now);
+		if (!ret)
+			note_epoch(d);
+	} else if (keep && e && !old_shared) {
+		return 0; /* the running keys and their schedule stay */
+	} else if (e) {
+		/* from shared keys (or unknown ones) to random ones: the old epoch stays valid */
+		ret = sf_secret_rotate(d->map[M_SECRETS], NULL);
+		if (!ret)
+			note_epoch(d);
+	} else {
+		ret = sf_secret_init(d->map[M_SECRETS]);
+		if (!ret)
+			note_epoch(d);
+	}
+	if (ret)
+		snprintf(d->err, sizeof(d->err), "cannot set the cookie secret: %s", strerror(-ret));
+	return ret;
+}
+
+static void rotate(struct daemon *d)
+{
+	__u64 exp;
+	int ret;
+
+	if (read(d->rot_fd, &exp, sizeof(exp)) < 0 && errno != ECANCELED)
+		return;
+	if (d->shared) {
+		__u32 e = sf_shared_epoch((__u64)time(NULL), d->set.rotate);
+
+		ret = 0;
+		if (d->st.epoch != e) {
+			ret = sf_secret_shared_set(d->map[M_SECRETS], &d->master, e);
+			if (!ret)
+				note_epoch(d);
+		}
+	} else {
+		ret = sf_secret_rotate(d->map[M_SECRETS], NULL);
+		if (!ret)
+			note_epoch(d);
+	}
+	if (ret) {
+		fault(d, false, "cannot rotate the cookie secret: %s (will retry)", strerror(-ret));
+		/* random keys: the next try in 5 s, not at once (the timer is due from the last success) */
+		d->rotated_mono_ns = clock_ns(CLOCK_MONOTONIC) -
+				     (d->set.rotate > 5 ? d->set.rotate - 5 : 0) * 1000000000ull;
+	}
+	sf_dbg("cookie secret: epoch %u", d->st.epoch);
+	ret = rot_arm(d);
+	if (ret)
+		fault(d, false, "cannot re-arm the rotation timer: %s", strerror(-ret));
+	publish(d);
+}
+
+static int load_master(struct daemon *d, const struct sf_settings *s, struct sf_master *m)
+{
+	if (!s->secret_file[0])
+		return 0;
+	return sf_master_read(s->secret_file, m, d->err, sizeof(d->err));
+}
+
+/* ---- maps of an earlier run ----------------------------------------------------------------------- */
+
+static bool map_compatible(int fd, const struct bpf_map *m)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	return info.type == bpf_map__type(m) && info.key_size == bpf_map__key_size(m) &&
+	       info.value_size == bpf_map__value_size(m) &&
+	       info.max_entries == bpf_map__max_entries(m) && info.map_flags == bpf_map__map_flags(m);
+}
+
+static int map_geometry(int fd, __u32 *type, __u32 *value_size, __u32 *max_entries)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return errno ? -errno : -EINVAL;
+	*type = info.type;
+	*value_size = info.value_size;
+	*max_entries = info.max_entries;
+	return 0;
+}
+
+/* Copy an array map's entries into a new map of another value size: the common prefix (fields are
+ * only ever appended). percpu: add old counters to the new ones, per CPU. */
+static void migrate_map(int from, int to)
+{
+	__u32 t1 = 0, t2 = 0, vs1 = 0, vs2 = 0, n1 = 0, n2 = 0;
+	int ncpu = libbpf_num_possible_cpus();
+	char *a = NULL, *b = NULL;
+	size_t s1, s2;
+	bool percpu;
+
+	if (map_geometry(from, &t1, &vs1, &n1) || map_geometry(to, &t2, &vs2, &n2) || t1 != t2 ||
+	    ncpu <= 0 || !vs1 || !vs2)
+		return;
+	percpu = t1 == BPF_MAP_TYPE_PERCPU_ARRAY;
+	s1 = percpu ? (vs1 + 7) / 8 * 8 * ncpu : vs1;
+	s2 = percpu ? (vs2 + 7) / 8 * 8 * ncpu : vs2;
+	a = calloc(1, s1);
+	b = calloc(1, s2);
+	if (!a || !b)
+		goto out;
+	for (__u32 k = 0; k < n1 && k < n2; k++) {
+		if (bpf_map_lookup_elem(from, &k, a))
+			continue;
+		if (percpu) {
+			size_t st1 = (vs1 + 7) / 8 * 8, st2 = (vs2 + 7) / 8 * 8, common = (vs1 < vs2 ? vs1 : vs2) / 8;
+
+			if (bpf_map_lookup_elem(to, &k, b))
+				continue;
+			for (int c = 0; c < ncpu; c++)
+				for (size_t w = 0; w < common; w++)
+					((__u64 *)(b + c * st2))[w] += ((__u64 *)(a + c * st1))[w];
+		} else {
+			memset(b, 0, s2);
+			memcpy(b, a, vs1 < vs2 ? vs1 : vs2);
+		}
+		bpf_map_update_elem(to, &k, b, BPF_ANY);
+	}
+out:
+	free(a);
+	free(b);
+}
+
+/* What an earlier run left in sf_state (zero if nothing readable). */
+static void old_state(struct daemon *d, struct sf_state *st)
+{
+	int fd = d->old_map[M_STATE] >= 0 ? d->old_map[M_STATE] : d->map[M_STATE];
+	__u32 zero = 0, t = 0, vs = 0, n = 0;
+	char *buf;
+
+	memset(st, 0, sizeof(*st));
+	if (!d->takeover || fd < 0 || map_geometry(fd, &t, &vs, &n) || !vs || !(buf = calloc(1, vs)))
+		return;
+	if (!bpf_map_lookup_elem(fd, &zero, buf))
+		memcpy(st, buf, vs < sizeof(*st) ? vs : sizeof(*st));
+	free(buf);
+}
+
+/* Slot of name in the earlier run's sf_ifaces (0: none). */
+static __u32 old_slot(struct daemon *d, const char *name)
+{
+	int fd = d->old_map[M_IFACES] >= 0 ? d->old_map[M_IFACES] : d->map[M_IFACES];
+	__u32 t = 0, vs = 0, n = 0, found = 0;
+	char *buf;
+
+	if (!d->takeover || fd < 0 || map_geometry(fd, &t, &vs, &n) || vs < sizeof(struct sf_iface) - 4 ||
+	    !(buf = calloc(1, vs)))
+		return 0;
+	for (__u32 s = 1; s < n && s < SF_MAX_IFACES && !found; s++) {
+		const struct sf_iface *fi = (const void *)buf;
+
+		if (!bpf_map_lookup_elem(fd, &s, buf) && fi->ifindex &&
+		    !strncmp(fi->name, name, sizeof(fi->name)))
+			found = s;
+	}
+	free(buf);
+	return found;
+}
+
+/* ---- start --------------------------------------------------------------------------------------- */
+
+static int pin_dir_busy(struct daemon *d)
+{
+	struct sf_state st = { 0 };
+	__u32 zero = 0;
+	char cmd[256] = "";
+	int fd = sf_pins_get(&d->pins, SF_MAP_STATE);
+
+	if (fd >= 0) {
+		bpf_map_lookup_elem(fd, &zero, &st);
+		close(fd);
+	}
+	if (st.pid) {
+		char path[64];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%u/cmdline", st.pid);
+		if ((f = fopen(path, "re"))) {
+			size_t n = fread(cmd, 1, sizeof(cmd) - 1, f);
+
+			fclose(f);
+			for (size_t i = 0; i + 1 < n; i++)
+				if (!cmd[i])
+					cmd[i] = ' ';
+		}
+		sf_err("pin dir %s is in use by synfence pid %u%s%s%s: one synfence per pin dir "
+		       "(stop it, or use another --pin-dir)", d->pins.dir, st.pid, *cmd ? " (" : "",
+		       cmd, *cmd ? ")" : "");
+	} else {
+		sf_err("pin dir %s is locked by another synfence (starting or stopping?)", d->pins.dir);
+	}
+	return -EBUSY;
+}
+
+/* Open the object and point it at the pinned maps that fit; load. */
+static int load(struct daemon *d)
+{
+	struct bpf_map *maps[SF_N_MAPS];
+	int ret;
+
+	ret = sf_obj_open(&d->skel, d->err, sizeof(d->err));
+	if (ret)
+		return ret;
+	for (int i = 0; i < SF_N_MAPS; i++) {
+		int fd;
+
+		maps[i] = bpf_object__find_map_by_name(d->skel->obj, sf_map_names[i]);
+		if (!maps[i]) {
+			snprintf(d->err, sizeof(d->err), "the BPF object has no map %s", sf_map_names[i]);
+			return -ENOENT;
+		}
+		fd = sf_pins_get(&d->pins, sf_map_names[i]);
+		if (fd < 0)
+			continue;
+		if (map_compatible(fd, maps[i])) {
+			ret = bpf_map__reuse_fd(maps[i], fd);
+			close(fd);
+			if (ret) {
+				snprintf(d->err, sizeof(d->err), "cannot reuse pinned map %s: %s",
+					 sf_map_names[i], strerror(-ret));
+				return ret;
+			}
+		} else {
+			sf_warn("pinned map %s has another layout (another synfence version): its "
+				"contents move to a new map", sf_map_names[i]);
+			d->old_map[i] = fd;
+		}
+	}
+	ret = sf_obj_load(d->skel, d->err, sizeof(d->err));
+	if (ret)
+		return ret;
+	for (int i = 0; i < SF_N_MAPS; i++)
+		d->map[i] = bpf_map__fd(maps[i]);
+	d->xdp_prog = bpf_program__fd(d->skel->progs.synfence_xdp);
+	d->tc_prog = bpf_program__fd(d->skel->progs.synfence_tc);
+	return 0;
+}
+
+static __u32 prog_id(int fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* A link pin of an interface we do not protect (any more): detach it. */
+static int drop_stale_link(enum sf_link_kind kind, const char *ifname, void *arg)
+{
+	struct daemon *d = arg;
+	char name[64];
+	int fd;
+
+	if (find_if(d, ifname))
+		return 0;
+	sf_pins_link_name(kind, ifname, name, sizeof(name));
+	fd = sf_pins_get(&d->pins, name);
+	sf_link_destroy(&fd);
+	sf_pins_remove(&d->pins, name);
+	sf_info("%s: no longer configured: %s detached", ifname, kind == SF_LINK_XDP ? "XDP" : "TC");
+	return 0;
+}
+
+static int write_ports(struct daemon *d, const __u64 *bitmap)
+{
+	for (__u32 w = 0; w < SF_PORT_WORDS; w++) {
+		int ret = map_put(d->map[M_PORTS], w, &bitmap[w]);
+
+		if (ret) {
+			snprintf(d->err, sizeof(d->err), "cannot write the port set: %s", strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* The earlier run's values that start overwrites, to put back if the takeover fails. */
+struct saved {
+	bool have;
+	struct sf_config cfg;
+	struct sf_secrets sec;
+	__u64 ports[SF_PORT_WORDS];
+};
+
+static void save_maps(struct daemon *d, struct saved *s)
+{
+	__u32 zero = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (!d->takeover || d->old_map[M_CONFIG] >= 0 || d->old_map[M_SECRETS] >= 0 ||
+	    d->old_map[M_PORTS] >= 0)
+		return; /* new maps: the old ones are untouched anyway */
+	s->have = !bpf_map_lookup_elem(d->map[M_CONFIG], &zero, &s->cfg) &&
+		  !bpf_map_lookup_elem(d->map[M_SECRETS], &zero, &s->sec);
+	for (__u32 w = 0; s->have && w < SF_PORT_WORDS; w++)
+		s->have = !bpf_map_lookup_elem(d->map[M_PORTS], &w, &s->ports[w]);
+}
+
+static void restore_maps(struct daemon *d, struct saved *s)
+{
+	if (!s->have)
+		return;
+	map_put(d->map[M_SECRETS], 0, &s->sec);
+	for (__u32 w = 0; w < SF_PORT_WORDS; w++)
+		map_put(d->map[M_PORTS], w, &s->ports[w]);
+	map_put(d->map[M_CONFIG], 0, &s->cfg);
+}
+
+static void log_protecting(struct daemon *d)
+{
+	char ports[512];
+
+	if (sf_format_ports(d->set.ports, ports, sizeof(ports)) >= sizeof(ports))
+		strcpy(ports + sizeof(ports) - 4, "...");
+	for (int i = 0; i < d->n_ifs; i++)
+		if (d->ifs[i].attached)
+			sf_info("protecting %s (%s) ports %s", d->ifs[i].name,
+				sf_mode_name(d->ifs[i].mode), ports);
+}
+
+/* Returns an exit code; on success the daemon is attached and d->st published. */
+static int start(struct daemon *d)
+{
+	struct sf_state prev;
+	struct saved saved;
+	bool old_shared;
+	int ret, n_attached = 0;
+
+	ret = sf_pins_prepare(&d->pins, d->set.pin_dir, d->err, sizeof(d->err));
+	if (ret == -EBUSY)
+		return pin_dir_busy(d), SF_EXIT_FAIL;
+	if (ret) {
+		sf_err("%s", d->err);
+		return SF_EXIT_FAIL;
+	}
+	d->takeover = sf_pins_any(&d->pins);
+
+	ret = load(d);
+	if (ret)
+		goto fail;
+	old_state(d, &prev);
+	if (d->takeover && prev.netns_ino && prev.netns_ino != sf_netns_self()) {
+		ret = -EXDEV;
+		snprintf(d->err, sizeof(d->err), "pin dir %s holds the state of a synfence in another "
+			 "network namespace (inode %u): use another --pin-dir here", d->pins.dir,
+			 prev.netns_ino);
+		goto fail;
+	}
+	old_shared = prev.flags & SF_ST_SHARED_SECRET;
+
+	/* pin the maps that are new; the ones replacing incompatible pins only once all went well */
+	for (int i = 0; i < SF_N_MAPS; i++) {
+		char path[PATH_MAX];
+
+		if (d->old_map[i] >= 0 || (!sf_pins_path(&d->pins, sf_map_names[i], path, sizeof(path)) &&
+					   access(path, F_OK) == 0))
+			continue;
+		ret = sf_pins_put(&d->pins, sf_map_names[i], d->map[i]);
+		if (ret) {
+			snprintf(d->err, sizeof(d->err), "cannot pin map %s in %s: %s", sf_map_names[i],
+				 d->pins.dir, strerror(-ret));
+			goto fail;
+		}
+		d->map_pinned_new[i] = true;
+	}
+	for (int i = 0; i < SF_N_MAPS; i++)
+		if (d->old_map[i] >= 0 && i != M_SECRETS)
+			migrate_map(d->old_map[i], d->map[i]); /* counters: again after the swap */
+
+	/* the interfaces: they must exist now */
+	for (int i = 0; i < d->set.n_ifs; i++) {
+		struct rt_if *r = &d->ifs[d->n_ifs];
+
+		init_if(r, d->set.ifs[i]);
+		d->n_ifs++;
+		r->ifindex = if_nametoindex(r->name);
+		if (!r->ifindex) {
+			ret = -ENODEV;
+			snprintf(d->err, sizeof(d->err), "no such interface: %s", r->name);
+			goto fail;
+		}
+		ret = sf_if_mtu(r->name, &r->mtu);
+		if (ret) {
+			snprintf(d->err, sizeof(d->err), "cannot read the MTU of %s: %s", r->name,
+				 strerror(-ret));
+			goto fail;
+		}
+		if (r->ifindex >= SF_MAX_IFINDEX)
+			sf_warn("%s has ifindex %u >= %d: its packets are counted under \"other\"", r->name,
+				r->ifindex, SF_MAX_IFINDEX);
+	}
+	/* counter slots: an interface keeps its slot (and counters) across restarts */
+	for (int i = 0; i < d->n_ifs; i++) {
+		__u32 s = old_slot(d, d->ifs[i].name);
+
+		if (s && !slot_taken(d, s))
+			d->ifs[i].slot = s;
+	}
+	for (int i = 0; i < d->n_ifs; i++) {
+		if (d->ifs[i].slot)
+			continue;
+		d->ifs[i].slot = free_slot(d);
+		zero_counters(d, d->ifs[i].slot);
+	}
+
+	save_maps(d, &saved);
+	if ((ret = write_ports(d, d->set.ports)))
+		goto fail_restore;
+	for (int i = 0; i < d->n_ifs; i++)
+		if ((ret = write_if_info(d, &d->ifs[i])))
+			goto fail_restore;
+	if ((ret = secrets_setup(d, old_shared, d->old_map[M_SECRETS] < 0)))
+		goto fail_restore;
+	if (d->takeover && !d->shared && !old_shared && prev.rotated_boot_ns) {
+		/* keep the earlier run's rotation schedule */
+		__u64 age = clock_ns(CLOCK_BOOTTIME) - prev.rotated_boot_ns;
+
+		d->rotated_mono_ns = clock_ns(CLOCK_MONOTONIC) - age;
+		d->st.rotated_boot_ns = prev.rotated_boot_ns;
+		sf_secret_epoch(d->map[M_SECRETS], &d->st.epoch);
+	} else if (!d->st.rotated_boot_ns) {
+		note_epoch(d);
+	}
+	if ((ret = sysctl_sync(d, true)))
+		goto fail_restore;
+
+	for (int i = 0; i < d->n_ifs; i++) {
+		ret = attach_if(d, &d->ifs[i]);
+		if (ret)
+			goto fail_detach;
+		n_attached++;
+	}
+	/* all in place: the point of no return */
+	for (int i = 0; i < d->n_ifs; i++) {
+		commit_attach(&d->ifs[i]);
+		if (write_if_info(d, &d->ifs[i])) /* its XDP mode, known now */
+			sf_warn("%s", d->err);
+	}
+	if (d->takeover)
+		sf_pins_for_links(&d->pins, drop_stale_link, d);
+	for (int i = 0; i < SF_N_MAPS; i++) {
+		if (d->old_map[i] < 0)
+			continue;
+		if (i == M_COUNTERS)
+			migrate_map(d->old_map[i], d->map[i]);
+		ret = sf_pins_put(&d->pins, sf_map_names[i], d->map[i]);
+		if (ret)
+			sf_warn("cannot re-pin map %s: %s", sf_map_names[i], strerror(-ret));
+		close(d->old_map[i]);
+		d->old_map[i] = -1;
+	}
+	/* stale slots of the earlier run */
+	for (__u32 s = 1; s < SF_MAX_IFACES; s++)
+		if (!slot_taken(d, s))
+			clear_if_info(d, s);
+
+	d->st.start_boot_ns = clock_ns(CLOCK_BOOTTIME);
+	d->st.start_real_ns = clock_ns(CLOCK_REALTIME);
+	d->st.pid = (__u32)getpid();
+	d->st.rotate_s = (__u32)d->set.rotate;
+	d->st.xdp_prog_id = prog_id(d->xdp_prog);
+	d->st.tc_prog_id = prog_id(d->tc_prog);
+	d->st.netns_ino = sf_netns_self();
+	d->st.takeovers = prev.takeovers + (d->takeover ? 1 : 0);
+	d->st.flags = (d->st.flags & SF_ST_SUSPENDED) | (d->shared ? SF_ST_SHARED_SECRET : 0) |
+		      (d->set.keep_attached ? SF_ST_KEEP_ATTACHED : 0);
+	publish(d);
+	if (d->takeover)
+		sf_info("took over the pinned state in %s (earlier run pid %u): programs replaced, "
+			"secrets and counters kept", d->pins.dir, prev.pid);
+	log_protecting(d);
+	sf_dbg("maps and links pinned in %s; mss4 %u mss6 %u wscale %u flags 0x%x; secret %s, "
+	       "rotates every %lus", d->pins.dir, d->want.mss4, d->want.mss6, d->want.rcv_wscale,
+	       d->want.flags, d->shared ? "from the secret file" : "random", d->set.rotate);
+	return SF_EXIT_OK;
+
+fail_detach:
+	for (int i = 0; i < n_attached; i++) {
+		if (d->takeover)
+			undo_attach(d, &d->ifs[i]);
+		else
+			detach_if(d, &d->ifs[i]);
+	}
+fail_restore:
+	restore_maps(d, &saved);
+fail:
+	sf_dbg("start failed: %s", strerror(-ret));
+	if (!d->takeover) {
+		sf_err("%s", d->err);
+		sf_pins_remove_all(&d->pins);
+		sf_pins_close(&d->pins, true);
+	} else {
+		sf_err("%s (the protection left by the earlier run in %s stays as it was)", d->err,
+		       d->pins.dir);
+		for (int i = 0; i < SF_N_MAPS; i++)
+			if (d->map_pinned_new[i])
+				sf_pins_remove(&d->pins, sf_map_names[i]);
+		sf_pins_close(&d->pins, false);
+	}
+	return SF_EXIT_FAIL;
+}
+
+/* ---- interface events ----------------------------------------------------------------------------- */
+
+static void if_gone(struct daemon *d, struct rt_if *r)
+{
+	if (!r->attached)
+		return;
+	bool still_there = if_nametoindex(r->name) == r->ifindex;
+
+	/* the kernel detached the links with the device: they are defunct, pins and fds go */
+	detach_if(d, r);
+	clear_if_slot(d, r->ifindex);
+	r->gone = true;
+	write_if_info(d, r);
+	if (still_there)
+		fault(d, true, "interface %s (ifindex %u) lost its XDP link (detached by someone else?)%s",
+		      r->name, r->ifindex, d->set.reattach ? "; synfence attaches it again" : "");
+	else
+		fault(d, true, "interface %s (ifindex %u) disappeared: no longer protected%s", r->name,
+		      r->ifindex, d->set.reattach ? "; synfence re-attaches when it comes back" : "");
+}
+
+static void if_try_reattach(struct daemon *d, struct rt_if *r)
+{
+	unsigned int ifindex = if_nametoindex(r->name);
+	int ret;
+
+	if (!r->gone || !d->set.reattach || !ifindex)
+		return;
+	r->ifindex = ifindex;
+	sf_if_mtu(r->name, &r->mtu);
+	ret = attach_if(d, r);
+	if (ret) {
+		if (strncmp(r->last_err, d->err, sizeof(r->last_err) - 1)) {
+			memcpy(r->last_err, d->err, sizeof(r->last_err) - 1);
+			r->last_err[sizeof(r->last_err) - 1] = '\0';
+			fault(d, false, "%s is back but cannot be re-attached: %s", r->name, d->err);
+		}
+		return;
+	}
+	commit_attach(r);
+	r->last_err[0] = '\0';
+	zero_counters(d, r->slot);
+	write_if_info(d, r);
+	sf_info("interface %s is back (ifindex %u): protected again (%s)", r->name, r->ifindex,
+		sf_mode_name(r->mode));
+	sysctl_sync(d, false); /* its MTU */
+	publish(d);
+}
+
+/* Every tick: links still attached? (covers lost netlink messages) */
+static void check_links(struct daemon *d)
+{
+	for (int i = 0; i < d->n_ifs; i++) {
+		struct rt_if *r = &d->ifs[i];
+		struct sf_link_info li;
+
+		if (r->attached) {
+			if (r->xdp_link >= 0 && (sf_link_info(r->xdp_link, &li) || li.ifindex == 0))
+				if_gone(d, r);
+		} else if (r->gone) {
+			if_try_reattach(d, r);
+		}
+	}
+}
+
+static void netlink_event(struct daemon *d)
+{
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	ssize_t n;
+
+	for (;;) {
+		n = recv(d->nl_fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == ENOBUFS) { /* lost events: look at everything */
+				check_links(d);
+				continue;
+			}
+			return;
+		}
+		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			struct ifinfomsg *ifi = NLMSG_DATA(h);
+			const char *name = NULL;
+			struct rtattr *a;
+			int len;
+
+			if (h->nlmsg_type != RTM_NEWLINK && h->nlmsg_type != RTM_DELLINK)
+				continue;
+			len = (int)IFLA_PAYLOAD(h);
+			for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
+				if (a->rta_type == IFLA_IFNAME)
+					name = RTA_DATA(a);
+			for (int i = 0; i < d->n_ifs; i++) {
+				struct rt_if *r = &d->ifs[i];
+
+				if (h->nlmsg_type == RTM_DELLINK && r->attached &&
+				    (unsigned int)ifi->ifi_index == r->ifindex)
+					if_gone(d, r);
+				else if (h->nlmsg_type == RTM_NEWLINK && r->gone && name &&
+					 !strcmp(name, r->name))
+					if_try_reattach(d, r);
+			}
+		}
+	}
+}
+
+static int netlink_open(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int ret = -errno;
+
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* ---- reload (SIGHUP) ------------------------------------------------------------------------------ */
+
+static int tick_arm(struct daemon *d)
+{
+	struct itimerspec its = { .it_interval = { .tv_sec = (time_t)d->set.sysctl_interval },
+				  .it_value = { .tv_sec = (time_t)d->set.sysctl_interval } };
+
+	return timerfd_settime(d->tick_fd, 0, &its, NULL) ? -errno : 0;
+}
+
+static void reload(struct daemon *d)
+{
+	struct sf_settings *n = malloc(sizeof(*n));
+	struct sf_master m = { 0 };
+	struct rt_if added[SF_MAX_RUN_IFACES];
+	int n_added = 0, ret;
+	bool used;
+	char ch[768] = "";
+	size_t off = 0;
+
+#define CHANGE(...) (off += off < sizeof(ch) ? (size_t)snprintf(ch + off, sizeof(ch) - off, __VA_ARGS__) : 0)
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(clock_ns(CLOCK_MONOTONIC) / 1000));
+	if (!n) {
+		fault(d, false, "reload failed: %s; keeping the running config", strerror(ENOMEM));
+		goto out;
+	}
+	ret = sf_settings_resolve(d->o->config, d->o->config_given, &d->o->cli, n, &used, d->err,
+				  sizeof(d->err));
+	if (!ret)
+		ret = sf_settings_check(n, d->err, sizeof(d->err));
+	if (!ret)
+		ret = load_master(d, n, &m);
+	if (ret) {
+		fault(d, false, "reload failed: %s; keeping the running config", d->err);
+		goto out;
+	}
+	if (strcmp(n->pin_dir, d->set.pin_dir)) {
+		sf_warn("reload: pin_dir changes only with a restart; staying with %s", d->set.pin_dir);
+		memcpy(n->pin_dir, d->set.pin_dir, sizeof(n->pin_dir));
+	}
+	if (n->mode != d->set.mode)
+		sf_warn("reload: mode %s applies to interfaces attached from now on", sf_mode_req_name(n->mode));
+
+	/* new interfaces first: they must all attach, or the reload is undone */
+	for (int i = 0; i < n->n_ifs; i++) {
+		struct rt_if *r;
+
+		if (find_if(d, n->ifs[i]))
+			continue;
+		if (d->n_ifs + n_added >= SF_MAX_RUN_IFACES) {
+			snprintf(d->err, sizeof(d->err), "too many interfaces");
+			ret = -E2BIG;
+			goto undo;
+		}
+		r = &added[n_added];
+		init_if(r, n->ifs[i]);
+		r->ifindex = if_nametoindex(r->name);
+		if (!r->ifindex) {
+			snprintf(d->err, sizeof(d->err), "no such interface: %s", r->name);
+			ret = -ENODEV;
+			goto undo;
+		}
+		sf_if_mtu(r->name, &r->mtu);
+		/* its counter slot first, so that its first packets are counted as its own */
+		for (__u32 sl = 1; sl < SF_MAX_IFACES && !r->slot; sl++) {
+			bool taken = slot_taken(d, sl);
+
+			for (int j = 0; j < n_added; j++)
+				taken |= added[j].slot == sl;
+			if (!taken)
+				r->slot = sl;
+		}
+		zero_counters(d, r->slot);
+		write_if_info(d, r);
+		{
+			enum sf_mode_req keep = d->set.mode;
+
+			d->set.mode = n->mode;
+			ret = attach_if(d, r);
+			d->set.mode = keep;
+		}
+		if (ret) {
+			clear_if_slot(d, r->ifindex);
+			clear_if_info(d, r->slot);
+			goto undo;
+		}
+		n_added++;
+	}
+	/* from here on nothing fails that cannot be lived with */
+	for (int i = 0; i < n_added; i++) {
+		struct rt_if *r = &d->ifs[d->n_ifs++];
+
+		*r = added[i];
+		commit_attach(r);
+		write_if_info(d, r); /* its XDP mode */
+		CHANGE(" +%s", r->name);
+	}
+	if (memcmp(n->ports, d->set.ports, sizeof(n->ports))) {
+		char p[256];
+
+		if (write_ports(d, n->ports))
+			fault(d, false, "reload: %s", d->err);
+		sf_format_ports(n->ports, p, sizeof(p));
+		CHANGE(" ports=%s", p);
+	}
+	/* interfaces no longer configured */
+	for (int i = 0; i < d->n_ifs;) {
+		struct rt_if *r = &d->ifs[i];
+		bool keep = false;
+
+		for (int j = 0; j < n->n_ifs; j++)
+			keep |= !strcmp(n->ifs[j], r->name);
+		if (keep) {
+			i++;
+			continue;
+		}
+		if (r->attached)
+			detach_if(d, r);
+		if (!r->gone)
+			clear_if_slot(d, r->ifindex);
+		clear_if_info(d, r->slot);
+		CHANGE(" -%s", r->name);
+		memmove(r, r + 1, (d->n_ifs - i - 1) * sizeof(*r));
+		d->n_ifs--;
+	}
+	/* secrets and rotation */
+	{
+		bool was_shared = d->shared, now_shared = n->secret_file[0] != '\0';
+		bool master_changed = now_shared && (m.len != d->master.len || memcmp(m.key, d->master.key, m.len));
+		bool period_changed = n->rotate != d->set.rotate;
+
+		d->set.rotate = n->rotate;
+		d->st.rotate_s = (__u32)n->rotate;
+		if (period_changed)
+			CHANGE(" rotate=%lus", n->rotate);
+		if (was_shared != now_shared || master_changed || (now_shared && period_changed)) {
+			sf_master_clear(&d->master);
+			d->master = m;
+			memset(&m, 0, sizeof(m));
+			d->shared = now_shared;
+			if (secrets_setup(d, was_shared, false))
+				fault(d, false, "reload: %s", d->err);
+			CHANGE(" secret=%s", now_shared ? "shared" : "random");
+		}
+		if (period_changed || was_shared != now_shared)
+			if ((ret = rot_arm(d)))
+				fault(d, false, "reload: cannot re-arm the rotation timer: %s", strerror(-ret));
+	}
+	if (n->sysctl_interval != d->set.sysctl_interval)
+		CHANGE(" sysctl_interval=%lus", n->sysctl_interval);
+	if (n->log_level != d->set.log_level)
+		CHANGE(" log_level=%s", sf_log_level_name(n->log_level));
+	{
+		struct sf_settings *old = &d->set;
+
+		old->mode = n->mode;
+		old->log_level = n->log_level;
+		old->sysctl_changes = n->sysctl_changes;
+		old->sysctl_interval = n->sysctl_interval;
+		old->reattach = n->reattach;
+		old->keep_attached = n->keep_attached;
+		memcpy(old->ports, n->ports, sizeof(old->ports));
+		memcpy(old->secret_file, n->secret_file, sizeof(old->secret_file));
+		old->n_ifs = n->n_ifs;
+		memcpy(old->ifs, n->ifs, sizeof(old->ifs));
+	}
+	apply_log_level(&d->set);
+	tick_arm(d);
+	d->st.flags = (d->st.flags & ~(SF_ST_SHARED_SECRET | SF_ST_KEEP_ATTACHED)) |
+		      (d->shared ? SF_ST_SHARED_SECRET : 0) | (d->set.keep_attached ? SF_ST_KEEP_ATTACHED : 0);
+	sysctl_sync(d, false);
+	d->st.reload_boot_ns = clock_ns(CLOCK_BOOTTIME);
+	publish(d);
+	sf_info("reloaded %s:%s", used ? d->o->config : "(no config file)", off ? ch : " no change");
+	if (n_added)
+		log_protecting(d);
+	goto out;
+undo:
+	sf_dbg("reload failed: %s", strerror(-ret));
+	for (int i = 0; i < n_added; i++) {
+		detach_if(d, &added[i]);
+		clear_if_slot(d, added[i].ifindex);
+		clear_if_info(d, added[i].slot);
+	}
+	fault(d, false, "reload failed: %s; keeping the running config", d->err);
+out:
+	sf_master_clear(&m);
+	free(n);
+	sd_notify(0, "READY=1");
+#undef CHANGE
+}
+
+/* ---- main loop and shutdown ---------------------------------------------------------------------- */
+
+static int setup_signals(sigset_t *old)
+{
+	sigset_t set;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
+	/* blocked from the start: a signal during setup is handled once setup is done or undone */
+	if (sigprocmask(SIG_BLOCK, &set, old))
+		return -errno;
+	fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Returns true to leave protection in place. */
+static bool loop(struct daemon *d)
+{
+	for (;;) {
+		struct pollfd pfd[5] = {
+			{ .fd = d->sig_fd, .events = POLLIN }, { .fd = d->rot_fd, .events = POLLIN },
+			{ .fd = d->tick_fd, .events = POLLIN }, { .fd = d->wd_fd, .events = POLLIN },
+			{ .fd = d->nl_fd, .events = POLLIN },
+		};
+		struct signalfd_siginfo si;
+		__u64 exp;
+
+		if (poll(pfd, 5, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fault(d, false, "poll: %s: stopping", strerror(errno));
+			return d->set.keep_attached;
+		}
+		if (pfd[0].revents && read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGHUP) {
+				sf_info("got SIGHUP, reloading");
+				reload(d);
+			} else if (si.ssi_signo == SIGUSR2) {
+				sf_info("got SIGUSR2: stopping, leaving protection in place");
+				return true;
+			} else {
+				sf_info("got SIG%s, %s", sigabbrev_np(si.ssi_signo),
+					d->set.keep_attached ? "stopping (keep_attached: protection stays)" :
+					"detaching");
+				return d->set.keep_attached;
+			}
+		}
+		if (pfd[1].revents)
+			rotate(d);
+		if (pfd[2].revents && read(d->tick_fd, &exp, sizeof(exp)) > 0) {
+			check_links(d);
+			sysctl_sync(d, false);
+			publish(d);
+		}
+		if (pfd[3].revents && read(d->wd_fd, &exp, sizeof(exp)) > 0)
+			sd_notify(0, "WATCHDOG=1");
+		if (pfd[4].revents)
+			netlink_event(d);
+	}
+}
+
+static void stop(struct daemon *d, bool leave)
+{
+	sd_notify(0, "STOPPING=1");
+	if (leave) {
+		for (int i = 0; i < d->n_ifs; i++)
+			leave_if(d, &d->ifs[i]);
+		d->st.pid = 0;
+		d->st.flags |= SF_ST_LEFT_ATTACHED;
+		publish(d);
+		sf_info("protection left in place (maps and links pinned in %s): the next 'synfence "
+			"run' takes it over, 'synfence detach IFACE' removes it", d->pins.dir);
+		sf_pins_close(&d->pins, false);
+		return;
+	}
+	/* XDP stops answering SYNs before the TC program that completes its handshakes goes */
+	memset(&d->want, 0, sizeof(d->want));
+	d->suspended = true;
+	write_cfg(d);
+	for (int i = 0; i < d->n_ifs; i++)
+		detach_if(d, &d->ifs[i]);
+	sf_pins_remove_all(&d->pins);
+	sf_pins_close(&d->pins, true);
+}
+
+int sf_daemon_run(struct sf_run_opts *o)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+	sigset_t oldmask;
+	uint64_t wd_usec = 0;
+	bool leave;
+	int code = SF_EXIT_FAIL, ret;
+
+	if (!d) {
+		sf_err("%s", strerror(ENOMEM));
+		return SF_EXIT_FAIL;
+	}
+	d->o = o;
+	d->set = o->set;
+	d->sig_fd = d->rot_fd = d->tick_fd = d->wd_fd = d->nl_fd = -1;
+	d->pins.lock_fd = -1;
+	for (int i = 0; i < SF_N_MAPS; i++)
+		d->map[i] = d->old_map[i] = -1;
+	apply_log_level(&d->set);
+
+	if (sf_check_root() || sf_check_kernel())
+		goto out;
+	if (load_master(d, &d->set, &d->master)) {
+		sf_err("%s", d->err);
+		code = SF_EXIT_USAGE;
+		goto out;
+	}
+	d->shared = d->set.secret_file[0] != '\0';
+	d->sig_fd = setup_signals(&oldmask);
+	if (d->sig_fd < 0) {
+		sf_err("cannot set up signal handling: %s", strerror(-d->sig_fd));
+		goto out;
+	}
+	d->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	d->wd_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	d->nl_fd = netlink_open();
+	if (d->tick_fd < 0 || d->wd_fd < 0 || d->nl_fd < 0) {
+		sf_err("cannot create timers or the netlink socket: %s",
+		       strerror(d->nl_fd < 0 ? -d->nl_fd : errno));
+		goto out_sig;
+	}
+
+	/* a taken metrics port fails here, before anything is attached */
+	if (o->metrics && sf_metrics_bind(&d->metrics, o->metrics))
+		goto out_sig;
+	code = start(d);
+	if (code)
+		goto out_sig;
+	if (d->metrics) {
+		struct sf_maps maps = { .counters = d->map[M_COUNTERS], .ifaces = d->map[M_IFACES],
+					.state = d->map[M_STATE], .ports = d->map[M_PORTS] };
+
+		snprintf(d->st.metrics, sizeof(d->st.metrics), "%s", o->metrics);
+		publish(d);
+		if (sf_metrics_start(d->metrics, &maps)) {
+			stop(d, false);
+			code = SF_EXIT_FAIL;
+			goto out_sig;
+		}
+		sf_info("metrics at http://%s/metrics", o->metrics);
+	}
+	if ((ret = rot_arm(d)) || (ret = tick_arm(d))) {
+		sf_err("cannot arm the timers: %s", strerror(-ret));
+		stop(d, false);
+		code = SF_EXIT_FAIL;
+		goto out_sig;
+	}
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec) {
+		struct itimerspec its;
+
+		wd_usec /= 2;
+		its.it_value.tv_sec = its.it_interval.tv_sec = (time_t)(wd_usec / 1000000);
+		its.it_value.tv_nsec = its.it_interval.tv_nsec = (long)(wd_usec % 1000000 * 1000);
+		timerfd_settime(d->wd_fd, 0, &its, NULL);
+	}
+	sd_notifyf(0, "READY=1\nSTATUS=protecting %d interface%s\nMAINPID=%d", d->n_ifs,
+		   d->n_ifs == 1 ? "" : "s", (int)getpid());
+
+	leave = loop(d);
+	sf_metrics_stop(d->metrics); /* its thread reads the maps: stop it first */
+	d->metrics = NULL;
+	stop(d, leave);
+	sf_info("stopped");
+	code = SF_EXIT_OK;
+out_sig:
+	sf_metrics_stop(d->metrics);
+	if (d->sig_fd >= 0) {
+		close(d->sig_fd);
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	}
+out:
+	for (int fd_i = 0; fd_i < SF_N_MAPS; fd_i++)
+		if (d->old_map[fd_i] >= 0)
+			close(d->old_map[fd_i]);
+	if (d->rot_fd >= 0)
+		close(d->rot_fd);
+	if (d->tick_fd >= 0)
+		close(d->tick_fd);
+	if (d->wd_fd >= 0)
+		close(d->wd_fd);
+	if (d->nl_fd >= 0)
+		close(d->nl_fd);
+	synfence_bpf__destroy(d->skel);
+	sf_master_clear(&d->master);
+	free(d);
+	return code;
+}
