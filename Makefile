@@ -21,6 +21,8 @@ CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	      -Wno-unused-parameter -Iinclude -Ibpf -I$(BUILD)
 LDLIBS   := $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null || echo -lbpf -lxdp) -lelf -lz
+# run's daemon: config file (libinih), sd_notify (libsystemd), shared-secret key derivation (libsodium)
+LDLIBS   += -linih -lsystemd -lsodium
 
 BPF_HDRS  := $(wildcard bpf/*.h) include/synfence.h
 USER_SRCS := $(wildcard user/*.c)
@@ -28,14 +30,26 @@ USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 USER_HDRS := $(wildcard user/*.h) include/synfence.h $(BUILD)/synfence.skel.h
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/%,$(wildcard tests/tools/sfi_*.c))
+# Flood lab and benchmark (tests/bpf/sf_*.bpf.c, tests/tools/sf_*.c, tests/bench/): `make bench`.
+BENCH_BPF   := $(patsubst tests/bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard tests/bpf/sf_*.bpf.c))
+BENCH_TOOLS := $(BUILD)/sf_flood $(BUILD)/sf_connect
 
 # Debian packages the build, the demo and the tests need (installed by `make deps` when missing).
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev pkg-config \
-	    gcc make iproute2 procps nginx-light curl iperf3 libsodium-dev jq tcpdump ethtool
+	    gcc make iproute2 procps nginx-light curl iperf3 libsodium-dev jq tcpdump ethtool \
+	    nftables gnuplot-nox libinih-dev libsystemd-dev systemd
+# observability: the metrics server, the man page, the stats/metrics/--watch tests
+DEB_PKGS += libmicrohttpd-dev scdoc python3-prometheus-client tmux man-db
+# hardening: libFuzzer and the sanitizer runtimes of clang-14, static analysis (tests/fuzz/fuzz.mk)
+DEB_PKGS += libclang-rt-14-dev cppcheck clang-tidy util-linux
 
-.PHONY: all deps demo test unit clean
+# the metrics server of `synfence run` (libmicrohttpd); the man page (scdoc source, rendered here)
+SYNFENCE_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+MAN_PAGES := $(BUILD)/synfence.8
+
+.PHONY: all deps demo test unit bench clean man
 .SECONDARY:
-all: $(BUILD)/synfence $(BUILD)/xdp_pass.bpf.o $(BUILD)/test_xdp $(TEST_TOOLS)
+all: $(BUILD)/synfence $(MAN_PAGES) $(BUILD)/xdp_pass.bpf.o $(BUILD)/test_xdp $(TEST_TOOLS) $(BENCH_BPF) $(BENCH_TOOLS)
 
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
@@ -64,6 +78,11 @@ $(BUILD)/xdp_pass.bpf.o: tests/bpf/xdp_pass.bpf.c $(BUILD)/vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# BPF test programs: the flood generator, the XDP floors of the bench, the client-side sink.
+$(BUILD)/%.bpf.o: tests/bpf/%.bpf.c $(wildcard tests/bpf/*.h) $(BUILD)/vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
@@ -74,7 +93,13 @@ $(BUILD)/user/%.o: user/%.c $(USER_HDRS) | $(BUILD)/user
 
 $(BUILD)/synfence: $(USER_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(SYNFENCE_LIBS)
+
+man: $(MAN_PAGES)
+$(BUILD)/%.8: doc/%.8.scd | $(BUILD)
+	$(call msg,SCDOC,$@)
+	$(Q)command -v scdoc >/dev/null || { echo "scdoc not found (make deps installs it)" >&2; exit 1; }
+	$(Q)scdoc < $< > $@.tmp && mv $@.tmp $@
 
 # Unit tests: the XDP program driven through bpf_prog_test_run_opts, libsodium as the cookie oracle.
 $(BUILD)/test_xdp: $(UNIT_SRCS) $(wildcard tests/unit/*.h) include/synfence.h $(BUILD)/synfence.skel.h
@@ -86,6 +111,15 @@ $(BUILD)/sfi_%: tests/tools/sfi_%.c tests/tools/sfi_common.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
+# Flood generator (XDP live frames; the program is embedded as a skeleton) and bench helpers.
+$(BUILD)/sf_flood: tests/tools/sf_flood.c $(BUILD)/sf_gen.skel.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+$(BUILD)/sf_%: tests/tools/sf_%.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/demo.sh
@@ -94,8 +128,16 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run.sh
 
+# The side-by-side benchmark (~8 minutes, needs both CPUs; not part of `make test`).
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) tests/bench/bench.sh
+
 unit: $(BUILD)/test_xdp
 	$(Q)$(BUILD)/test_xdp
+
+# fuzz, forgery, sanitize, lint, fuzz-build
+include tests/fuzz/fuzz.mk
 
 clean:
 	$(Q)rm -rf $(BUILD)
