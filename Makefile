@@ -128,7 +128,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run.sh
 
-# The side-by-side benchmark (~8 minutes, needs both CPUs; not part of `make test`).
+# The side-by-side benchmark (7-10 minutes, needs both CPUs; not part of `make test`).
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/bench/bench.sh

@@ -15,7 +15,10 @@
 # configuration receives the generator's frames through the same veth XDP path.)
 #
 # For each configuration and round: a SYN flood and then a forged-ACK flood from sf_flood (XDP live
-# frames, flat out, on CPU 0) for SF_BENCH_FLOOD_S seconds (default 2). The server veth's threaded
+# frames, flat out, on CPU 0) for SF_BENCH_FLOOD_S seconds (default 2); against synfence also a
+# forged-ACK flood whose ack numbers carry the cookie's current epoch bits ("ack-epoch": each ACK
+# then costs synfence the full hash check, as from an attacker who has seen one of its SYN-ACKs;
+# random ACKs fail the cheap epoch test 3 times in 4). The server veth's threaded
 # NAPI kthread is pinned to CPU 1; everything else (generator, client-side NAPI, nginx, synfence's
 # daemon, the clients) to CPU 0. Measured from the NAPI kthread's /proc/PID/schedstat runtime:
 #   SYN flood: receiver CPU ns per answered SYN (answers = the veth's tx packets + tx drops)
@@ -28,15 +31,16 @@
 # namespace of its own.
 #
 # Output: a table (medians, [min-max] over the rounds, ratios and targets) on stdout; raw results
-# in $BUILD/bench/results.json; chart $BUILD/bench/bench.png (gnuplot). Bounded: about 6-9 minutes
+# in $BUILD/bench/results.json; chart $BUILD/bench/bench.png (gnuplot). Bounded: about 7-10 minutes
 # (each flood <= SF_BENCH_FLOOD_S + 10 s; a watchdog stops the whole bench after 15 minutes).
 # Touches no sysctl outside its own namespaces; removes its namespaces, pins and processes on exit.
 #
 # Environment: BUILD (default build), SF_BENCH_ROUNDS, SF_BENCH_FLOOD_S, SF_BENCH_CLIENTS,
 # SF_BENCH_OUT (default $BUILD/bench), SF_BENCH_PROFILE=1 (after the rounds, perf profiles of the
-# receiver CPU for synfence and the floors: $OUT/profile-*.txt; needs linux-perf),
+# receiver CPU for synfence and the floors: $OUT/profile-*.txt; needs linux-perf; =keep also keeps
+# the perf.data files, for perf annotate),
 # SF_BENCH_REPORT_ONLY=1 (rebuild results.json, table and chart from the raw files in $OUT),
-# SF_BENCH_FOREIGN_MAX (default 15) and SF_BENCH_RETRIES (default 24): a flood during which other
+# SF_BENCH_FOREIGN_MAX (default 15) and SF_BENCH_RETRIES (default 12): a flood during which other
 # work used more than that % of the receiver CPU is measured again (at most 3 attempts each, at most
 # SF_BENCH_RETRIES repeats in all; the least disturbed attempt is kept),
 # SF_BENCH_CONFIGS (a subset of "kernel synproxy floor lfloor synfence", for quick looks; the
@@ -135,6 +139,9 @@ cleanup() {
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	for ns in "$SRV_NS" "$CLI_NS" "$UT_NS"; do ip netns del "$ns" 2>/dev/null; done
 	rm -rf "$PIN"
+	# `ip link set ... xdp obj` (iproute2) makes its tc/ip/xdp globals directories in the first bpffs
+	# it finds, which is this one
+	mountpoint -q "$PIN_ROOT" 2>/dev/null && rm -rf "$PIN_ROOT/tc" "$PIN_ROOT/ip" "$PIN_ROOT/xdp"
 	if mountpoint -q "$PIN_ROOT" 2>/dev/null &&
 		[ -z "$(ls -A "$PIN_ROOT" 2>/dev/null | grep -v '\.debug$')" ]; then
 		umount "$PIN_ROOT" && rmdir "$PIN_ROOT"
@@ -313,7 +320,7 @@ nstat_srv() { srv nstat -asz "$1" | awk -v c="$1" '$1 == c { print $2 }'; }
 # repeats per bench) while other work took more than FOREIGN_MAX % of the receiver CPU: other
 # people's jobs on a shared machine disturb the per-packet costs; the least disturbed attempt stays.
 FOREIGN_MAX=${SF_BENCH_FOREIGN_MAX:-15}
-RETRY_BUDGET=${SF_BENCH_RETRIES:-24}
+RETRY_BUDGET=${SF_BENCH_RETRIES:-12}
 measure() {
 	local a best="" bestf=101 f line
 	for a in 1 2 3; do
@@ -464,7 +471,8 @@ profile() {
 		perf report -i "$f.data" --stdio --no-children --sort sym --percent-limit 0.5 -g none 2>/dev/null |
 			grep -v '^$' | grep -v '^# *$'
 	} >"$f.txt"
-	rm -f "$f.data" "$f.data.old" "$f.gen.json"
+	[ "${SF_BENCH_PROFILE:-0}" = keep ] || rm -f "$f.data"
+	rm -f "$f.data.old" "$f.gen.json"
 	cfg_down "$cfg"
 	log "  profile: $f.txt"
 }
@@ -499,7 +507,7 @@ for round in $(seq 0 "$ROUNDS"); do
 done
 T_END=$(date +%s)
 # optional: where the receiver's cycles go (needs perf; about 15 s)
-if [ "${SF_BENCH_PROFILE:-0}" = 1 ]; then
+if [ "${SF_BENCH_PROFILE:-0}" = 1 ] || [ "${SF_BENCH_PROFILE:-0}" = keep ]; then
 	if command -v perf >/dev/null && perf record -q -e cpu-clock -o /dev/null -- true >/dev/null 2>&1; then
 		log "profiles (perf, cpu-clock samples of the receiver's NAPI kthread)"
 		for p in "synfence syn" "floor syn" "synfence ack" "synfence ack-epoch" "floor ack" "lfloor ack"; do
