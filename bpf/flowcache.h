@@ -6,8 +6,9 @@
  * kernel socket lookup that does it costs ~70 ns here (hash walk plus a refcount get/put). A
  * flow found established once is remembered in a slot picked by a cheap hash of its tuple; the
  * next packets compare one slot (inlined array access) instead. A wrong hit can only pass a
- * packet to the kernel, which then handles it exactly as without synfence. A SYN for a tuple
- * clears its slot, so the cookie ACK of a new connection on a reused tuple is always checked. */
+ * packet to the kernel, which then handles it exactly as without synfence. A SYN for a cached
+ * tuple is checked against the kernel: while a socket still exists (TIME_WAIT reuse) the kernel
+ * takes the SYN; otherwise the slot is cleared, so the final ACK of the new connection is checked. */
 #define SF_FLOW_SLOTS_BITS 16
 #define SF_FLOW_SLOTS (1u << SF_FLOW_SLOTS_BITS)
 
@@ -58,12 +59,6 @@ static __always_inline void sf_flow_remember(struct sf_flow *f, const struct sf_
 	__builtin_memcpy(f->daddr, p->daddr, sizeof(f->daddr));
 	f->ports = p->ports;
 	f->family = sf_flow_family(p);
-}
-
-static __always_inline void sf_flow_forget(struct sf_flow *f, const struct sf_pkt *p)
-{
-	if (f && sf_flow_match(f, p))
-		f->family = 0;
 }
 
 #endif

@@ -54,21 +54,51 @@ malformed:
 	return XDP_DROP;
 }
 
+/* The state (BPF_TCP_*) of the kernel's socket for the packet's tuple: an established, time-wait or
+ * request socket, else the listener; -1 if there is none. */
+static __always_inline int sf_kernel_sock_state(struct xdp_md *ctx, const struct sf_pkt *p)
+{
+	struct bpf_sock_tuple tuple;
+	__u32 len = sf_fill_tuple(p, &tuple);
+	struct bpf_sock *sk = bpf_skc_lookup_tcp(ctx, &tuple, len, BPF_F_CURRENT_NETNS, 0);
+	int state;
+
+	if (!sk)
+		return -1;
+	state = sk->state;
+	bpf_sk_release(sk);
+	return state;
+}
+
 /* A SYN to a protected port: answer it with a cookie SYN-ACK, keep nothing. */
 static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p,
 				      const struct sf_config *cfg, struct sf_counters *cnt)
 {
 	struct sf_secrets *sec;
+	struct sf_flow *flow;
 	struct sf_tcpopts o;
 	__u32 tsval, isn;
 	struct sf_hs hs;
 	int verdict;
 
 	sf_inc(cnt, SF_CNT_syn_recv);
-	sf_flow_forget(sf_flow_slot(p), p);
 	if (p->flags & (SF_TCPF_FIN | SF_TCPF_RST)) {
 		sf_inc(cnt, SF_CNT_drop_syn_flags);
 		return XDP_DROP;
+	}
+	flow = sf_flow_slot(p);
+	if (flow && sf_flow_match(flow, p)) {
+		/* The kernel knew this tuple lately. If it still has a socket for it (a client
+		 * reusing the tuple of a connection in TIME_WAIT), only the kernel can take this
+		 * SYN: a cookie handshake would end on that socket. Random spoofed SYNs never get
+		 * here, so the lookup is off the flood path. */
+		int state = sf_kernel_sock_state(ctx, p);
+
+		if (state >= 0 && state != BPF_TCP_LISTEN) {
+			sf_inc(cnt, SF_CNT_syn_pass_existing);
+			return XDP_PASS;
+		}
+		flow->family = 0; /* forget it: the final ACK must be checked */
 	}
 	verdict = sf_prepare(ctx, p, cnt, &sec, &o, 0);
 	if (verdict >= 0)
@@ -99,30 +129,24 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p,
 				      const struct sf_config *cfg, struct sf_counters *cnt)
 {
-	struct bpf_sock_tuple tuple;
-	struct sf_flow *flow;
-	__u32 tuple_len, state;
 	struct sf_secrets *sec;
-	struct bpf_sock *sk;
+	struct sf_flow *flow;
 	struct sf_tcpopts o;
 	struct sf_meta *meta;
 	struct sf_hs hs;
 	void *data;
-	int verdict;
+	int verdict, state;
 
 	flow = sf_flow_slot(p);
 	if (flow && sf_flow_match(flow, p)) {
 		sf_inc(cnt, SF_CNT_est_pass);
 		return XDP_PASS;
 	}
-	tuple_len = sf_fill_tuple(p, &tuple);
-	sk = bpf_skc_lookup_tcp(ctx, &tuple, tuple_len, BPF_F_CURRENT_NETNS, 0);
-	if (!sk) {
+	state = sf_kernel_sock_state(ctx, p);
+	if (state < 0) {
 		sf_inc(cnt, SF_CNT_ack_no_listener);
 		return XDP_PASS;
 	}
-	state = sk->state;
-	bpf_sk_release(sk);
 	if (state != BPF_TCP_LISTEN) {
 		if (flow)
 			sf_flow_remember(flow, p);

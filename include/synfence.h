@@ -30,7 +30,7 @@
  * Invariants (with the programs enabled): ack_cookie_bad = ack_bad_hash + ack_bad_epoch +
  * ack_bad_malformed; handoff_err = handoff_err_einval + handoff_err_enomem + handoff_err_other;
  * every SYN to a protected port ends in exactly one of synack_sent, drop_syn_flags, drop_malformed,
- * drop_no_room, pass_no_secret; every TCP segment XDP sees is counted once in syn_recv, est_pass,
+ * drop_no_room, pass_no_secret, syn_pass_existing; every TCP segment XDP sees is counted once in syn_recv, est_pass,
  * ack_no_listener, pass_no_secret (ACKs), ack_cookie_ok, ack_cookie_bad, drop_no_room (ACKs),
  * pass_unprotected, pass_fragment or pass_other. */
 #define SF_COUNTERS(X)                                                                           \
@@ -56,7 +56,8 @@
 	X(handoff_err_other,   "handoff_err for any other reason (ENETUNREACH, EOPNOTSUPP, not a TCP listener)") \
 	X(handoff_dup,         "validated ACKs whose connection already existed when TC saw them, passed on") \
 	X(pass_unprotected,    "TCP segments to unprotected ports, passed untouched")                \
-	X(pass_other,          "TCP segments to protected ports passed unchecked: RST, SYN-ACK, no ACK flag")
+	X(pass_other,          "TCP segments to protected ports passed unchecked: RST, SYN-ACK, no ACK flag") \
+	X(syn_pass_existing,   "SYNs for a tuple the kernel still has a socket for (TIME_WAIT reuse), passed to it")
 
 enum sf_counter {
 #define SF_COUNTER_ENUM(name, help) SF_CNT_##name,

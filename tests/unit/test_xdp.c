@@ -1203,8 +1203,9 @@ static int setup_sockets(void)
 }
 
 /* The flow cache: an established flow is remembered, so its packets pass even after the kernel
- * socket is gone (proving the lookup was skipped); a SYN for the tuple forgets it, so the next ACK
- * on that tuple has its cookie checked again. Uses a connection of its own, closed with RST. */
+ * socket is gone (proving the lookup was skipped); a SYN for a remembered tuple goes to the kernel
+ * while its socket exists, else the tuple is forgotten, so the next ACK on it has its cookie
+ * checked again. Uses a connection of its own, closed with RST. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
 static void run_flowcache(void)
@@ -1236,6 +1237,18 @@ static void run_flowcache(void)
 		if (r->retval != XDP_PASS || r->d[SF_CNT_est_pass] != 1)
 			addf(why, sizeof(why), "first ACK: verdict %s, est_pass +%lld",
 			     verdict_name((int)r->retval), (long long)r->d[SF_CNT_est_pass]);
+
+		/* a SYN on the tuple of a connection the kernel still has (TIME_WAIT reuse is the
+		 * real case): the kernel must answer it, not a cookie */
+		n = pkt_build(&syn, f, sizeof(f));
+		xdp_run(f, n, r);
+		if (r->retval != XDP_PASS || r->d[SF_CNT_syn_pass_existing] != 1 ||
+		    r->d[SF_CNT_synack_sent])
+			addf(why, sizeof(why), "SYN while the socket exists: verdict %s, "
+			     "syn_pass_existing +%lld, synack_sent +%lld (expected PASS to the kernel)",
+			     verdict_name((int)r->retval), (long long)r->d[SF_CNT_syn_pass_existing],
+			     (long long)r->d[SF_CNT_synack_sent]);
+		n = pkt_build(&e, f, sizeof(f));
 
 		/* both ends gone without TIME_WAIT: only the listener is left for this tuple */
 		setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
