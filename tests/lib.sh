@@ -535,6 +535,24 @@ sf_handshake() {
 # sf_curl URL [ARGS...]: curl from the client namespace, body on stdout.
 sf_curl() { cli curl -sS -g --max-time 10 "$@"; }
 
+# sf_newconn_loop STOPFILE LOG: in the background (max 120 s), new connections from the client
+# namespace until STOPFILE exists: curl to port 80, alternating $SRV4 and [$SRV6]. LOG gets a line
+# "FAILED URL: ..." per failure and, at the end, "ok=N bad=M". Sets SF_NEWCONN_PID (tracked).
+sf_newconn_loop() {
+	ip netns exec "$CLI_NS" timeout 120 bash -c '
+		stop=$0 v4=$1 v6=$2 body=$3 ok=0 bad=0 i=0
+		while [ ! -e "$stop" ]; do
+			i=$((i + 1))
+			if [ $((i % 2)) = 0 ]; then u="http://$v4/"; else u="http://[$v6]/"; fi
+			got=$(curl -sS -g --max-time 5 "$u" 2>&1)
+			if [ "$got" = "$body" ]; then ok=$((ok + 1)); else bad=$((bad + 1)); echo "FAILED $u: $got"; fi
+			sleep 0.05
+		done
+		echo "ok=$ok bad=$bad"' "$1" "$SRV4" "$SRV6" "$NGINX_BODY" >"$2" 2>&1 &
+	SF_NEWCONN_PID=$!
+	sf_track_pid $SF_NEWCONN_PID
+}
+
 # Wait until a listener exists on a port in the server namespace.
 sf_wait_listen() {
 	local port=$1 i

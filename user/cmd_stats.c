@@ -27,6 +27,18 @@ static void counters_help(FILE *out)
 		fprintf(out, "    %-20s %s\n", sf_counter_names[i], sf_counter_help[i]);
 }
 
+/* The help of the options stats and status share (besides -i): where the pinned maps are. */
+static void dir_opts_help(FILE *out)
+{
+	fprintf(out,
+		"    --pin-dir DIR\n"
+		"        Where `synfence run` pinned its maps. Default: the config file's pin_dir,\n"
+		"        else %s.\n"
+		"    --config FILE\n"
+		"        Read pin_dir from FILE (default %s, when it exists).\n",
+		SF_DEFAULT_PIN_DIR, SF_DEFAULT_CONFIG);
+}
+
 static void stats_help(FILE *out)
 {
 	fprintf(out,
@@ -60,12 +72,10 @@ static void stats_help(FILE *out)
 		"    \"total_rates\" and \"interfaces[].rates\" the per-second rates (null without rates),\n"
 		"    \"daemon\" the state of run, \"verdict\" the three answers above.\n"
 		"\n"
-		"OPTIONS\n"
-		"    --pin-dir DIR\n"
-		"        Where `synfence run` pinned its maps. Default: the config file's pin_dir,\n"
-		"        else %s.\n"
-		"    --config FILE\n"
-		"        Read pin_dir from FILE (default %s, when it exists).\n"
+		"OPTIONS\n",
+		SF_ATTACK_MIN_RATE, SF_ATTACK_RATIO, SF_JSON_SCHEMA);
+	dir_opts_help(out);
+	fprintf(out,
 		"    -i, --interval SECONDS\n"
 		"        Sample the counters twice, SECONDS apart, for the rates (default %g; 0: read once,\n"
 		"        no rates; at most %g).\n"
@@ -79,8 +89,7 @@ static void stats_help(FILE *out)
 		"    -p, --pretty    indented JSON output\n"
 		"    -v, --verbose   add a description column to the table\n"
 		"\n",
-		SF_ATTACK_MIN_RATE, SF_ATTACK_RATIO, SF_JSON_SCHEMA, SF_DEFAULT_PIN_DIR,
-		SF_DEFAULT_CONFIG, DEFAULT_INTERVAL, MAX_INTERVAL, DEFAULT_WATCH);
+		DEFAULT_INTERVAL, MAX_INTERVAL, DEFAULT_WATCH);
 	counters_help(out);
 	fprintf(out,
 		"\n"
@@ -119,12 +128,9 @@ static void status_help(FILE *out)
 		"    the daemon is shown as NOT RUNNING, with what it left attached: its pinned links\n"
 		"    outlive it and go on protecting, without secret rotation.\n"
 		"\n"
-		"OPTIONS\n"
-		"    --pin-dir DIR\n"
-		"        Where `synfence run` pinned its maps. Default: the config file's pin_dir,\n"
-		"        else %s.\n"
-		"    --config FILE\n"
-		"        Read pin_dir from FILE (default %s, when it exists).\n"
+		"OPTIONS\n");
+	dir_opts_help(out);
+	fprintf(out,
 		"    -i, --interval SECONDS\n"
 		"        Sample twice, SECONDS apart, for the verdict (default %g; 0: no rates).\n"
 		"    -j, --json      JSON output (errors too)\n"
@@ -136,7 +142,7 @@ static void status_help(FILE *out)
 		"    programs it left are attached to every interface. 1 when there is no synfence\n"
 		"    state (nothing pinned in DIR), something is not attached, or the maps cannot be\n"
 		"    read; 2 on a command-line or config file error.\n",
-		SF_DEFAULT_PIN_DIR, SF_DEFAULT_CONFIG, DEFAULT_INTERVAL);
+		DEFAULT_INTERVAL);
 }
 
 struct view_args {

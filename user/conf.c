@@ -1,7 +1,6 @@
 /* conf.c - see conf.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,19 +40,6 @@ const char *sf_log_level_name(enum sf_log_level l) { return level_names[l]; }
 const char *sf_mode_req_name(enum sf_mode_req m)
 {
 	return m == SF_MODE_NATIVE ? "native" : m == SF_MODE_GENERIC ? "generic" : "auto";
-}
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
 }
 
 void sf_settings_defaults(struct sf_settings *s)
@@ -111,31 +97,31 @@ static int set_ifaces(struct sf_settings *s, const char *v, bool append, char *e
 			break;
 		len = strcspn(p, " \t,");
 		if (!ifname_ok(p, len))
-			return fail(err, errlen, "bad interface name \"%.*s\"", (int)(len > 40 ? 40 : len), p);
+			return sf_einval(err, errlen, "bad interface name \"%.*s\"", (int)(len > 40 ? 40 : len), p);
 		for (int i = 0; i < s->n_ifs; i++)
 			if (strlen(s->ifs[i]) == len && !strncmp(s->ifs[i], p, len))
-				return fail(err, errlen, "interface %.*s given twice", (int)len, p);
+				return sf_einval(err, errlen, "interface %.*s given twice", (int)len, p);
 		if (s->n_ifs >= SF_MAX_RUN_IFACES)
-			return fail(err, errlen, "too many interfaces (at most %d)", SF_MAX_RUN_IFACES);
+			return sf_einval(err, errlen, "too many interfaces (at most %d)", SF_MAX_RUN_IFACES);
 		memcpy(s->ifs[s->n_ifs], p, len);
 		s->ifs[s->n_ifs][len] = '\0';
 		s->n_ifs++;
 		p += len;
 	}
 	if (!s->n_ifs)
-		return fail(err, errlen, "no interface given");
+		return sf_einval(err, errlen, "no interface given");
 	return 0;
 }
 
 static int set_path(char *dst, size_t len, const char *v, const char *what, char *err, size_t errlen)
 {
 	if (!*v)
-		return fail(err, errlen, "%s needs a path", what);
+		return sf_einval(err, errlen, "%s needs a path", what);
 	if (v[0] != '/')
-		return fail(err, errlen, "%s \"%s\" is not an absolute path", what, v);
+		return sf_einval(err, errlen, "%s \"%s\" is not an absolute path", what, v);
 	/* room for the pin names under it */
 	if (strlen(v) >= len - 64)
-		return fail(err, errlen, "%s is too long", what);
+		return sf_einval(err, errlen, "%s is too long", what);
 	snprintf(dst, len, "%s", v);
 	return 0;
 }
@@ -156,7 +142,7 @@ int sf_settings_set(struct sf_settings *s, enum sf_key key, const char *v, bool 
 		if (ret)
 			break;
 		if (!sf_count_ports(bitmap)) {
-			ret = fail(err, errlen, "no port given");
+			ret = sf_einval(err, errlen, "no port given");
 			break;
 		}
 		if (!append)
@@ -172,11 +158,11 @@ int sf_settings_set(struct sf_settings *s, enum sf_key key, const char *v, bool 
 		else if (!strcmp(v, "generic") || !strcmp(v, "skb"))
 			s->mode = SF_MODE_GENERIC;
 		else
-			ret = fail(err, errlen, "bad mode \"%s\": expected native, generic or auto", v);
+			ret = sf_einval(err, errlen, "bad mode \"%s\": expected native, generic or auto", v);
 		break;
 	case SF_KEY_ROTATE:
 		if (sf_parse_uint(v, 1, SF_MAX_ROTATE, &n))
-			ret = fail(err, errlen, "bad rotation period \"%s\": expected seconds, 1-%d", v,
+			ret = sf_einval(err, errlen, "bad rotation period \"%s\": expected seconds, 1-%d", v,
 				   SF_MAX_ROTATE);
 		else
 			s->rotate = n;
@@ -188,7 +174,7 @@ int sf_settings_set(struct sf_settings *s, enum sf_key key, const char *v, bool 
 		ret = set_path(s->pin_dir, sizeof(s->pin_dir), v, "pin dir", err, errlen);
 		break;
 	case SF_KEY_LOG_LEVEL:
-		ret = fail(err, errlen, "bad log level \"%s\": expected error, warning, info or debug", v);
+		ret = sf_einval(err, errlen, "bad log level \"%s\": expected error, warning, info or debug", v);
 		for (size_t i = 0; i < SF_ARRAY_SIZE(level_names); i++) {
 			if (!strcasecmp(v, level_names[i]) ||
 			    (i == SF_LOG_WARNING && !strcasecmp(v, "warn"))) {
@@ -203,7 +189,7 @@ int sf_settings_set(struct sf_settings *s, enum sf_key key, const char *v, bool 
 		bool b;
 
 		if (parse_bool(v, &b)) {
-			ret = fail(err, errlen, "bad value \"%s\": expected yes or no", v);
+			ret = sf_einval(err, errlen, "bad value \"%s\": expected yes or no", v);
 			break;
 		}
 		if (key == SF_KEY_SYSCTL_CHANGES)
@@ -216,13 +202,13 @@ int sf_settings_set(struct sf_settings *s, enum sf_key key, const char *v, bool 
 	}
 	case SF_KEY_SYSCTL_INTERVAL:
 		if (sf_parse_uint(v, 1, SF_MAX_SYSCTL_INTERVAL, &n))
-			ret = fail(err, errlen, "bad interval \"%s\": expected seconds, 1-%d", v,
+			ret = sf_einval(err, errlen, "bad interval \"%s\": expected seconds, 1-%d", v,
 				   SF_MAX_SYSCTL_INTERVAL);
 		else
 			s->sysctl_interval = n;
 		break;
 	default:
-		ret = fail(err, errlen, "unknown key");
+		ret = sf_einval(err, errlen, "unknown key");
 	}
 	if (!ret)
 		s->set |= 1u << key;
@@ -461,10 +447,10 @@ void sf_settings_merge(struct sf_settings *out, const struct sf_settings *file,
 int sf_settings_check(const struct sf_settings *s, char *err, size_t errlen)
 {
 	if (!s->n_ifs)
-		return fail(err, errlen, "no interface given (IFACE arguments or 'interfaces' in the "
+		return sf_einval(err, errlen, "no interface given (IFACE arguments or 'interfaces' in the "
 			    "config file)");
 	if (!sf_count_ports(s->ports))
-		return fail(err, errlen, "no port to protect given (--ports or 'ports' in the config file)");
+		return sf_einval(err, errlen, "no port to protect given (--ports or 'ports' in the config file)");
 	return 0;
 }
 

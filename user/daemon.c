@@ -287,40 +287,26 @@ static int check_xdp_slot(struct daemon *d, struct rt_if *r)
 	return 0;
 }
 
-/* Undo what attach_if did so far (a link we created goes; a link we took over gets its old
- * program back). */
-static void undo_attach(struct daemon *d, struct rt_if *r)
+/* Undo one link of attach_if: a link we created goes (with its pin); a link we took over gets its
+ * old program back (when known) and is closed. */
+static void undo_link(struct daemon *d, struct rt_if *r, enum sf_link_kind kind)
 {
+	bool created = kind == SF_LINK_XDP ? r->xdp_created : r->tc_created;
+	int *link = kind == SF_LINK_XDP ? &r->xdp_link : &r->tc_link;
+	int old = kind == SF_LINK_XDP ? r->old_xdp_prog : r->old_tc_prog;
+	int prog = kind == SF_LINK_XDP ? d->xdp_prog : d->tc_prog;
 	char name[64];
 
-	sf_pins_link_name(SF_LINK_XDP, r->name, name, sizeof(name));
-	if (r->xdp_created) {
-		sf_link_destroy(&r->xdp_link);
+	sf_pins_link_name(kind, r->name, name, sizeof(name));
+	if (created) {
+		sf_link_destroy(link);
 		sf_pins_remove(&d->pins, name);
-	} else if (r->xdp_link >= 0) {
-		if (r->old_xdp_prog >= 0)
-			sf_link_update(r->xdp_link, r->old_xdp_prog, d->xdp_prog);
-		close(r->xdp_link);
-		r->xdp_link = -1;
+	} else if (*link >= 0) {
+		if (old >= 0)
+			sf_link_update(*link, old, prog);
+		close(*link);
+		*link = -1;
 	}
-	sf_pins_link_name(SF_LINK_TC, r->name, name, sizeof(name));
-	if (r->tc_created) {
-		sf_link_destroy(&r->tc_link);
-		sf_pins_remove(&d->pins, name);
-	} else if (r->tc_link >= 0) {
-		if (r->old_tc_prog >= 0)
-			sf_link_update(r->tc_link, r->old_tc_prog, d->tc_prog);
-		close(r->tc_link);
-		r->tc_link = -1;
-	}
-	sf_clsact_detach(r->ifindex, &r->clsact);
-	if (r->old_xdp_prog >= 0)
-		close(r->old_xdp_prog);
-	if (r->old_tc_prog >= 0)
-		close(r->old_tc_prog);
-	r->old_xdp_prog = r->old_tc_prog = -1;
-	r->xdp_created = r->tc_created = false;
-	r->attached = false;
 }
 
 /* The attachment is final: forget how to undo it. */
@@ -332,6 +318,17 @@ static void commit_attach(struct rt_if *r)
 		close(r->old_tc_prog);
 	r->old_xdp_prog = r->old_tc_prog = -1;
 	r->xdp_created = r->tc_created = false;
+}
+
+/* Undo what attach_if did so far (a link we created goes; a link we took over gets its old
+ * program back). */
+static void undo_attach(struct daemon *d, struct rt_if *r)
+{
+	undo_link(d, r, SF_LINK_XDP);
+	undo_link(d, r, SF_LINK_TC);
+	sf_clsact_detach(r->ifindex, &r->clsact);
+	commit_attach(r); /* undone: nothing is left to undo */
+	r->attached = false;
 }
 
 /* A pinned link of kind for r: taken over (program swapped) when it is alive on r's interface,

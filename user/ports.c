@@ -1,26 +1,12 @@
 /* ports.c - see ports.h. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ports.h"
+#include "util.h"
 
 #define ITEM_SHOW_MAX 40 /* longest item quoted back in an error message */
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 static bool is_blank(char c)
 {
@@ -83,7 +69,7 @@ static int parse_item(const char *start, const char *end, __u64 bitmap[SF_PORT_W
 
 	lo = parse_num(&p, end);
 	if (lo < 0)
-		return fail(err, errlen, "bad port list item \"%.*s%s\": expected a port number or a range LO-HI",
+		return sf_einval(err, errlen, "bad port list item \"%.*s%s\": expected a port number or a range LO-HI",
 			    show, vis, more);
 	while (p < end && is_blank(*p))
 		p++;
@@ -94,25 +80,25 @@ static int parse_item(const char *start, const char *end, __u64 bitmap[SF_PORT_W
 		while (p < end && is_blank(*p))
 			p++;
 		if (p == end)
-			return fail(err, errlen, "bad port list item \"%.*s%s\": range without an end",
+			return sf_einval(err, errlen, "bad port list item \"%.*s%s\": range without an end",
 				    show, vis, more);
 		hi = parse_num(&p, end);
 		if (hi < 0 || p != end)
-			return fail(err, errlen, "bad port list item \"%.*s%s\": expected a port number or a range LO-HI",
+			return sf_einval(err, errlen, "bad port list item \"%.*s%s\": expected a port number or a range LO-HI",
 				    show, vis, more);
 	} else {
-		return fail(err, errlen, "bad port list item \"%.*s%s\": expected a port number or a range LO-HI",
+		return sf_einval(err, errlen, "bad port list item \"%.*s%s\": expected a port number or a range LO-HI",
 			    show, vis, more);
 	}
 
 	if (lo == 0 || hi == 0)
-		return fail(err, errlen, "bad port list item \"%.*s%s\": port 0 is not a valid port",
+		return sf_einval(err, errlen, "bad port list item \"%.*s%s\": port 0 is not a valid port",
 			    show, vis, more);
 	if (lo > 65535 || hi > 65535)
-		return fail(err, errlen, "bad port list item \"%.*s%s\": ports are 1-65535",
+		return sf_einval(err, errlen, "bad port list item \"%.*s%s\": ports are 1-65535",
 			    show, vis, more);
 	if (lo > hi)
-		return fail(err, errlen, "bad port list item \"%.*s%s\": reversed range (%ld > %ld)",
+		return sf_einval(err, errlen, "bad port list item \"%.*s%s\": reversed range (%ld > %ld)",
 			    show, vis, more, lo, hi);
 	set_range(bitmap, (unsigned int)lo, (unsigned int)hi);
 	return 0;
@@ -127,7 +113,7 @@ int sf_parse_ports(const char *list, __u64 bitmap[SF_PORT_WORDS], char *err, siz
 	if (err && errlen)
 		err[0] = '\0';
 	if (!list)
-		return fail(err, errlen, "empty port list");
+		return sf_einval(err, errlen, "empty port list");
 
 	for (item = list;; item = end + 1) {
 		const char *s, *e;
@@ -143,8 +129,8 @@ int sf_parse_ports(const char *list, __u64 bitmap[SF_PORT_WORDS], char *err, siz
 			;
 		if (s == e) {
 			if (n == 1 && !*end)
-				return fail(err, errlen, "empty port list");
-			return fail(err, errlen, "bad port list: item %d is empty", n);
+				return sf_einval(err, errlen, "empty port list");
+			return sf_einval(err, errlen, "bad port list: item %d is empty", n);
 		}
 		err_ = parse_item(s, e, bitmap, err, errlen);
 		if (err_)

@@ -1,6 +1,7 @@
 /* util.c - see util.h. */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,4 +128,16 @@ int sf_parse_seconds(const char *s, double min, double max, double *val)
 		return -EINVAL;
 	*val = v;
 	return 0;
+}
+
+int sf_einval(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
 }

@@ -1,4 +1,5 @@
-/* util.h - small filesystem and interface helpers. All return 0 or -errno unless said otherwise. */
+/* util.h - small filesystem, interface, parsing and error-message helpers. All return 0 or -errno
+ * unless said otherwise. */
 #ifndef SF_UTIL_H
 #define SF_UTIL_H
 
@@ -27,5 +28,8 @@ int sf_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned 
 /* Parse a decimal number of seconds ("2", "0.5") in [min, max] (whole string, no sign, no
  * exponent sign needed). Returns 0 or -EINVAL. */
 int sf_parse_seconds(const char *s, double min, double max, double *val);
+
+/* Format an error message into err (when err is not NULL and errlen is not 0); returns -EINVAL. */
+int sf_einval(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "env.h"
+#include "sock.h"
 #include "synfence.skel.h"
 
 const char *const env_cnt_names[SF_CNT_MAX] = {
@@ -35,47 +36,6 @@ static int in_init_netns(void)
 	if (stat("/proc/self/ns/net", &a) || stat("/proc/1/ns/net", &b))
 		return 0;
 	return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
-}
-
-static int listen_on(int family, uint16_t port)
-{
-	int fd = socket(family, SOCK_STREAM, 0), one = 1;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (family == AF_INET) {
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
-			goto fail;
-	} else {
-		struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		a.sin6_addr = in6addr_loopback;
-		if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
-			goto fail;
-	}
-	if (listen(fd, 128))
-		goto fail;
-	return fd;
-fail:
-	close(fd);
-	return -1;
-}
-
-static uint16_t sock_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
-		return 0;
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
 static void protect(struct env *e, unsigned port)
@@ -166,11 +126,11 @@ static int setup_sockets(struct env *e)
 		if (e->lfd4 >= 0)
 			close(e->lfd4);
 		/* fixed ports first, so that the frames of the corpus keep hitting the listener */
-		e->lfd4 = listen_on(AF_INET, tries ? 0 : ENV_LPORT);
+		e->lfd4 = listen_on(AF_INET, tries ? 0 : ENV_LPORT, 128);
 		if (e->lfd4 < 0)
 			return -1;
 		e->lport = sock_port(e->lfd4);
-		e->lfd6 = listen_on(AF_INET6, e->lport);
+		e->lfd6 = listen_on(AF_INET6, e->lport, 128);
 		e->have6 = e->lfd6 >= 0;
 	}
 	e->cfd = socket(AF_INET, SOCK_STREAM, 0);

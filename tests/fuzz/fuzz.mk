@@ -16,9 +16,9 @@ SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fn
 # clang, sanitizers; not -Werror: code of others may warn under clang only, and that must not stop
 # a sanitizer run (`make lint` is where warnings are judged)
 SAN_CFLAGS   := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Iinclude -I$(BUILD) $(SAN_FLAGS)
-FUZZ_ENV_SRCS := tests/fuzz/env.c tests/unit/pkt.c tests/unit/oracle.c
-FUZZ_ENV_HDRS := tests/fuzz/env.h tests/unit/pkt.h tests/unit/oracle.h include/synfence.h \
-		 $(BUILD)/synfence.skel.h
+FUZZ_ENV_SRCS := tests/fuzz/env.c tests/unit/pkt.c tests/unit/oracle.c tests/unit/sock.c
+FUZZ_ENV_HDRS := tests/fuzz/env.h tests/unit/pkt.h tests/unit/oracle.h tests/unit/sock.h \
+		 include/synfence.h $(BUILD)/synfence.skel.h
 CLI_SRCS     := $(filter-out user/main.c,$(USER_SRCS))
 CLI_WRAPS    := -Wl,--wrap=sf_check_root -Wl,--wrap=sf_daemon_run
 FUZZ_BINS    := $(FUZZ_B)/sf_fuzz_bpf $(FUZZ_B)/sf_fuzz_bpf_lf $(FUZZ_B)/sf_forge \
@@ -52,9 +52,10 @@ $(FUZZ_B)/sf_forge: tests/fuzz/forge.c tests/fuzz/forge.h $(FUZZ_ENV_SRCS) $(FUZ
 		-o $@ $(LDLIBS) -lsodium -lm
 
 # --- userspace parsers under libFuzzer + ASan/UBSan ------------------------------------------------
-$(FUZZ_B)/fuzz_ports: tests/fuzz/fuzz_ports.c user/ports.c user/ports.h include/synfence.h | $(FUZZ_B)
+$(FUZZ_B)/fuzz_ports: tests/fuzz/fuzz_ports.c user/ports.c user/ports.h user/util.c user/util.h \
+		      include/synfence.h | $(FUZZ_B)
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/ports.c -o $@
+	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/ports.c user/util.c -o $@
 
 $(FUZZ_B)/cli_main.o: user/main.c $(USER_HDRS) | $(FUZZ_B)
 	$(call msg,FUZZ-CC,$@)

@@ -42,18 +42,8 @@ KA=$!
 sf_track_pid $KA
 
 # new connections: curl in a loop until $STOP, alternating IPv4 and IPv6; one line per failure
-ip netns exec "$CLI_NS" timeout 120 bash -c '
-	stop=$0 v4=$1 v6=$2 body=$3 ok=0 bad=0 i=0
-	while [ ! -e "$stop" ]; do
-		i=$((i + 1))
-		if [ $((i % 2)) = 0 ]; then u="http://$v4/"; else u="http://[$v6]/"; fi
-		got=$(curl -sS -g --max-time 5 "$u" 2>&1)
-		if [ "$got" = "$body" ]; then ok=$((ok + 1)); else bad=$((bad + 1)); echo "FAILED $u: $got"; fi
-		sleep 0.05
-	done
-	echo "ok=$ok bad=$bad"' "$STOP" "$SRV4" "$SRV6" "$NGINX_BODY" >"$TMPD/newconn.log" 2>&1 &
-NC=$!
-sf_track_pid $NC
+sf_newconn_loop "$STOP" "$TMPD/newconn.log"
+NC=$SF_NEWCONN_PID
 
 SF_LOG=$TMPD/run1.log
 sf_daemon_start "$SF_LOG" "$SRV_IF" --ports 80 --pin-dir "$PIN" --rotate 60

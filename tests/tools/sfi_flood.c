@@ -65,7 +65,6 @@ static size_t build(uint8_t *buf, const uint8_t dmac[6], const uint8_t smac[6], 
 	size_t iphl = v6 ? 40 : 20;
 	size_t optlen = syn ? 20 : 0;
 	size_t tcplen = 20 + optlen;
-	uint32_t sum;
 
 	memcpy(eth, dmac, 6);
 	memcpy(eth + 6, smac, 6);
@@ -110,8 +109,6 @@ static size_t build(uint8_t *buf, const uint8_t dmac[6], const uint8_t smac[6], 
 		memcpy(ip + 8, pfx, 8);
 		memcpy(ip + 16, &iid, 8);
 		memcpy(ip + 24, d6, 16);
-		sum = csum_add(0, ip + 8, 32);
-		sum += 6 + (uint32_t)tcplen;
 	} else {
 		ip[0] = 0x45;
 		ip[1] = 0;
@@ -127,13 +124,8 @@ static size_t build(uint8_t *buf, const uint8_t dmac[6], const uint8_t smac[6], 
 		ip[12] = 198; ip[13] = 18; ip[14] = 1;
 		ip[15] = (uint8_t)(1 + rnd() % 254);
 		memcpy(ip + 16, d4, 4);
-		uint16_t ipsum = csum_fold(csum_add(0, ip, 20));
-		memcpy(ip + 10, &ipsum, 2);
-		sum = csum_add(0, ip + 12, 8);
-		sum += 6 + (uint32_t)tcplen;
 	}
-	uint16_t tsum = csum_fold(csum_add(sum, tcp, tcplen));
-	memcpy(tcp + 16, &tsum, 2);
+	ip_tcp_csum(ip, v6, tcp, tcplen);
 	return 14 + iphl + tcplen;
 }
 

@@ -56,7 +56,6 @@ static size_t build(const struct ctx *c, uint8_t *buf, uint32_t seq, uint32_t ac
 {
 	size_t iphl = c->v6 ? 40 : 20, tcplen = 20 + optlen;
 	uint8_t *ip = buf + 14, *tcp = ip + iphl;
-	uint32_t sum;
 
 	memcpy(buf, c->dmac, 6);
 	memcpy(buf + 6, c->smac, 6);
@@ -82,7 +81,6 @@ static size_t build(const struct ctx *c, uint8_t *buf, uint32_t seq, uint32_t ac
 		ip[7] = 64;
 		memcpy(ip + 8, c->saddr, 16);
 		memcpy(ip + 24, c->daddr, 16);
-		sum = csum_add(0, ip + 8, 32);
 	} else {
 		memset(ip, 0, 20);
 		ip[0] = 0x45;
@@ -93,13 +91,8 @@ static size_t build(const struct ctx *c, uint8_t *buf, uint32_t seq, uint32_t ac
 		ip[9] = 6;
 		memcpy(ip + 12, c->saddr, 4);
 		memcpy(ip + 16, c->daddr, 4);
-		uint16_t ipsum = csum_fold(csum_add(0, ip, 20));
-		memcpy(ip + 10, &ipsum, 2);
-		sum = csum_add(0, ip + 12, 8);
 	}
-	sum += 6 + (uint32_t)tcplen;
-	uint16_t tsum = csum_fold(csum_add(sum, tcp, tcplen));
-	memcpy(tcp + 16, &tsum, 2);
+	ip_tcp_csum(ip, c->v6, tcp, tcplen);
 	return 14 + iphl + tcplen;
 }
 

@@ -42,6 +42,7 @@
 #include "synfence.skel.h"
 #include "oracle.h"
 #include "pkt.h"
+#include "sock.h"
 
 /* ---------------------------------------------------------------------------------------------
  * Environment
@@ -1122,57 +1123,16 @@ static void run_case(const struct tcase *tc)
 /* ---------------------------------------------------------------------------------------------
  * Setup
  * ------------------------------------------------------------------------------------------- */
-static int listen_on(int family, uint16_t port)
-{
-	int fd = socket(family, SOCK_STREAM, 0), one = 1;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (family == AF_INET) {
-		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
-			goto fail;
-	} else {
-		struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		a.sin6_addr = in6addr_loopback;
-		if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
-			goto fail;
-	}
-	if (listen(fd, 16))
-		goto fail;
-	return fd;
-fail:
-	close(fd);
-	return -1;
-}
-
-static uint16_t sock_port(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl))
-		return 0;
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-}
-
 static int setup_sockets(void)
 {
 	int tries;
 
 	for (tries = 0; tries < 50; tries++) {
-		E.lfd4 = listen_on(AF_INET, 0);
+		E.lfd4 = listen_on(AF_INET, 0, 16);
 		if (E.lfd4 < 0)
 			return -1;
 		E.lport = sock_port(E.lfd4);
-		E.lfd6 = listen_on(AF_INET6, E.lport);
+		E.lfd6 = listen_on(AF_INET6, E.lport, 16);
 		if (E.lfd6 >= 0) {
 			E.have6 = 1;
 			break;
@@ -1182,7 +1142,7 @@ static int setup_sockets(void)
 	}
 	if (E.lfd4 < 0) {
 		/* no IPv6 at all: keep an IPv4 listener only */
-		E.lfd4 = listen_on(AF_INET, 0);
+		E.lfd4 = listen_on(AF_INET, 0, 16);
 		if (E.lfd4 < 0)
 			return -1;
 		E.lport = sock_port(E.lfd4);
