@@ -112,7 +112,7 @@ $(BUILD)/sfi_%: tests/tools/sfi_%.c tests/tools/sfi_common.h | $(BUILD)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 # Flood generator (XDP live frames; the program is embedded as a skeleton) and bench helpers.
-$(BUILD)/sf_flood: tests/tools/sf_flood.c $(BUILD)/sf_gen.skel.h | $(BUILD)
+$(BUILD)/sf_flood: tests/tools/sf_flood.c tests/tools/sfi_common.h $(BUILD)/sf_gen.skel.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 

@@ -56,6 +56,7 @@
 #include <bpf/libbpf.h>
 
 #include "sf_gen.skel.h"
+#include "sfi_common.h"
 
 static volatile sig_atomic_t stop;
 static void on_signal(int sig)
@@ -70,20 +71,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned int b[6];
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
-		return -1;
-	for (int i = 0; i < 6; i++) {
-		if (b[i] > 255)
-			return -1;
-		mac[i] = (uint8_t)b[i];
-	}
-	return 0;
 }
 
 /* One's complement sum of native-order 16-bit words: the XDP program adds native words too, and
