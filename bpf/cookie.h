@@ -38,12 +38,14 @@ static __always_inline __u32 sf_hs_info(const struct sf_hs *hs, __u32 epoch)
 	       hs->ecn << SF_COOKIE_ECN_SHIFT;
 }
 
-/* SipHash-2-4 over the message laid out in synfence.h (little-endian words on this host). */
+/* SipHash-2-4 over the message laid out in synfence.h (little-endian words on this host). The
+ * epoch and the options ride in the final block beside the length: one compression less than a
+ * message of whole words would take. */
 static __always_inline __u64 sf_cookie_hash(const struct sf_pkt *p, __u32 client_isn, __u32 epoch,
 					    __u32 info, const __u64 key[2])
 {
 	__u64 ports_isn = (__u64)p->ports | (__u64)bpf_htonl(client_isn) << 32;
-	__u64 epoch_info = (__u64)epoch | (__u64)info << 32;
+	__u64 tail = (__u64)info | (__u64)epoch << SF_COOKIE_MSG_EPOCH_SHIFT;
 	struct sf_sip s;
 
 	sf_sip_init(&s, key);
@@ -53,13 +55,11 @@ static __always_inline __u64 sf_cookie_hash(const struct sf_pkt *p, __u32 client
 		sf_sip_block(&s, (__u64)p->daddr[0] | (__u64)p->daddr[1] << 32);
 		sf_sip_block(&s, (__u64)p->daddr[2] | (__u64)p->daddr[3] << 32);
 		sf_sip_block(&s, ports_isn);
-		sf_sip_block(&s, epoch_info);
-		return sf_sip_final(&s, 48);
+		return sf_sip_final(&s, tail, SF_COOKIE_MSG_LEN_V6);
 	}
 	sf_sip_block(&s, (__u64)p->saddr[0] | (__u64)p->daddr[0] << 32);
 	sf_sip_block(&s, ports_isn);
-	sf_sip_block(&s, epoch_info);
-	return sf_sip_final(&s, 24);
+	return sf_sip_final(&s, tail, SF_COOKIE_MSG_LEN_V4);
 }
 
 /* Cookie for a SYN: our ISN, and the TSval that carries 32 more authenticator bits. */

@@ -1,4 +1,4 @@
-/* siphash.h - SipHash-2-4 over a fixed number of little-endian 64-bit message words. */
+/* siphash.h - SipHash-2-4 over little-endian 64-bit message words and a tail of up to 7 bytes. */
 #ifndef SF_SIPHASH_H
 #define SF_SIPHASH_H
 
@@ -36,12 +36,13 @@ static __always_inline void sf_sip_block(struct sf_sip *s, __u64 m)
 	s->v0 = v0; s->v1 = v1; s->v2 = v2; s->v3 = v3;
 }
 
-/* Finish a message of msg_len bytes, a multiple of 8 (so the last block is only the length). */
-static __always_inline __u64 sf_sip_final(struct sf_sip *s, __u64 msg_len)
+/* Finish a message whose last 0..7 bytes (little-endian) are in tail: the final block carries them
+ * and the message length in its top byte. */
+static __always_inline __u64 sf_sip_final(struct sf_sip *s, __u64 tail, __u64 msg_len)
 {
 	__u64 v0, v1, v2, v3;
 
-	sf_sip_block(s, msg_len << 56);
+	sf_sip_block(s, tail | msg_len << 56);
 	v0 = s->v0; v1 = s->v1; v2 = s->v2 ^ 0xff; v3 = s->v3;
 	SF_SIPROUND(v0, v1, v2, v3);
 	SF_SIPROUND(v0, v1, v2, v3);

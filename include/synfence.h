@@ -166,11 +166,12 @@ enum sf_iface_flags {
 
 /* --- Cookie layout ----------------------------------------------------------------------------
  * h = SipHash-2-4(key[epoch & 3], msg), 64 bits, where msg is, byte for byte:
- *   IPv4 (24 bytes): saddr[4] daddr[4] sport[2] dport[2] client_isn[4]  epoch[4] info[4]
- *   IPv6 (48 bytes): saddr[16] daddr[16] sport[2] dport[2] client_isn[4] epoch[4] info[4]
- * addresses, ports and client_isn as on the wire (network order) of the client's SYN; epoch and
- * info little-endian. info = (ISN & SF_COOKIE_INFO_MASK) | (SF_COOKIE_TS_BIT if timestamps were
- * negotiated).
+ *   IPv4 (23 bytes): saddr[4] daddr[4] sport[2] dport[2] client_isn[4]  tail[7]
+ *   IPv6 (47 bytes): saddr[16] daddr[16] sport[2] dport[2] client_isn[4] tail[7]
+ * addresses, ports and client_isn as on the wire (network order) of the client's SYN; tail is the
+ * 56-bit little-endian number info | epoch << 12, where info = (ISN & SF_COOKIE_INFO_MASK) |
+ * (SF_COOKIE_TS_BIT if timestamps were negotiated). (7 bytes, so that the tail shares SipHash's
+ * final block with the length byte.)
  *   ISN (our SYN-ACK sequence number) = (h & 0x1fffff) << 11 | epoch&3 << 9 | mss_idx << 6
  *                                       | wscale << 2 | sack << 1 | ecn
  *   TSval (only when timestamps are negotiated) = h >> 32: 32 more authenticator bits.
@@ -184,6 +185,9 @@ enum sf_iface_flags {
 #define SF_COOKIE_ECN_SHIFT   0
 #define SF_COOKIE_INFO_MASK   0x7ffu
 #define SF_COOKIE_TS_BIT      (1u << 11)
+#define SF_COOKIE_MSG_EPOCH_SHIFT 12 /* the epoch's place in the message tail, above info */
+#define SF_COOKIE_MSG_LEN_V4  23
+#define SF_COOKIE_MSG_LEN_V6  47
 #define SF_COOKIE_WS_NONE     15
 
 /* MSS values a cookie can carry, X(index, mss) in ascending order: the client's MSS is rounded

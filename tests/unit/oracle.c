@@ -86,12 +86,12 @@ static void put_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
+static void put_le(uint8_t *p, uint64_t v, int bytes)
 {
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
+	int i;
+
+	for (i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
 }
 
 size_t oc_cookie_msg(const struct oc_tuple *t, uint32_t epoch, uint32_t info, uint8_t *msg)
@@ -108,10 +108,9 @@ size_t oc_cookie_msg(const struct oc_tuple *t, uint32_t epoch, uint32_t info, ui
 	o += 2;
 	put_be32(msg + o, t->isn);
 	o += 4;
-	put_le32(msg + o, epoch);
-	o += 4;
-	put_le32(msg + o, info);
-	o += 4;
+	/* the 7-byte tail: info | epoch << 12, little-endian */
+	put_le(msg + o, (uint64_t)info | (uint64_t)epoch << 12, 7);
+	o += 7;
 	return o;
 }
 
