@@ -614,6 +614,19 @@ fail:
 
 /* ---- secrets ------------------------------------------------------------------------------------ */
 
+/* The wall clock in whole seconds, for the shared-secret epochs. Not time(): glibc reads a coarse
+ * clock there that lags CLOCK_REALTIME by up to a jiffy, so at a period boundary the timer fired
+ * while time() still told the old second; the epoch stayed and the re-arm, reading time() again a
+ * moment later, aimed at the next boundary: a whole period skipped, now and then, and servers with
+ * the same secret file out of step. */
+static __u64 wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec;
+}
+
 static int rot_arm(struct daemon *d)
 {
 	struct itimerspec its = { 0 };
@@ -626,7 +639,7 @@ static int rot_arm(struct daemon *d)
 		return -errno;
 	if (d->shared) {
 		/* at the next period boundary of the wall clock */
-		__u64 next = ((__u64)time(NULL) / d->set.rotate + 1) * d->set.rotate;
+		__u64 next = (wall_s() / d->set.rotate + 1) * d->set.rotate;
 
 		its.it_value.tv_sec = (time_t)next;
 		flags = TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET;
@@ -666,7 +679,7 @@ static int secrets_setup(struct daemon *d, bool old_shared, bool keep)
 
 	sf_secret_epoch(d->map[M_SECRETS], &e);
 	if (d->shared) {
-		__u32 now = sf_shared_epoch((__u64)time(NULL), d->set.rotate);
+		__u32 now = sf_shared_epoch(wall_s(), d->set.rotate);
 
 		ret = sf_secret_shared_set(d->map[M_SECRETS], &d->master, now);
 		if (!ret)
@@ -696,7 +709,7 @@ static void rotate(struct daemon *d)
 	if (read(d->rot_fd, &exp, sizeof(exp)) < 0 && errno != ECANCELED)
 		return;
 	if (d->shared) {
-		__u32 e = sf_shared_epoch((__u64)time(NULL), d->set.rotate);
+		__u32 e = sf_shared_epoch(wall_s(), d->set.rotate);
 
 		ret = 0;
 		if (d->st.epoch != e) {
