@@ -27,6 +27,8 @@ LDLIBS   += -linih -lsystemd -lsodium
 BPF_HDRS  := $(wildcard bpf/*.h) include/synfence.h
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
+# The same sources built with the fault-injection hook (user/mapio.h), for tests/integration/94-faults.sh
+FAULT_OBJS := $(patsubst user/%.c,$(BUILD)/faults/%.o,$(USER_SRCS))
 USER_HDRS := $(wildcard user/*.h) include/synfence.h $(BUILD)/synfence.skel.h
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/%,$(wildcard tests/tools/sfi_*.c))
@@ -47,9 +49,9 @@ DEB_PKGS += libclang-rt-14-dev cppcheck clang-tidy util-linux
 SYNFENCE_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 MAN_PAGES := $(BUILD)/synfence.8
 
-.PHONY: all deps demo test unit bench clean man
+.PHONY: all deps demo test unit bench soak clean man
 .SECONDARY:
-all: $(BUILD)/synfence $(MAN_PAGES) $(BUILD)/xdp_pass.bpf.o $(BUILD)/test_xdp $(TEST_TOOLS) $(BENCH_BPF) $(BENCH_TOOLS)
+all: $(BUILD)/synfence $(BUILD)/synfence-faults $(MAN_PAGES) $(BUILD)/xdp_pass.bpf.o $(BUILD)/test_xdp $(TEST_TOOLS) $(BENCH_BPF) $(BENCH_TOOLS)
 
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
@@ -62,7 +64,7 @@ deps:
 			{ echo "make deps: apt-get install failed for:" $$missing >&2; exit 1; }; \
 	fi
 
-$(BUILD) $(BUILD)/user:
+$(BUILD) $(BUILD)/user $(BUILD)/faults:
 	$(Q)mkdir -p $@
 
 $(BUILD)/vmlinux.h: | $(BUILD)
@@ -92,6 +94,15 @@ $(BUILD)/user/%.o: user/%.c $(USER_HDRS) | $(BUILD)/user
 	$(Q)$(CC) $(CFLAGS) -Iuser -c $< -o $@
 
 $(BUILD)/synfence: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(SYNFENCE_LIBS)
+
+# Test build only: map updates can be made to fail (SF_FAULT_MAP_UPDATE=N, see user/mapio.h).
+$(BUILD)/faults/%.o: user/%.c $(USER_HDRS) | $(BUILD)/faults
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -DSF_FAULT_INJECTION -Iuser -c $< -o $@
+
+$(BUILD)/synfence-faults: $(FAULT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(SYNFENCE_LIBS)
 
@@ -132,6 +143,12 @@ test: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/bench/bench.sh
+
+# The soak test: legitimate load, floods and secret rotation for SOAK_SECONDS (not part of `make test`).
+SOAK_SECONDS ?= 300
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)BUILD=$(BUILD) SOAK_SECONDS=$(SOAK_SECONDS) tests/soak/soak.sh
 
 unit: $(BUILD)/test_xdp
 	$(Q)$(BUILD)/test_xdp

@@ -14,6 +14,7 @@
 #include "json.h"
 #include "loader.h"
 #include "log.h"
+#include "mapio.h"
 #include "pins.h"
 #include "preflight.h"
 
@@ -90,11 +91,11 @@ static void clear_maps(const struct sf_pins *p, const char *name, unsigned int i
 		    strncmp(fi.name, name, sizeof(fi.name)))
 			continue;
 		if (sfd >= 0 && fi.ifindex < SF_MAX_IFINDEX)
-			bpf_map_update_elem(sfd, &fi.ifindex, &zero, BPF_ANY);
-		bpf_map_update_elem(ifd, &s, &none, BPF_ANY);
+			sf_map_update(sfd, &fi.ifindex, &zero, BPF_ANY);
+		sf_map_update(ifd, &s, &none, BPF_ANY);
 	}
 	if (sfd >= 0 && ifindex && ifindex < SF_MAX_IFINDEX)
-		bpf_map_update_elem(sfd, &ifindex, &zero, BPF_ANY);
+		sf_map_update(sfd, &ifindex, &zero, BPF_ANY);
 	if (ifd >= 0)
 		close(ifd);
 	if (sfd >= 0)

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@
 #include "daemon.h"
 #include "loader.h"
 #include "log.h"
+#include "mapio.h"
 #include "metrics.h"
 #include "pins.h"
 #include "ports.h"
@@ -82,6 +84,9 @@ struct daemon {
 	struct sf_metrics *metrics;    /* --metrics: its thread reads the maps */
 	int sig_fd, rot_fd, tick_fd, wd_fd, nl_fd;
 	__u64 rotated_mono_ns;         /* random keys: CLOCK_MONOTONIC of the last rotation */
+	bool publish_failed;           /* the last write of sf_state failed (logged once) */
+	bool pins_lost;                /* the pin dir or a pin vanished (logged once, re-pinned) */
+	char pins_err[256];            /* last re-pin error (logged when it changes) */
 	char err[1024];
 };
 
@@ -95,12 +100,20 @@ static __u64 clock_ns(clockid_t id)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static void publish(struct daemon *d)
+static int publish(struct daemon *d)
 {
 	__u32 zero = 0;
+	int ret;
 
-	if (d->map[M_STATE] >= 0)
-		bpf_map_update_elem(d->map[M_STATE], &zero, &d->st, BPF_ANY);
+	if (d->map[M_STATE] < 0)
+		return 0;
+	ret = sf_map_update(d->map[M_STATE], &zero, &d->st, BPF_ANY);
+	/* once per failure streak: this runs on every tick */
+	if (ret && !d->publish_failed)
+		sf_log_error("cannot write the daemon state (map %s): %s: 'synfence status' shows stale "
+			     "data until the next write succeeds", SF_MAP_STATE, strerror(-ret));
+	d->publish_failed = ret != 0;
+	return ret;
 }
 
 /* A runtime problem: logged, and kept as the state's last error for `synfence status`. */
@@ -126,7 +139,7 @@ static void fault(struct daemon *d, bool warning, const char *fmt, ...)
 
 static int map_put(int fd, __u32 key, const void *val)
 {
-	return bpf_map_update_elem(fd, &key, val, BPF_ANY) ? -errno : 0;
+	return sf_map_update(fd, &key, val, BPF_ANY);
 }
 
 static int apply_log_level(const struct sf_settings *s)
@@ -170,16 +183,24 @@ static __u32 free_slot(struct daemon *d)
 	return 0;
 }
 
-static void zero_counters(struct daemon *d, __u32 slot)
+static int zero_counters(struct daemon *d, __u32 slot)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	size_t sz = (sizeof(struct sf_counters) + 7) / 8 * 8;
-	void *zero;
+	void *zero = NULL;
+	int ret;
 
-	if (ncpu <= 0 || !(zero = calloc(ncpu, sz)))
-		return;
-	map_put(d->map[M_COUNTERS], slot, zero);
+	if (ncpu <= 0 || !(zero = calloc(ncpu, sz))) {
+		ret = ncpu <= 0 ? ncpu : -ENOMEM;
+		goto out;
+	}
+	ret = map_put(d->map[M_COUNTERS], slot, zero);
+out:
+	if (ret)
+		snprintf(d->err, sizeof(d->err), "cannot zero the counters of slot %u (map %s): %s", slot,
+			 SF_MAP_COUNTERS, strerror(-ret));
 	free(zero);
+	return ret;
 }
 
 static int write_if_info(struct daemon *d, const struct rt_if *r)
@@ -195,7 +216,8 @@ static int write_if_info(struct daemon *d, const struct rt_if *r)
 	if (!ret)
 		ret = map_put(d->map[M_IFACES], r->slot, &info);
 	if (ret)
-		snprintf(d->err, sizeof(d->err), "cannot write the interface maps: %s", strerror(-ret));
+		snprintf(d->err, sizeof(d->err), "cannot write the interface maps (%s, %s) for %s: %s",
+			 SF_MAP_IF_SLOT, SF_MAP_IFACES, r->name, strerror(-ret));
 	return ret;
 }
 
@@ -207,11 +229,11 @@ static void clear_if_slot(struct daemon *d, unsigned int ifindex)
 		map_put(d->map[M_IF_SLOT], ifindex, &zero);
 }
 
-static void clear_if_info(struct daemon *d, __u32 slot)
+static int clear_if_info(struct daemon *d, __u32 slot)
 {
 	struct sf_iface none = { 0 };
 
-	map_put(d->map[M_IFACES], slot, &none);
+	return map_put(d->map[M_IFACES], slot, &none);
 }
 
 /* ---- attaching one interface -------------------------------------------------------------------- */
@@ -375,9 +397,9 @@ static int take_over_link(struct daemon *d, struct rt_if *r, enum sf_link_kind k
 	return 0;
 }
 
+/* TC, then XDP, as links held by our fds only: pin_links pins them. */
 static int attach_if(struct daemon *d, struct rt_if *r)
 {
-	char name[64];
 	bool fell_back;
 	int fd, ret;
 
@@ -397,13 +419,6 @@ static int attach_if(struct daemon *d, struct rt_if *r)
 		if (fd >= 0) {
 			r->tc_link = fd;
 			r->tc_created = true;
-			sf_pins_link_name(SF_LINK_TC, r->name, name, sizeof(name));
-			ret = sf_pins_put(&d->pins, name, fd);
-			if (ret) {
-				snprintf(d->err, sizeof(d->err), "cannot pin the TC link of %s in %s: %s",
-					 r->name, d->pins.dir, strerror(-ret));
-				goto fail;
-			}
 		} else {
 			/* kernels before 6.6 have no tcx: a clsact filter, which does not outlive us */
 			ret = sf_clsact_attach(d->tc_prog, r->ifindex, &r->clsact);
@@ -437,19 +452,44 @@ static int attach_if(struct daemon *d, struct rt_if *r)
 			sf_warn("native XDP failed on %s: attached in generic mode", r->name);
 		r->xdp_link = fd;
 		r->xdp_created = true;
-		sf_pins_link_name(SF_LINK_XDP, r->name, name, sizeof(name));
-		ret = sf_pins_put(&d->pins, name, fd);
-		if (ret) {
-			snprintf(d->err, sizeof(d->err), "cannot pin the XDP link of %s in %s: %s", r->name,
-				 d->pins.dir, strerror(-ret));
-			goto fail;
-		}
 	}
 	r->attached = true;
 	r->gone = false;
 	return 0;
 fail:
 	undo_attach(d, r);
+	return ret;
+}
+
+/* Pin the links attach_if created, TC then XDP, with nothing in between. Until the first pin a kill
+ * -9 takes both links away with our fds (the interface is left clean); the only state a kill can
+ * leave half done is between these two calls (TC alone, which passes everything). */
+static int pin_links(struct daemon *d, struct rt_if *r)
+{
+	char tc[64], xdp[64];
+	int ret = 0;
+
+	sf_pins_link_name(SF_LINK_TC, r->name, tc, sizeof(tc));
+	sf_pins_link_name(SF_LINK_XDP, r->name, xdp, sizeof(xdp));
+	if (r->tc_created && (ret = sf_pins_put(&d->pins, tc, r->tc_link))) {
+		snprintf(d->err, sizeof(d->err), "cannot pin the TC link of %s in %s: %s", r->name,
+			 d->pins.dir, strerror(-ret));
+		goto out;
+	}
+	if (r->xdp_created && (ret = sf_pins_put(&d->pins, xdp, r->xdp_link)))
+		snprintf(d->err, sizeof(d->err), "cannot pin the XDP link of %s in %s: %s", r->name,
+			 d->pins.dir, strerror(-ret));
+out:
+	return ret;
+}
+
+/* attach_if and pin_links (an interface added by a reload or back again). */
+static int attach_pin_if(struct daemon *d, struct rt_if *r)
+{
+	int ret = attach_if(d, r);
+
+	if (!ret && (ret = pin_links(d, r)))
+		undo_attach(d, r);
 	return ret;
 }
 
@@ -806,7 +846,7 @@ static void migrate_map(int from, int to)
 			memset(b, 0, s2);
 			memcpy(b, a, vs1 < vs2 ? vs1 : vs2);
 		}
-		bpf_map_update_elem(to, &k, b, BPF_ANY);
+		sf_map_update(to, &k, b, BPF_ANY);
 	}
 out:
 	free(a);
@@ -960,11 +1000,32 @@ static int write_ports(struct daemon *d, const __u64 *bitmap)
 		int ret = map_put(d->map[M_PORTS], w, &bitmap[w]);
 
 		if (ret) {
-			snprintf(d->err, sizeof(d->err), "cannot write the port set: %s", strerror(-ret));
+			snprintf(d->err, sizeof(d->err), "cannot write the port set (map %s, word %u): %s",
+				 SF_MAP_PORTS, w, strerror(-ret));
 			return ret;
 		}
 	}
 	return 0;
+}
+
+/* Change the port set from one bitmap to another: only the words that differ. On failure the words
+ * already written get their old value back, so the set in force stays the old one. */
+static int write_ports_from(struct daemon *d, const __u64 *from, const __u64 *to)
+{
+	__u32 w;
+	int ret = 0;
+
+	for (w = 0; w < SF_PORT_WORDS; w++)
+		if (from[w] != to[w] && (ret = map_put(d->map[M_PORTS], w, &to[w])))
+			break;
+	if (!ret)
+		return 0;
+	snprintf(d->err, sizeof(d->err), "cannot write the port set (map %s, word %u): %s",
+		 SF_MAP_PORTS, w, strerror(-ret));
+	while (w-- > 0)
+		if (from[w] != to[w])
+			map_put(d->map[M_PORTS], w, &from[w]);
+	return ret;
 }
 
 /* The earlier run's values that start overwrites, to put back if the takeover fails. */
@@ -972,6 +1033,7 @@ struct saved {
 	bool have;
 	struct sf_config cfg;
 	struct sf_secrets sec;
+	struct sf_state st;
 	__u64 ports[SF_PORT_WORDS];
 };
 
@@ -984,7 +1046,8 @@ static void save_maps(struct daemon *d, struct saved *s)
 	    d->old_map[M_PORTS] >= 0)
 		return; /* new maps: the old ones are untouched anyway */
 	s->have = !bpf_map_lookup_elem(d->map[M_CONFIG], &zero, &s->cfg) &&
-		  !bpf_map_lookup_elem(d->map[M_SECRETS], &zero, &s->sec);
+		  !bpf_map_lookup_elem(d->map[M_SECRETS], &zero, &s->sec) &&
+		  (d->old_map[M_STATE] >= 0 || !bpf_map_lookup_elem(d->map[M_STATE], &zero, &s->st));
 	for (__u32 w = 0; s->have && w < SF_PORT_WORDS; w++)
 		s->have = !bpf_map_lookup_elem(d->map[M_PORTS], &w, &s->ports[w]);
 }
@@ -997,6 +1060,8 @@ static void restore_maps(struct daemon *d, struct saved *s)
 	for (__u32 w = 0; w < SF_PORT_WORDS; w++)
 		map_put(d->map[M_PORTS], w, &s->ports[w]);
 	map_put(d->map[M_CONFIG], 0, &s->cfg);
+	if (d->old_map[M_STATE] < 0)
+		map_put(d->map[M_STATE], 0, &s->st);
 }
 
 static void log_protecting(struct daemon *d)
@@ -1041,21 +1106,6 @@ static int start(struct daemon *d)
 	}
 	old_shared = prev.flags & SF_ST_SHARED_SECRET;
 
-	/* pin the maps that are new; the ones replacing incompatible pins only once all went well */
-	for (int i = 0; i < SF_N_MAPS; i++) {
-		char path[PATH_MAX];
-
-		if (d->old_map[i] >= 0 || (!sf_pins_path(&d->pins, sf_map_names[i], path, sizeof(path)) &&
-					   access(path, F_OK) == 0))
-			continue;
-		ret = sf_pins_put(&d->pins, sf_map_names[i], d->map[i]);
-		if (ret) {
-			snprintf(d->err, sizeof(d->err), "cannot pin map %s in %s: %s", sf_map_names[i],
-				 d->pins.dir, strerror(-ret));
-			goto fail;
-		}
-		d->map_pinned_new[i] = true;
-	}
 	for (int i = 0; i < SF_N_MAPS; i++)
 		if (d->old_map[i] >= 0 && i != M_SECRETS)
 			migrate_map(d->old_map[i], d->map[i]); /* counters: again after the swap */
@@ -1093,7 +1143,8 @@ static int start(struct daemon *d)
 		if (d->ifs[i].slot)
 			continue;
 		d->ifs[i].slot = free_slot(d);
-		zero_counters(d, d->ifs[i].slot);
+		if ((ret = zero_counters(d, d->ifs[i].slot)))
+			goto fail;
 	}
 
 	save_maps(d, &saved);
@@ -1117,18 +1168,54 @@ static int start(struct daemon *d)
 	if ((ret = sysctl_sync(d, true)))
 		goto fail_restore;
 
+	/* Attached through our fds only: a kill -9 up to here leaves nothing behind (a takeover: the
+	 * earlier run's links, with its or our programs, and its maps). */
 	for (int i = 0; i < d->n_ifs; i++) {
 		ret = attach_if(d, &d->ifs[i]);
 		if (ret)
 			goto fail_detach;
 		n_attached++;
 	}
-	/* all in place: the point of no return */
-	for (int i = 0; i < d->n_ifs; i++) {
-		commit_attach(&d->ifs[i]);
-		if (write_if_info(d, &d->ifs[i])) /* its XDP mode, known now */
-			sf_warn("%s", d->err);
+	for (int i = 0; i < d->n_ifs; i++)
+		if ((ret = write_if_info(d, &d->ifs[i]))) /* its XDP mode, known now */
+			goto fail_detach;
+	d->st.start_boot_ns = clock_ns(CLOCK_BOOTTIME);
+	d->st.start_real_ns = clock_ns(CLOCK_REALTIME);
+	d->st.pid = (__u32)getpid();
+	d->st.rotate_s = (__u32)d->set.rotate;
+	d->st.xdp_prog_id = prog_id(d->xdp_prog);
+	d->st.tc_prog_id = prog_id(d->tc_prog);
+	d->st.netns_ino = sf_netns_self();
+	d->st.takeovers = prev.takeovers + (d->takeover ? 1 : 0);
+	d->st.flags = (d->st.flags & SF_ST_SUSPENDED) | (d->shared ? SF_ST_SHARED_SECRET : 0) |
+		      (d->set.keep_attached ? SF_ST_KEEP_ATTACHED : 0);
+	if ((ret = map_put(d->map[M_STATE], 0, &d->st))) {
+		snprintf(d->err, sizeof(d->err), "cannot write the daemon state (map %s): %s",
+			 SF_MAP_STATE, strerror(-ret));
+		goto fail_detach;
 	}
+	/* Now pin: the maps that are new (the ones replacing incompatible pins only once all went
+	 * well), then the links, TC before XDP, back to back. */
+	for (int i = 0; i < SF_N_MAPS; i++) {
+		char path[PATH_MAX];
+
+		if (d->old_map[i] >= 0 || (!sf_pins_path(&d->pins, sf_map_names[i], path, sizeof(path)) &&
+					   access(path, F_OK) == 0))
+			continue;
+		ret = sf_pins_put(&d->pins, sf_map_names[i], d->map[i]);
+		d->map_pinned_new[i] = true; /* (removed on failure, also when half made) */
+		if (ret) {
+			snprintf(d->err, sizeof(d->err), "cannot pin map %s in %s: %s", sf_map_names[i],
+				 d->pins.dir, strerror(-ret));
+			goto fail_detach;
+		}
+	}
+	for (int i = 0; i < d->n_ifs; i++)
+		if ((ret = pin_links(d, &d->ifs[i])))
+			goto fail_detach;
+	/* all in place: the point of no return */
+	for (int i = 0; i < d->n_ifs; i++)
+		commit_attach(&d->ifs[i]);
 	if (d->takeover)
 		sf_pins_for_links(&d->pins, drop_stale_link, d);
 	for (int i = 0; i < SF_N_MAPS; i++) {
@@ -1142,22 +1229,11 @@ static int start(struct daemon *d)
 		close(d->old_map[i]);
 		d->old_map[i] = -1;
 	}
-	/* stale slots of the earlier run */
-	for (__u32 s = 1; s < SF_MAX_IFACES; s++)
-		if (!slot_taken(d, s))
-			clear_if_info(d, s);
-
-	d->st.start_boot_ns = clock_ns(CLOCK_BOOTTIME);
-	d->st.start_real_ns = clock_ns(CLOCK_REALTIME);
-	d->st.pid = (__u32)getpid();
-	d->st.rotate_s = (__u32)d->set.rotate;
-	d->st.xdp_prog_id = prog_id(d->xdp_prog);
-	d->st.tc_prog_id = prog_id(d->tc_prog);
-	d->st.netns_ino = sf_netns_self();
-	d->st.takeovers = prev.takeovers + (d->takeover ? 1 : 0);
-	d->st.flags = (d->st.flags & SF_ST_SUSPENDED) | (d->shared ? SF_ST_SHARED_SECRET : 0) |
-		      (d->set.keep_attached ? SF_ST_KEEP_ATTACHED : 0);
-	publish(d);
+	/* stale slots of the earlier run (a new map has none): only what stats shows */
+	for (__u32 s = 1; d->takeover && s < SF_MAX_IFACES; s++)
+		if (!slot_taken(d, s) && (ret = clear_if_info(d, s)))
+			sf_warn("cannot clear the stale interface slot %u (map %s): %s", s, SF_MAP_IFACES,
+				strerror(-ret));
 	if (d->takeover)
 		sf_info("took over the pinned state in %s (earlier run pid %u): programs replaced, "
 			"secrets and counters kept", d->pins.dir, prev.pid);
@@ -1223,7 +1299,12 @@ static void if_try_reattach(struct daemon *d, struct rt_if *r)
 		return;
 	r->ifindex = ifindex;
 	sf_if_mtu(r->name, &r->mtu);
-	ret = attach_if(d, r);
+	/* its counters and slot first, so that its first packets are counted as its own */
+	ret = zero_counters(d, r->slot);
+	if (!ret)
+		ret = write_if_info(d, r);
+	if (!ret)
+		ret = attach_pin_if(d, r);
 	if (ret) {
 		if (strncmp(r->last_err, d->err, sizeof(r->last_err) - 1)) {
 			memcpy(r->last_err, d->err, sizeof(r->last_err) - 1);
@@ -1234,12 +1315,138 @@ static void if_try_reattach(struct daemon *d, struct rt_if *r)
 	}
 	commit_attach(r);
 	r->last_err[0] = '\0';
-	zero_counters(d, r->slot);
-	write_if_info(d, r);
+	if (write_if_info(d, r)) /* its XDP mode */
+		sf_warn("%s", d->err);
 	sf_info("interface %s is back (ifindex %u): protected again (%s)", r->name, r->ifindex,
 		sf_mode_name(r->mode));
 	sysctl_sync(d, false); /* its MTU */
 	publish(d);
+}
+
+/* ---- the pin dir ---------------------------------------------------------------------------------- */
+
+/* What is missing of our pins: 2 the pin dir itself (e.g. its bpffs unmounted under us), 1 a pin in
+ * it, 0 nothing. */
+static int pins_missing(struct daemon *d)
+{
+	char path[PATH_MAX], name[64];
+	struct stat a, b;
+
+	if (d->pins.lock_fd < 0 || fstat(d->pins.lock_fd, &a) || stat(d->pins.dir, &b) ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return 2;
+	for (int i = 0; i < SF_N_MAPS; i++)
+		if (sf_pins_path(&d->pins, sf_map_names[i], path, sizeof(path)) || access(path, F_OK))
+			return 1;
+	for (int i = 0; i < d->n_ifs; i++) {
+		const struct rt_if *r = &d->ifs[i];
+
+		for (int k = SF_LINK_XDP; r->attached && k <= SF_LINK_TC; k++) {
+			if ((k == SF_LINK_XDP ? r->xdp_link : r->tc_link) < 0)
+				continue;
+			sf_pins_link_name(k, r->name, name, sizeof(name));
+			if (sf_pins_path(&d->pins, name, path, sizeof(path)) || access(path, F_OK))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* d->err = the message (may be cut). */
+static void set_err(struct daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_err(struct daemon *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->err, sizeof(d->err), fmt, ap);
+	va_end(ap);
+}
+
+/* Pin every map and link again into p. */
+static int repin_all(struct daemon *d, const struct sf_pins *p)
+{
+	char name[64];
+	int ret = 0;
+
+	for (int i = 0; i < SF_N_MAPS && !ret; i++)
+		if ((ret = sf_pins_put(p, sf_map_names[i], d->map[i])))
+			set_err(d, "cannot pin map %s in %s: %s", sf_map_names[i], p->dir, strerror(-ret));
+	for (int i = 0; i < d->n_ifs && !ret; i++) {
+		const struct rt_if *r = &d->ifs[i];
+
+		/* TC before XDP, as at start */
+		for (int k = SF_LINK_TC; r->attached && k >= SF_LINK_XDP && !ret; k--) {
+			int fd = k == SF_LINK_XDP ? r->xdp_link : r->tc_link;
+
+			if (fd < 0)
+				continue;
+			sf_pins_link_name(k, r->name, name, sizeof(name));
+			if ((ret = sf_pins_put(p, name, fd)))
+				set_err(d, "cannot pin the %s link of %s in %s: %s", k == SF_LINK_XDP ?
+					"XDP" : "TC", r->name, p->dir, strerror(-ret));
+		}
+	}
+	return ret;
+}
+
+/* Every tick: are the pins still there? The programs keep running on our fds without them, but a
+ * restart after a crash could not take over, and stats could not find the maps. So: log it, and pin
+ * everything again as soon as the pin dir's place is on a bpffs again (never mount one behind the
+ * admin's back while running: the pin dir or its parent must be on a bpffs). */
+static void check_pins(struct daemon *d)
+{
+	int what = pins_missing(d), ret = 0;
+	char parent[PATH_MAX], *slash;
+	struct sf_pins np;
+
+	if (!what) {
+		d->pins_lost = false;
+		return;
+	}
+	if (!d->pins_lost) {
+		d->pins_lost = true;
+		d->pins_err[0] = '\0';
+		fault(d, false, "pin dir %s: %s: protection goes on, but a restart could not take it over; "
+		      "pinning again once %s is on a bpffs", d->pins.dir, what == 2 ?
+		      "gone (its bpffs unmounted?)" : "pins removed", d->pins.dir);
+	}
+	if (what == 1) {
+		ret = repin_all(d, &d->pins);
+		goto out;
+	}
+	snprintf(parent, sizeof(parent), "%s", d->pins.dir);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	if (sf_is_bpffs(d->pins.dir) != 1 && sf_is_bpffs(parent) != 1) {
+		set_err(d, "neither %s nor %s is on a bpffs", d->pins.dir, parent);
+		ret = -ENOENT;
+		goto out;
+	}
+	ret = sf_pins_prepare(&np, d->pins.dir, d->err, sizeof(d->err));
+	if (ret == -EBUSY)
+		set_err(d, "pin dir %s is locked by another synfence", d->pins.dir);
+	if (ret)
+		goto out;
+	ret = repin_all(d, &np);
+	if (ret) {
+		sf_pins_remove_all(&np);
+		sf_pins_close(&np, true);
+		goto out;
+	}
+	sf_pins_close(&d->pins, false); /* the old lock, on the lost directory */
+	d->pins = np;
+out:
+	if (!ret) {
+		d->pins_lost = false;
+		sf_info("pin dir %s: maps and links pinned again", d->pins.dir);
+	} else if (strncmp(d->pins_err, d->err, sizeof(d->pins_err) - 1)) {
+		memcpy(d->pins_err, d->err, sizeof(d->pins_err) - 1);
+		d->pins_err[sizeof(d->pins_err) - 1] = '\0';
+		sf_warn("pin dir %s: cannot pin again yet: %s (retrying every %lus)", d->pins.dir,
+			d->err, d->set.sysctl_interval);
+	}
 }
 
 /* Every tick: links still attached? (covers lost netlink messages) */
@@ -1329,8 +1536,10 @@ static void reload(struct daemon *d)
 	struct sf_settings *n = malloc(sizeof(*n));
 	struct sf_master m = { 0 };
 	struct rt_if added[SF_MAX_RUN_IFACES];
+	unsigned long rotate_before = d->set.rotate;
 	int n_added = 0, ret;
-	bool used;
+	bool used, ports_changed = false, ports_failed = false, secret_changed = false;
+	bool was_shared, now_shared;
 	char ch[768] = "";
 	size_t off = 0;
 
@@ -1386,13 +1595,14 @@ static void reload(struct daemon *d)
 			if (!taken)
 				r->slot = sl;
 		}
-		zero_counters(d, r->slot);
-		write_if_info(d, r);
-		{
+		ret = zero_counters(d, r->slot);
+		if (!ret)
+			ret = write_if_info(d, r);
+		if (!ret) {
 			enum sf_mode_req keep = d->set.mode;
 
 			d->set.mode = n->mode;
-			ret = attach_if(d, r);
+			ret = attach_pin_if(d, r);
 			d->set.mode = keep;
 		}
 		if (ret) {
@@ -1402,20 +1612,50 @@ static void reload(struct daemon *d)
 		}
 		n_added++;
 	}
+	/* the port set: all of it or none (a failed write puts the old words back) */
+	ports_changed = memcmp(n->ports, d->set.ports, sizeof(n->ports)) != 0;
+	if (ports_changed && (ret = write_ports_from(d, d->set.ports, n->ports))) {
+		ports_failed = true; /* it put the old words back itself */
+		goto undo;
+	}
+	/* a new kind of secret or master key: the keys are the last thing that can fail */
+	was_shared = d->shared;
+	now_shared = n->secret_file[0] != '\0';
+	if (was_shared != now_shared ||
+	    (now_shared && (m.len != d->master.len || memcmp(m.key, d->master.key, m.len) ||
+			    n->rotate != d->set.rotate))) {
+		struct sf_master old_m = d->master;
+		unsigned long old_rotate = d->set.rotate;
+
+		d->master = m;
+		d->shared = now_shared;
+		d->set.rotate = n->rotate; /* shared keys: the epoch depends on it */
+		ret = secrets_setup(d, was_shared, false);
+		if (ret) {
+			d->master = old_m;
+			d->shared = was_shared;
+			d->set.rotate = old_rotate;
+		} else {
+			memset(&m, 0, sizeof(m));
+			secret_changed = true;
+		}
+		sf_master_clear(&old_m);
+		if (ret)
+			goto undo;
+	}
 	/* from here on nothing fails that cannot be lived with */
 	for (int i = 0; i < n_added; i++) {
 		struct rt_if *r = &d->ifs[d->n_ifs++];
 
 		*r = added[i];
 		commit_attach(r);
-		write_if_info(d, r); /* its XDP mode */
+		if (write_if_info(d, r)) /* its XDP mode */
+			sf_warn("reload: %s", d->err);
 		CHANGE(" +%s", r->name);
 	}
-	if (memcmp(n->ports, d->set.ports, sizeof(n->ports))) {
+	if (ports_changed) {
 		char p[256];
 
-		if (write_ports(d, n->ports))
-			fault(d, false, "reload: %s", d->err);
 		sf_format_ports(n->ports, p, sizeof(p));
 		CHANGE(" ports=%s", p);
 	}
@@ -1439,25 +1679,16 @@ static void reload(struct daemon *d)
 		memmove(r, r + 1, (d->n_ifs - i - 1) * sizeof(*r));
 		d->n_ifs--;
 	}
-	/* secrets and rotation */
+	/* rotation */
 	{
-		bool was_shared = d->shared, now_shared = n->secret_file[0] != '\0';
-		bool master_changed = now_shared && (m.len != d->master.len || memcmp(m.key, d->master.key, m.len));
-		bool period_changed = n->rotate != d->set.rotate;
+		bool period_changed = n->rotate != rotate_before;
 
 		d->set.rotate = n->rotate;
 		d->st.rotate_s = (__u32)n->rotate;
 		if (period_changed)
 			CHANGE(" rotate=%lus", n->rotate);
-		if (was_shared != now_shared || master_changed || (now_shared && period_changed)) {
-			sf_master_clear(&d->master);
-			d->master = m;
-			memset(&m, 0, sizeof(m));
-			d->shared = now_shared;
-			if (secrets_setup(d, was_shared, false))
-				fault(d, false, "reload: %s", d->err);
+		if (secret_changed)
 			CHANGE(" secret=%s", now_shared ? "shared" : "random");
-		}
 		if (period_changed || was_shared != now_shared)
 			if ((ret = rot_arm(d)))
 				fault(d, false, "reload: cannot re-arm the rotation timer: %s", strerror(-ret));
@@ -1493,6 +1724,8 @@ static void reload(struct daemon *d)
 	goto out;
 undo:
 	sf_dbg("reload failed: %s", strerror(-ret));
+	if (ports_changed && !ports_failed)
+		write_ports_from(d, n->ports, d->set.ports);
 	for (int i = 0; i < n_added; i++) {
 		detach_if(d, &added[i]);
 		clear_if_slot(d, added[i].ifindex);
@@ -1561,6 +1794,7 @@ static bool loop(struct daemon *d)
 			rotate(d);
 		if (pfd[2].revents && read(d->tick_fd, &exp, sizeof(exp)) > 0) {
 			check_links(d);
+			check_pins(d);
 			sysctl_sync(d, false);
 			publish(d);
 		}

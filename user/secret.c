@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <sodium.h>
 
+#include "mapio.h"
 #include "secret.h"
 #include "synfence.h"
 
@@ -36,7 +37,7 @@ static int write_secrets(int map_fd, const struct sf_secrets *s)
 {
 	__u32 key = 0;
 
-	return bpf_map_update_elem(map_fd, &key, s, BPF_ANY) ? -errno : 0;
+	return sf_map_update(map_fd, &key, s, BPF_ANY);
 }
 
 int sf_secret_init(int map_fd)

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "loader.h"
 #include "log.h"
 #include "snapshot.h"
 #include "util.h"
@@ -163,6 +164,14 @@ static bool pid_is_synfence(__u32 pid)
 	       !memcmp(lp + 1, comm, sizeof(comm) - 1) && rp[2] != 'Z' && rp[2] != 'X';
 }
 
+static bool named(__u32 prog_id, const char *name)
+{
+	char n[32];
+
+	sf_prog_name(prog_id, n, sizeof(n));
+	return !strcmp(n, name);
+}
+
 enum sf_attach sf_xdp_attached(__u32 ifindex, __u32 prog_id)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
@@ -179,6 +188,11 @@ enum sf_attach sf_xdp_attached(__u32 ifindex, __u32 prog_id)
 		if (ids[i] == prog_id) /* attached directly (libxdp without its dispatcher) */
 			return SF_ATTACH_YES;
 	}
+	/* A synfence program the state does not name: a takeover killed after swapping the programs
+	 * of the pinned links and before writing the state (the new programs protect just as well). */
+	for (int i = 0; i < 3; i++)
+		if (ids[i] && named(ids[i], SF_PROG_XDP))
+			return SF_ATTACH_YES;
 	/* Behind libxdp's dispatcher: an freplace link from our program to the dispatcher. */
 	while (!bpf_link_get_next_id(id, &id)) {
 		struct bpf_link_info info;
@@ -212,7 +226,7 @@ enum sf_attach sf_tc_attached(__u32 ifindex, __u32 prog_id)
 	if (bpf_prog_query((int)ifindex, BPF_TCX_INGRESS, 0, &flags, ids, &cnt))
 		return errno == ENODEV ? SF_ATTACH_NO : SF_ATTACH_UNKNOWN;
 	for (__u32 i = 0; i < cnt && i < SF_ARRAY_SIZE(ids); i++)
-		if (ids[i] == prog_id)
+		if (ids[i] == prog_id || named(ids[i], SF_PROG_TC)) /* (see sf_xdp_attached) */
 			return SF_ATTACH_YES;
 	/* not at tcx: it may be a clsact filter (kernels without tcx), which we do not inspect */
 	return SF_ATTACH_NO;
