@@ -1,4 +1,5 @@
 /* conf.c - see conf.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -30,6 +31,26 @@ static const struct {
 	[SF_KEY_REATTACH]        = { "reattach", "--no-reattach" },
 	[SF_KEY_KEEP_ATTACHED]   = { "keep_attached", "--keep-attached" },
 };
+
+#define SHOW_MAX 64 /* longest config value or name quoted back in an error message */
+
+/* A value, key or section name from the user as quoted in an error (see sf_visible): a control
+ * byte or an escape sequence in the config file must not make a multi-line or terminal-changing
+ * message; "..." when cut. */
+struct shown {
+	char s[SHOW_MAX * 4 + 4];
+};
+
+static const char *show(struct shown *b, const char *v, size_t len)
+{
+	int o = sf_visible(b->s, sizeof(b->s) - 3, v, len > SHOW_MAX ? SHOW_MAX : len);
+
+	if (len > SHOW_MAX)
+		memcpy(b->s + o, "...", 4);
+	return b->s;
+}
+
+#define SHOW(v) show(&(struct shown){ 0 }, (v), strlen(v))
 
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
 
@@ -97,10 +118,12 @@ static int set_ifaces(struct sf_settings *s, const char *v, bool append, char *e
 			break;
 		len = strcspn(p, " \t,");
 		if (!ifname_ok(p, len))
-			return sf_einval(err, errlen, "bad interface name \"%.*s\"", (int)(len > 40 ? 40 : len), p);
+			return sf_einval(err, errlen, "bad interface name \"%s\"",
+					 show(&(struct shown){ 0 }, p, len));
 		for (int i = 0; i < s->n_ifs; i++)
 			if (strlen(s->ifs[i]) == len && !strncmp(s->ifs[i], p, len))
-				return sf_einval(err, errlen, "interface %.*s given twice", (int)len, p);
+				return sf_einval(err, errlen, "interface %s given twice",
+						 show(&(struct shown){ 0 }, p, len));
 		if (s->n_ifs >= SF_MAX_RUN_IFACES)
 			return sf_einval(err, errlen, "too many interfaces (at most %d)", SF_MAX_RUN_IFACES);
 		memcpy(s->ifs[s->n_ifs], p, len);
@@ -118,7 +141,7 @@ static int set_path(char *dst, size_t len, const char *v, const char *what, char
 	if (!*v)
 		return sf_einval(err, errlen, "%s needs a path", what);
 	if (v[0] != '/')
-		return sf_einval(err, errlen, "%s \"%s\" is not an absolute path", what, v);
+		return sf_einval(err, errlen, "%s \"%s\" is not an absolute path", what, SHOW(v));
 	/* room for the pin names under it */
 	if (strlen(v) >= len - 64)
 		return sf_einval(err, errlen, "%s is too long", what);
@@ -158,12 +181,13 @@ int sf_settings_set(struct sf_settings *s, enum sf_key key, const char *v, bool 
 		else if (!strcmp(v, "generic") || !strcmp(v, "skb"))
 			s->mode = SF_MODE_GENERIC;
 		else
-			ret = sf_einval(err, errlen, "bad mode \"%s\": expected native, generic or auto", v);
+			ret = sf_einval(err, errlen, "bad mode \"%s\": expected native, generic or auto",
+					SHOW(v));
 		break;
 	case SF_KEY_ROTATE:
 		if (sf_parse_uint(v, 1, SF_MAX_ROTATE, &n))
-			ret = sf_einval(err, errlen, "bad rotation period \"%s\": expected seconds, 1-%d", v,
-				   SF_MAX_ROTATE);
+			ret = sf_einval(err, errlen, "bad rotation period \"%s\": expected seconds, 1-%d",
+					SHOW(v), SF_MAX_ROTATE);
 		else
 			s->rotate = n;
 		break;
@@ -174,7 +198,8 @@ int sf_settings_set(struct sf_settings *s, enum sf_key key, const char *v, bool 
 		ret = set_path(s->pin_dir, sizeof(s->pin_dir), v, "pin dir", err, errlen);
 		break;
 	case SF_KEY_LOG_LEVEL:
-		ret = sf_einval(err, errlen, "bad log level \"%s\": expected error, warning, info or debug", v);
+		ret = sf_einval(err, errlen, "bad log level \"%s\": expected error, warning, info or debug",
+				SHOW(v));
 		for (size_t i = 0; i < SF_ARRAY_SIZE(level_names); i++) {
 			if (!strcasecmp(v, level_names[i]) ||
 			    (i == SF_LOG_WARNING && !strcasecmp(v, "warn"))) {
@@ -189,7 +214,7 @@ int sf_settings_set(struct sf_settings *s, enum sf_key key, const char *v, bool 
 		bool b;
 
 		if (parse_bool(v, &b)) {
-			ret = sf_einval(err, errlen, "bad value \"%s\": expected yes or no", v);
+			ret = sf_einval(err, errlen, "bad value \"%s\": expected yes or no", SHOW(v));
 			break;
 		}
 		if (key == SF_KEY_SYSCTL_CHANGES)
@@ -202,8 +227,8 @@ int sf_settings_set(struct sf_settings *s, enum sf_key key, const char *v, bool 
 	}
 	case SF_KEY_SYSCTL_INTERVAL:
 		if (sf_parse_uint(v, 1, SF_MAX_SYSCTL_INTERVAL, &n))
-			ret = sf_einval(err, errlen, "bad interval \"%s\": expected seconds, 1-%d", v,
-				   SF_MAX_SYSCTL_INTERVAL);
+			ret = sf_einval(err, errlen, "bad interval \"%s\": expected seconds, 1-%d", SHOW(v),
+					SF_MAX_SYSCTL_INTERVAL);
 		else
 			s->sysctl_interval = n;
 		break;
@@ -221,8 +246,10 @@ struct parse_ctx {
 	FILE *f;
 	const char *path;
 	int line;             /* line being parsed */
-	bool continuation;    /* it starts with a blank: inih hands it over as more of the last key */
+	bool continuation;    /* inih hands this line over as more of the last key's value */
+	bool have_prev;       /* a key was seen since the start or the last [section] (inih's prev_name) */
 	int too_long;         /* a line longer than this was found (0: none) */
+	bool nul;             /* the line has a NUL byte */
 	int section_line;     /* line of the last [section] header */
 	struct sf_settings *s;
 	int err_line;         /* line of the first error our handler reported (0: none) */
@@ -230,24 +257,47 @@ struct parse_ctx {
 	size_t errlen;
 };
 
+/* fgets, but byte by byte: a NUL byte would hide the rest of its line from libinih (and from a
+ * strlen-based length check, so that the tail of a long line was parsed as a line of its own) */
 static char *reader(char *str, int num, void *stream)
 {
 	struct parse_ctx *c = stream;
-	size_t len;
+	size_t len = 0;
+	const char *p;
+	int ch;
 
-	if (!fgets(str, num, c->f))
+	while (len < (size_t)num - 1 && (ch = getc(c->f)) != EOF) {
+		str[len++] = (char)ch;
+		if (ch == '\0')
+			c->nul = true;
+		if (ch == '\n')
+			break;
+	}
+	if (!len)
 		return NULL;
+	str[len] = '\0';
 	c->line++;
-	len = strlen(str);
+	if (c->nul)
+		return NULL; /* stops the parse; reported by sf_conf_load */
 	/* libinih's line buffer is fixed (200 bytes in Debian's build): longer lines are an error, not
 	 * silently cut */
 	if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(c->f)) {
 		c->too_long = num - 2;
 		return NULL; /* stops the parse; reported by sf_conf_load */
 	}
-	c->continuation = str[0] == ' ' || str[0] == '\t';
-	if (str[strspn(str, " \t")] == '[')
+	/* libinih's own rule: an indented line continues the last key only when there is one since
+	 * the start or the last [section] (otherwise it is an ordinary line); it skips a UTF-8 BOM on
+	 * line 1 and isspace() characters, not just blanks */
+	p = str;
+	if (c->line == 1 && !strncmp(p, "\xef\xbb\xbf", 3))
+		p += 3;
+	while (isspace((unsigned char)*p))
+		p++;
+	c->continuation = p > str && c->have_prev && *p;
+	if (!c->continuation && *p == '[') {
 		c->section_line = c->line;
+		c->have_prev = false;
+	}
 	return str;
 }
 
@@ -278,9 +328,11 @@ static int handler(void *user, const char *section, const char *name, const char
 	char msg[512], list[256];
 	int key = -1;
 
+	c->have_prev = true;
+
 	if (*section && strcmp(section, "synfence")) {
 		snprintf(c->err, c->errlen, "%s:%d: unknown section [%s] (keys go at the top of the file "
-			 "or under [synfence])", c->path, c->section_line, section);
+			 "or under [synfence])", c->path, c->section_line, SHOW(section));
 		goto bad;
 	}
 	for (int k = 0; k < SF_KEY_MAX; k++)
@@ -300,9 +352,9 @@ static int handler(void *user, const char *section, const char *name, const char
 		}
 		if (best)
 			snprintf(c->err, c->errlen, "%s:%d: unknown key '%s' (did you mean '%s'?)", c->path,
-				 c->line, name, best);
+				 c->line, SHOW(name), best);
 		else
-			snprintf(c->err, c->errlen, "%s:%d: unknown key '%s'", c->path, c->line, name);
+			snprintf(c->err, c->errlen, "%s:%d: unknown key '%s'", c->path, c->line, SHOW(name));
 		goto bad;
 	}
 	if (!c->continuation && (c->s->set & (1u << key))) {
@@ -378,7 +430,10 @@ int sf_conf_load(const char *path, struct sf_settings *s, char *err, size_t errl
 
 	r = ini_parse_stream(reader, &c, handler, &c);
 	ret = 0;
-	if (c.too_long) {
+	if (c.nul) {
+		ret = -EINVAL;
+		snprintf(err, errlen, "%s:%d: NUL byte (not a text file?)", path, c.line);
+	} else if (c.too_long) {
 		ret = -EINVAL;
 		snprintf(err, errlen, "%s:%d: line longer than %d characters (a long list of ports or "
 			 "interfaces can go on over indented lines)", path, c.line, c.too_long);

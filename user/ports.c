@@ -37,32 +37,14 @@ static void set_range(__u64 bitmap[SF_PORT_WORDS], unsigned int lo, unsigned int
 		bitmap[p / 64] |= 1ULL << (p % 64);
 }
 
-/* The item as quoted back in an error: printable ASCII as is, any other byte as \xNN, so that the
- * message stays one line of plain text whatever the input (a newline or an escape sequence in
- * --ports must not reach the terminal or the log raw). Returns the length written. */
-static int visible(char *out, size_t outlen, const char *s, const char *e)
-{
-	size_t o = 0;
-
-	for (; s < e && o + 5 < outlen; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c >= 0x20 && c < 0x7f)
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
-	}
-	out[o] = '\0';
-	return (int)o;
-}
-
 /* Parse the item [start, end) (already trimmed, non-empty). */
 static int parse_item(const char *start, const char *end, __u64 bitmap[SF_PORT_WORDS], char *err,
 		      size_t errlen)
 {
 	char vis[ITEM_SHOW_MAX * 4 + 1];
-	int show = visible(vis, sizeof(vis), start,
-			   end - start > ITEM_SHOW_MAX ? start + ITEM_SHOW_MAX : end);
+	/* quoted with sf_visible: a newline or an escape sequence in --ports stays one line */
+	int show = sf_visible(vis, sizeof(vis), start,
+			      end - start > ITEM_SHOW_MAX ? ITEM_SHOW_MAX : (size_t)(end - start));
 	const char *more = (int)(end - start) > ITEM_SHOW_MAX ? "..." : "";
 	const char *p = start;
 	long lo, hi;

@@ -130,6 +130,22 @@ int sf_parse_seconds(const char *s, double min, double max, double *val)
 	return 0;
 }
 
+int sf_visible(char *out, size_t outlen, const char *s, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && o + 5 < outlen; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c < 0x7f)
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
 int sf_einval(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;

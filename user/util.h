@@ -29,6 +29,12 @@ int sf_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned 
  * exponent sign needed). Returns 0 or -EINVAL. */
 int sf_parse_seconds(const char *s, double min, double max, double *val);
 
+/* s[0..len) as quoted back in an error message: printable ASCII as is, any other byte as \xNN, so
+ * that the message stays one line of plain text whatever the input (a newline or an escape sequence
+ * must not reach the terminal or the log raw). Stops when out is full; out is always terminated
+ * (outlen >= 1). Returns the length written. */
+int sf_visible(char *out, size_t outlen, const char *s, size_t len);
+
 /* Format an error message into err (when err is not NULL and errlen is not 0); returns -EINVAL. */
 int sf_einval(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -651,6 +651,9 @@ def lbl: {kernel: "kernel SYN cookies", synproxy: "nft SYNPROXY", floor: "XDP fl
 "  ACK: nft SYNPROXY / synfence            \(.ratios.ack_synproxy_over_synfence | rng(f2) | pad(24))",
 (([.micro[] | select(.path == "SYN -> SYN-ACK" and .method == "repeat=1 loop")][0]) as $s
  | if $s then "  test-run: SYN path / XDP_PASS           \($s.ratio | rng(f2) | pad(24)) <= 4      \(if $s.ratio.median <= 4 then "met" else "MISSED" end)" else empty end),
+(([.micro[] | select(.path == "SYN -> SYN-ACK" and .method == "replay 1M")][0]) as $s
+ | ([.micro[] | select(.path == "SYN-ACK floor" and .method == "replay 1M")][0]) as $f
+ | if $s and $f then "  test-run: SYN path / SYN-ACK floor       \($s.ns.median / $f.ns.median | f2 | pad(24)) (replay 1M; the programs alone: \($s.net_ns.median | f2) vs \($f.net_ns.median | f2) ns)" else empty end),
 (.micro[] | select(.path == "established") | "  test-run: established (\(.method)) / XDP_PASS \(.ratio | rng(f2) | pad(17)) <= 1.5    \(if .ratio.median <= 1.5 then "met" else "MISSED" end)"),
 (.syn.synfence.clients as $c | .ack.synfence.clients as $d | (.ack_epoch.synfence.clients // $d) as $e
  | "  legitimate clients under synfence: SYN flood \($c.success_pct | f2)%, ACK floods \($d.success_pct | f2)% and \($e.success_pct | f2)% (target 100%)   \(if $c.success_pct == 100 and $d.success_pct == 100 and $e.success_pct == 100 then "met" else "MISSED" end)")

@@ -22,7 +22,7 @@ FUZZ_ENV_HDRS := tests/fuzz/env.h tests/unit/pkt.h tests/unit/oracle.h tests/uni
 CLI_SRCS     := $(filter-out user/main.c,$(USER_SRCS))
 CLI_WRAPS    := -Wl,--wrap=sf_check_root -Wl,--wrap=sf_daemon_run
 FUZZ_BINS    := $(FUZZ_B)/sf_fuzz_bpf $(FUZZ_B)/sf_fuzz_bpf_lf $(FUZZ_B)/sf_forge \
-		$(FUZZ_B)/fuzz_ports $(FUZZ_B)/fuzz_cli
+		$(FUZZ_B)/fuzz_ports $(FUZZ_B)/fuzz_conf $(FUZZ_B)/fuzz_cli
 
 .PHONY: fuzz fuzz-build forgery sanitize lint
 
@@ -56,6 +56,12 @@ $(FUZZ_B)/fuzz_ports: tests/fuzz/fuzz_ports.c user/ports.c user/ports.h user/uti
 		      include/synfence.h | $(FUZZ_B)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/ports.c user/util.c -o $@
+
+$(FUZZ_B)/fuzz_conf: tests/fuzz/fuzz_conf.c user/conf.c user/conf.h user/loader.h user/ports.c \
+		     user/ports.h user/util.c user/util.h include/synfence.h | $(FUZZ_B)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/conf.c user/ports.c user/util.c \
+		-o $@ -linih
 
 $(FUZZ_B)/cli_main.o: user/main.c $(USER_HDRS) | $(FUZZ_B)
 	$(call msg,FUZZ-CC,$@)

@@ -6,6 +6,7 @@
 #   sf_fuzz_bpf     the XDP/TC programs, seeded structure-aware generator, corpus replayed first
 #   sf_fuzz_bpf_lf  the same invariants under libFuzzer + ASan/UBSan, structure-aware mutator
 #   fuzz_ports      user/ports.c under libFuzzer + ASan/UBSan
+#   fuzz_conf       the config file loader (user/conf.c, libinih) under libFuzzer + ASan/UBSan
 #   fuzz_cli        main() and every command's parser, synthetic argv; runs as nobody
 # The BPF ones and fuzz_cli run in network namespaces of their own (sfz-*), removed afterwards.
 # Environment: BUILD (default build), SF_FUZZ_SEED (default 1), SF_FUZZ_ONLY (one fuzzer's name).
@@ -59,6 +60,9 @@ run sf_fuzz_bpf_lf tests/fuzz/run-in-netns.sh "$B/sf_fuzz_bpf_lf" "${lf_opts[@]}
 	tests/fuzz/corpus/bpf
 mkdir -p "$work/lf-ports"
 run fuzz_ports "$B/fuzz_ports" "${lf_opts[@]}" "$work/lf-ports" tests/fuzz/corpus/ports
+# -max_len: a config file longer than libFuzzer's default 4096 bytes (continuation lines)
+mkdir -p "$work/lf-conf"
+run fuzz_conf "$B/fuzz_conf" "${lf_opts[@]}" -max_len=16384 "$work/lf-conf" tests/fuzz/corpus/conf
 # the command line: as nobody, in a namespace of its own, leak checks off (a one-shot CLI's
 # allocations at exit are not a defect; the long-running parsers have their own fuzzers)
 mkdir -p "$work/lf-cli"

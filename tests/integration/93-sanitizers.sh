@@ -3,7 +3,8 @@
 #  - the unit tests (build/asan/test_xdp) in a namespace sfz-* of their own;
 #  - the synfence binary (build/asan/synfence) on the command lines a user gets wrong, as root and
 #    as nobody: one-line error, exit 1/2, no sanitizer report;
-#  - the port-list parser and the command line under libFuzzer (fuzz_ports, fuzz_cli as nobody).
+#  - the port-list parser, the config file loader and the command line under libFuzzer
+#    (fuzz_ports, fuzz_conf, fuzz_cli as nobody).
 # SF_SAN_FUZZ_SECONDS (default 10) per fuzzer.
 . "$(dirname "$0")/../fuzz/ci-lib.sh"
 ci_require_root
@@ -64,11 +65,16 @@ if ci_make "$ASAN_B/synfence"; then
 	rm -f "$log.out"
 fi
 
-if ci_make "$FUZZ_B/fuzz_ports" "$FUZZ_B/fuzz_cli"; then
+if ci_make "$FUZZ_B/fuzz_ports" "$FUZZ_B/fuzz_conf" "$FUZZ_B/fuzz_cli"; then
 	BUILD=$BUILD SF_FUZZ_ONLY=fuzz_ports tests/fuzz/fuzz.sh "$secs" >"$log" 2>&1
 	rc=$?
 	sed 's/^/    /' "$log" | grep -E 'stat::number|exit|FAIL|finding' | head -20
 	check "fuzz_ports (libFuzzer, ASan/UBSan, round-trip properties) for $secs s: no finding" [ $rc = 0 ]
+	[ $rc = 0 ] || tail -40 "$log" | sed 's/^/    | /'
+	BUILD=$BUILD SF_FUZZ_ONLY=fuzz_conf tests/fuzz/fuzz.sh "$secs" >"$log" 2>&1
+	rc=$?
+	sed 's/^/    /' "$log" | grep -E 'stat::number|exit|FAIL|finding' | head -20
+	check "fuzz_conf (libFuzzer, ASan/UBSan, config file loader: one-line errors, round trip) for $secs s: no finding" [ $rc = 0 ]
 	[ $rc = 0 ] || tail -40 "$log" | sed 's/^/    | /'
 	BUILD=$BUILD SF_FUZZ_ONLY=fuzz_cli tests/fuzz/fuzz.sh "$secs" >"$log" 2>&1
 	rc=$?

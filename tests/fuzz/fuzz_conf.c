@@ -1,0 +1,296 @@
+/* fuzz_conf.c - libFuzzer target: the config file loader of `synfence run` (sf_conf_load in
+ * user/conf.c, libinih underneath), fed each input as the whole file through a memfd
+ * (/proc/self/fd/N: a regular file, as the loader requires).
+ * Properties checked on every input, beyond "no crash, no ASan/UBSan/LeakSanitizer report":
+ *  - the result is 0 or -EINVAL; the same input gives the same result and message twice; no fd is
+ *    left open; a tiny or absent error buffer changes nothing but the message;
+ *  - a rejection is one line of printable ASCII, "FILE:LINE: problem", LINE a line of the input;
+ *  - an accepted file has no NUL byte (it would hide the rest of its line); every key marked set
+ *    has the line of the input that names it, every other key keeps its default; values are in
+ *    their documented ranges (rotate, sysctl_interval, mode, log level), interface names valid
+ *    and distinct, ports non-empty without port 0, paths absolute with room for the pin names;
+ *  - round trip: the settings written back as a config file (our own formatter: key=value, long
+ *    lists over indented continuation lines) load without error to the same settings, and that
+ *    formats to the same text. */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "ports.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+#define REQUIRE(c)                                                                              \
+	do {                                                                                    \
+		if (!(c)) {                                                                     \
+			fprintf(stderr, "property failed: %s (line %d)\n", #c, __LINE__);     \
+			abort();                                                                \
+		}                                                                               \
+	} while (0)
+
+static int memfd = -1, free_fd;
+static char path[64];
+static struct sf_settings s1, s2, s3, def;
+static char err1[1024], err2[1024], ports[400000];
+static char text1[1 << 20], text2[1 << 20];
+
+/* The lowest free fd now: a leak in the loader shows up as a different one afterwards. */
+static int lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	memfd = memfd_create("synfence.conf", MFD_CLOEXEC);
+	if (memfd < 0) {
+		perror("memfd_create");
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
+	sf_settings_defaults(&def);
+	free_fd = lowest_free_fd();
+	return 0;
+}
+
+static void set_file(const void *p, size_t n)
+{
+	REQUIRE(ftruncate(memfd, 0) == 0);
+	REQUIRE(pwrite(memfd, p, n, 0) == (ssize_t)n);
+}
+
+static int load(struct sf_settings *s, char *err, size_t errlen)
+{
+	int rc = sf_conf_load(path, s, err, errlen);
+
+	REQUIRE(lowest_free_fd() == free_fd);
+	return rc;
+}
+
+/* Lines of the input: [start, end) of line n (1-based); false when there is no such line. */
+static bool line_of(const uint8_t *d, size_t size, long n, size_t *start, size_t *end)
+{
+	size_t i = 0;
+
+	if (n < 1)
+		return false;
+	for (long l = 1; l < n; l++) {
+		const uint8_t *nl = memchr(d + i, '\n', size - i);
+
+		if (!nl)
+			return false;
+		i = (size_t)(nl - d) + 1;
+	}
+	if (i >= size)
+		return false;
+	*start = i;
+	*end = memchr(d + i, '\n', size - i) ? (size_t)((const uint8_t *)memchr(d + i, '\n', size - i) - d)
+					      : size;
+	return true;
+}
+
+static void check_error(const char *err, const uint8_t *d, size_t size)
+{
+	size_t plen = strlen(path), a, b;
+	char *end;
+	long n;
+
+	REQUIRE(err[0]);
+	for (const char *p = err; *p; p++)
+		REQUIRE(*p >= 0x20 && *p < 0x7f); /* one line, no raw control or non-ASCII byte */
+	REQUIRE(!strncmp(err, path, plen) && err[plen] == ':');
+	n = strtol(err + plen + 1, &end, 10);
+	REQUIRE(end > err + plen + 1 && end[0] == ':' && end[1] == ' ' && end[2]);
+	REQUIRE(line_of(d, size, n, &a, &b));
+}
+
+static bool ifname_valid(const char *n)
+{
+	size_t len = strnlen(n, IF_NAMESIZE);
+
+	if (len == 0 || len >= IF_NAMESIZE || !strcmp(n, ".") || !strcmp(n, ".."))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (n[i] == '/' || n[i] == ':' || (unsigned char)n[i] <= ' ' || n[i] == 0x7f || n[i] == ',')
+			return false;
+	return true;
+}
+
+static void check_settings(const struct sf_settings *s, const uint8_t *d, size_t size)
+{
+	REQUIRE(!(s->set & ~((1u << SF_KEY_MAX) - 1)));
+	for (int k = 0; k < SF_KEY_MAX; k++) {
+		size_t a, b;
+		const char *name = sf_key_name((enum sf_key)k);
+
+		if (!(s->set & (1u << k))) {
+			REQUIRE(s->line[k] == 0);
+			continue;
+		}
+		/* the line recorded is the one that names the key */
+		REQUIRE(line_of(d, size, s->line[k], &a, &b));
+		REQUIRE(memmem(d + a, b - a, name, strlen(name)));
+	}
+#define KEPT(k, field) REQUIRE((s->set & (1u << (k))) || !memcmp(&s->field, &def.field, sizeof(s->field)))
+	KEPT(SF_KEY_MODE, mode);
+	KEPT(SF_KEY_ROTATE, rotate);
+	KEPT(SF_KEY_SECRET_FILE, secret_file);
+	KEPT(SF_KEY_PIN_DIR, pin_dir);
+	KEPT(SF_KEY_LOG_LEVEL, log_level);
+	KEPT(SF_KEY_SYSCTL_CHANGES, sysctl_changes);
+	KEPT(SF_KEY_SYSCTL_INTERVAL, sysctl_interval);
+	KEPT(SF_KEY_REATTACH, reattach);
+	KEPT(SF_KEY_KEEP_ATTACHED, keep_attached);
+	KEPT(SF_KEY_PORTS, ports);
+#undef KEPT
+	REQUIRE(s->mode == SF_MODE_AUTO || s->mode == SF_MODE_NATIVE || s->mode == SF_MODE_GENERIC);
+	REQUIRE(s->rotate >= 1 && s->rotate <= SF_MAX_ROTATE);
+	REQUIRE(s->sysctl_interval >= 1 && s->sysctl_interval <= SF_MAX_SYSCTL_INTERVAL);
+	REQUIRE(s->log_level >= SF_LOG_ERROR && s->log_level <= SF_LOG_DEBUG);
+	/* interfaces: set means at least one; valid, distinct names */
+	REQUIRE(s->n_ifs >= 0 && s->n_ifs <= SF_MAX_RUN_IFACES);
+	REQUIRE(!!(s->set & (1u << SF_KEY_INTERFACES)) == (s->n_ifs > 0));
+	for (int i = 0; i < s->n_ifs; i++) {
+		REQUIRE(ifname_valid(s->ifs[i]));
+		for (int j = 0; j < i; j++)
+			REQUIRE(strcmp(s->ifs[i], s->ifs[j]));
+	}
+	/* ports: set means at least one; never port 0 */
+	REQUIRE(!!(s->set & (1u << SF_KEY_PORTS)) == (sf_count_ports(s->ports) > 0));
+	REQUIRE(!(s->ports[0] & 1));
+	/* paths: absolute, with room for the pin names under them */
+	REQUIRE(memchr(s->pin_dir, 0, sizeof(s->pin_dir)) && s->pin_dir[0] == '/');
+	REQUIRE(strlen(s->pin_dir) < sizeof(s->pin_dir) - 64);
+	REQUIRE(memchr(s->secret_file, 0, sizeof(s->secret_file)));
+	REQUIRE(!s->secret_file[0] ||
+		(s->secret_file[0] == '/' && strlen(s->secret_file) < sizeof(s->secret_file) - 64));
+	REQUIRE(!!(s->set & (1u << SF_KEY_SECRET_FILE)) == !!s->secret_file[0]);
+}
+
+/* "key=ITEM,ITEM..." over lines of at most ~150 bytes; continuation lines are indented and start
+ * with the separator (so that an item starting with '#' or ';' is not taken for a comment). */
+static size_t put_list(char *out, size_t o, size_t len, const char *key, const char *items)
+{
+	const char *p = items;
+
+	o += (size_t)snprintf(out + o, len - o, "%s=", key);
+	while (*p) {
+		size_t n = strlen(p), cut = n;
+
+		if (n > 150) {
+			cut = 150;
+			while (cut > 0 && p[cut] != ',')
+				cut--;
+			REQUIRE(cut > 0);
+		}
+		o += (size_t)snprintf(out + o, len - o, "%.*s\n", (int)cut, p);
+		p += cut;
+		if (*p)
+			o += (size_t)snprintf(out + o, len - o, "\t");
+	}
+	REQUIRE(o < len);
+	return o;
+}
+
+static const char *yesno(bool b) { return b ? "yes" : "no"; }
+
+/* The settings as a config file: only the keys set. */
+static size_t format_conf(const struct sf_settings *s, char *out, size_t len)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	if (s->set & (1u << SF_KEY_INTERFACES)) {
+		char list[SF_MAX_RUN_IFACES * (IF_NAMESIZE + 1) + 1];
+		size_t l = 0;
+
+		for (int i = 0; i < s->n_ifs; i++)
+			l += (size_t)snprintf(list + l, sizeof(list) - l, "%s%s", i ? "," : "", s->ifs[i]);
+		o = put_list(out, o, len, "interfaces", list);
+	}
+	if (s->set & (1u << SF_KEY_PORTS)) {
+		REQUIRE(sf_format_ports(s->ports, ports, sizeof(ports)) < sizeof(ports));
+		o = put_list(out, o, len, "ports", ports);
+	}
+#define PUT(k, fmt, ...)                                                                        \
+	do {                                                                                    \
+		if (s->set & (1u << (k)))                                                       \
+			o += (size_t)snprintf(out + o, len - o, "%s=" fmt "\n", sf_key_name(k), __VA_ARGS__); \
+		REQUIRE(o < len);                                                               \
+	} while (0)
+	PUT(SF_KEY_MODE, "%s", sf_mode_req_name(s->mode));
+	PUT(SF_KEY_ROTATE, "%lu", s->rotate);
+	PUT(SF_KEY_SECRET_FILE, "%s", s->secret_file);
+	PUT(SF_KEY_PIN_DIR, "%s", s->pin_dir);
+	PUT(SF_KEY_LOG_LEVEL, "%s", sf_log_level_name(s->log_level));
+	PUT(SF_KEY_SYSCTL_CHANGES, "%s", yesno(s->sysctl_changes));
+	PUT(SF_KEY_SYSCTL_INTERVAL, "%lu", s->sysctl_interval);
+	PUT(SF_KEY_REATTACH, "%s", yesno(s->reattach));
+	PUT(SF_KEY_KEEP_ATTACHED, "%s", yesno(s->keep_attached));
+#undef PUT
+	return o;
+}
+
+static bool same_settings(const struct sf_settings *a, const struct sf_settings *b)
+{
+	return a->set == b->set && a->n_ifs == b->n_ifs && !memcmp(a->ifs, b->ifs, sizeof(a->ifs)) &&
+	       !memcmp(a->ports, b->ports, sizeof(a->ports)) && a->mode == b->mode &&
+	       a->rotate == b->rotate && !strcmp(a->secret_file, b->secret_file) &&
+	       !strcmp(a->pin_dir, b->pin_dir) && a->log_level == b->log_level &&
+	       a->sysctl_changes == b->sysctl_changes && a->sysctl_interval == b->sysctl_interval &&
+	       a->reattach == b->reattach && a->keep_attached == b->keep_attached;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char tiny[4];
+	size_t n1, n2;
+	int rc;
+
+	if (size > 65536)
+		return -1;
+	set_file(data, size);
+	memset(err1, 'x', sizeof(err1));
+	rc = load(&s1, err1, sizeof(err1));
+	REQUIRE(rc == 0 || rc == -EINVAL);
+	REQUIRE(memchr(err1, 0, sizeof(err1)));
+	/* deterministic, also with a tiny or no message buffer */
+	REQUIRE(load(&s2, err2, sizeof(err2)) == rc && !strcmp(err1, err2));
+	memset(tiny, 'x', sizeof(tiny));
+	REQUIRE(load(&s3, tiny, sizeof(tiny)) == rc && memchr(tiny, 0, sizeof(tiny)));
+	REQUIRE(load(&s3, NULL, 0) == rc);
+	if (rc) {
+		check_error(err1, data, size);
+		return 0;
+	}
+	REQUIRE(!err1[0]);
+	REQUIRE(!memchr(data, 0, size)); /* a NUL byte hid the rest of its line: refused */
+	REQUIRE(same_settings(&s1, &s2));
+	check_settings(&s1, data, size);
+
+	/* round trip through our formatter */
+	n1 = format_conf(&s1, text1, sizeof(text1));
+	set_file(text1, n1);
+	rc = load(&s2, err2, sizeof(err2));
+	if (rc || !same_settings(&s1, &s2)) {
+		fprintf(stderr, "round trip: rc %d (%s); formatted:\n%s\n", rc, err2, text1);
+		REQUIRE(0);
+	}
+	check_settings(&s2, (const uint8_t *)text1, n1);
+	n2 = format_conf(&s2, text2, sizeof(text2));
+	REQUIRE(n2 == n1 && !memcmp(text1, text2, n1));
+	return 0;
+}
