@@ -8,15 +8,24 @@
  * next packets compare one slot (inlined array access) instead. A wrong hit can only pass a
  * packet to the kernel, which then handles it exactly as without synfence. A SYN for a cached
  * tuple is checked against the kernel: while a socket still exists (TIME_WAIT reuse) the kernel
- * takes the SYN; otherwise the slot is cleared, so the final ACK of the new connection is checked. */
+ * takes the SYN; otherwise the slot is cleared, so the final ACK of the new connection is checked.
+ *
+ * The slots take 2.5 MB, so in a flood of random tuples (spoofed SYNs, forged ACKs) reading a
+ * slot is a cache miss per packet. A byte per slot (64 KB, cache-resident) holds a tag of the flow
+ * in it, 0 when empty: a packet whose tag differs is no cached flow, without a look at the slot. */
 #define SF_FLOW_SLOTS_BITS 16
 #define SF_FLOW_SLOTS (1u << SF_FLOW_SLOTS_BITS)
+#define SF_FLOW_TAG_EMPTY 0
 
 struct sf_flow {
 	__u32 saddr[4];
 	__u32 daddr[4];
 	__u32 ports;
 	__u32 family; /* 4 or 6; 0 marks an empty slot */
+};
+
+struct sf_flow_tags {
+	__u8 tag[SF_FLOW_SLOTS];
 };
 
 struct {
@@ -26,14 +35,39 @@ struct {
 	__type(value, struct sf_flow);
 } sf_flows SEC(".maps");
 
-static __always_inline struct sf_flow *sf_flow_slot(const struct sf_pkt *p)
+/* Tags in bytes, not bits: concurrent writers on different CPUs never share a read-modify-write. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sf_flow_tags);
+} sf_flow_tags SEC(".maps");
+
+/* Where a tuple goes: its slot and its tag (from other bits of the same hash, never empty). */
+struct sf_flow_pos {
+	__u32 slot;
+	__u8 tag;
+};
+
+static __always_inline struct sf_flow_pos sf_flow_pos(const struct sf_pkt *p)
 {
 	__u32 a = p->saddr[0] ^ p->saddr[1] ^ p->saddr[2] ^ p->saddr[3];
 	__u32 b = p->daddr[0] ^ p->daddr[1] ^ p->daddr[2] ^ p->daddr[3];
-	__u32 slot = ((a ^ b * 0x9e3779b1u ^ p->ports * 0x85ebca6bu) * 0xc2b2ae35u) >>
-		     (32 - SF_FLOW_SLOTS_BITS);
+	__u32 h = (a ^ b * 0x9e3779b1u ^ p->ports * 0x85ebca6bu) * 0xc2b2ae35u;
+	struct sf_flow_pos pos = {
+		.slot = h >> (32 - SF_FLOW_SLOTS_BITS),
+		.tag = (__u8)(h >> (24 - SF_FLOW_SLOTS_BITS)) | 1,
+	};
 
-	return bpf_map_lookup_elem(&sf_flows, &slot);
+	return pos;
+}
+
+static __always_inline __u8 *sf_flow_tag(__u32 slot)
+{
+	__u32 zero = 0;
+	struct sf_flow_tags *t = bpf_map_lookup_elem(&sf_flow_tags, &zero);
+
+	return t ? &t->tag[slot & (SF_FLOW_SLOTS - 1)] : NULL;
 }
 
 static __always_inline __u32 sf_flow_family(const struct sf_pkt *p)
@@ -53,12 +87,39 @@ static __always_inline int sf_flow_match(const struct sf_flow *f, const struct s
 	       f->daddr[2] == p->daddr[2] && f->daddr[3] == p->daddr[3];
 }
 
-static __always_inline void sf_flow_remember(struct sf_flow *f, const struct sf_pkt *p)
+/* The slot holding p's flow, or NULL when it is not cached. */
+static __always_inline struct sf_flow *sf_flow_find(const struct sf_pkt *p, struct sf_flow_pos pos)
 {
+	__u8 *tag = sf_flow_tag(pos.slot);
+	struct sf_flow *f;
+
+	if (!tag || *tag != pos.tag)
+		return NULL;
+	f = bpf_map_lookup_elem(&sf_flows, &pos.slot);
+	return f && sf_flow_match(f, p) ? f : NULL;
+}
+
+static __always_inline void sf_flow_remember(const struct sf_pkt *p, struct sf_flow_pos pos)
+{
+	struct sf_flow *f = bpf_map_lookup_elem(&sf_flows, &pos.slot);
+	__u8 *tag = sf_flow_tag(pos.slot);
+
+	if (!f || !tag)
+		return;
 	__builtin_memcpy(f->saddr, p->saddr, sizeof(f->saddr));
 	__builtin_memcpy(f->daddr, p->daddr, sizeof(f->daddr));
 	f->ports = p->ports;
 	f->family = sf_flow_family(p);
+	*tag = pos.tag;
+}
+
+static __always_inline void sf_flow_forget(struct sf_flow *f, struct sf_flow_pos pos)
+{
+	__u8 *tag = sf_flow_tag(pos.slot);
+
+	f->family = 0;
+	if (tag)
+		*tag = SF_FLOW_TAG_EMPTY;
 }
 
 #endif

@@ -74,6 +74,7 @@ static __always_inline int sf_kernel_sock_state(struct xdp_md *ctx, const struct
 static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p,
 				      const struct sf_config *cfg, struct sf_counters *cnt)
 {
+	struct sf_flow_pos pos = sf_flow_pos(p);
 	struct sf_secrets *sec;
 	struct sf_flow *flow;
 	struct sf_tcpopts o;
@@ -86,8 +87,8 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 		sf_inc(cnt, SF_CNT_drop_syn_flags);
 		return XDP_DROP;
 	}
-	flow = sf_flow_slot(p);
-	if (flow && sf_flow_match(flow, p)) {
+	flow = sf_flow_find(p, pos);
+	if (flow) {
 		/* The kernel knew this tuple lately. If it still has a socket for it (a client
 		 * reusing the tuple of a connection in TIME_WAIT), only the kernel can take this
 		 * SYN: a cookie handshake would end on that socket. Random spoofed SYNs never get
@@ -98,7 +99,7 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 			sf_inc(cnt, SF_CNT_syn_pass_existing);
 			return XDP_PASS;
 		}
-		flow->family = 0; /* forget it: the final ACK must be checked */
+		sf_flow_forget(flow, pos); /* the final ACK must be checked */
 	}
 	verdict = sf_prepare(ctx, p, cnt, &sec, &o, 0);
 	if (verdict >= 0)
@@ -129,16 +130,15 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p,
 				      const struct sf_config *cfg, struct sf_counters *cnt)
 {
+	struct sf_flow_pos pos = sf_flow_pos(p);
 	struct sf_secrets *sec;
-	struct sf_flow *flow;
 	struct sf_tcpopts o;
 	struct sf_meta *meta;
 	struct sf_hs hs;
 	void *data;
 	int verdict, state;
 
-	flow = sf_flow_slot(p);
-	if (flow && sf_flow_match(flow, p)) {
+	if (sf_flow_find(p, pos)) {
 		sf_inc(cnt, SF_CNT_est_pass);
 		return XDP_PASS;
 	}
@@ -148,8 +148,7 @@ static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p
 		return XDP_PASS;
 	}
 	if (state != BPF_TCP_LISTEN) {
-		if (flow)
-			sf_flow_remember(flow, p);
+		sf_flow_remember(p, pos);
 		sf_inc(cnt, SF_CNT_est_pass);
 		return XDP_PASS;
 	}
