@@ -52,13 +52,14 @@ $(FUZZ_B)/sf_forge: tests/fuzz/forge.c tests/fuzz/forge.h $(FUZZ_ENV_SRCS) $(FUZ
 		-o $@ $(LDLIBS) -lsodium -lm
 
 # --- userspace parsers under libFuzzer + ASan/UBSan ------------------------------------------------
-$(FUZZ_B)/fuzz_ports: tests/fuzz/fuzz_ports.c user/ports.c user/ports.h user/util.c user/util.h \
-		      include/synfence.h | $(FUZZ_B)
+$(FUZZ_B)/fuzz_ports: tests/fuzz/fuzz_ports.c tests/fuzz/require.h user/ports.c user/ports.h \
+		      user/util.c user/util.h include/synfence.h | $(FUZZ_B)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/ports.c user/util.c -o $@
 
-$(FUZZ_B)/fuzz_conf: tests/fuzz/fuzz_conf.c user/conf.c user/conf.h user/loader.h user/ports.c \
-		     user/ports.h user/util.c user/util.h include/synfence.h | $(FUZZ_B)
+$(FUZZ_B)/fuzz_conf: tests/fuzz/fuzz_conf.c tests/fuzz/require.h user/conf.c user/conf.h \
+		     user/loader.h user/ports.c user/ports.h user/util.c user/util.h include/synfence.h \
+		     | $(FUZZ_B)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/conf.c user/ports.c user/util.c \
 		-o $@ -linih

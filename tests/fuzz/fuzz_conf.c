@@ -23,17 +23,10 @@
 
 #include "conf.h"
 #include "ports.h"
+#include "require.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-#define REQUIRE(c)                                                                              \
-	do {                                                                                    \
-		if (!(c)) {                                                                     \
-			fprintf(stderr, "property failed: %s (line %d)\n", #c, __LINE__);     \
-			abort();                                                                \
-		}                                                                               \
-	} while (0)
 
 static int memfd = -1, free_fd;
 static char path[64];

@@ -12,16 +12,9 @@
 #include <string.h>
 
 #include "ports.h"
+#include "require.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define REQUIRE(c)                                                                              \
-	do {                                                                                    \
-		if (!(c)) {                                                                     \
-			fprintf(stderr, "property failed: %s (line %d)\n", #c, __LINE__);     \
-			abort();                                                                \
-		}                                                                               \
-	} while (0)
 
 static __u64 bm[SF_PORT_WORDS], bm2[SF_PORT_WORDS];
 static char canon[400000], canon2[400000];

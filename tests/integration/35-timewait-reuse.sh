@@ -12,15 +12,43 @@ sf_topo_up
 sf_nginx_start 80
 sf_synfence_start 80
 
+# get10 FAMILY ADDR PORT: an HTTP/1.0 GET from client port PORT that reads until the server's FIN
+# before closing, so that the server closes first and holds the TIME_WAIT, never the client (curl
+# may close as soon as it has the body: then both ends raced to TIME_WAIT, and a client in TIME_WAIT
+# cannot bind its port again). Prints the body.
+get10() {
+	cli python3 - "$@" <<'PY'
+import socket, sys
+fam = socket.AF_INET if sys.argv[1] == "4" else socket.AF_INET6
+s = socket.socket(fam, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.settimeout(10)
+try:
+    s.bind(("", int(sys.argv[3])))
+    s.connect((sys.argv[2], 80))
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    buf = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+except OSError as e:
+    sys.exit("get10: %s" % e)
+s.close()
+sys.stdout.write(buf.partition(b"\r\n\r\n")[2].decode(errors="replace"))
+PY
+}
+
 for fam in 4 6; do
-	if [ "$fam" = 4 ]; then url="http://$SRV4/"; else url="http://[$SRV6]/"; fi
-	# Who closes first is a race between nginx's FIN and curl's close after the body; try a few
-	# client ports until the server is the one left in TIME_WAIT.
+	if [ "$fam" = 4 ]; then addr=$SRV4; else addr=$SRV6; fi
+	# The server closes first (get10), so it is the one left in TIME_WAIT; a few client ports
+	# are tried in case a FIN was slow.
 	tw=0
 	for try in 1 2 3 4 5 6 7 8; do
 		port=$((41000 + fam * 10 + try))
 		sf_snap "$TMPD/a$fam"
-		body=$(sf_curl --http1.0 --local-port "$port" "$url")
+		body=$(get10 "$fam" "$addr" "$port")
 		sleep 0.2
 		tw=$(srv ss -Htan state time-wait "( sport = :80 and dport = :$port )" | wc -l)
 		[ "$tw" = 1 ] && break
@@ -31,7 +59,7 @@ for fam in 4 6; do
 	check_eq "$(sf_delta "$TMPD/a$fam" "$TMPD/b$fam" handoff_ok)" 1 \
 		"IPv$fam: the first connection was a cookie handshake (handoff_ok +1)"
 	for i in 1 2; do
-		check_eq "$(sf_curl --http1.0 --local-port "$port" "$url")" "$NGINX_BODY" \
+		check_eq "$(get10 "$fam" "$addr" "$port")" "$NGINX_BODY" \
 			"IPv$fam: request $((i + 1)) from the same port while the server is in TIME_WAIT"
 		sleep 0.2
 	done

@@ -197,6 +197,21 @@ log "   states after a fresh-start kill: $(for k in "${!SEEN[@]}"; do printf '%s
 check_ge "${SEEN[protected]:-0}" 1 "start-up kills after the last pin leave protection (at least the one after 'protecting')"
 check_ge "${SEEN[clean]:-0}" 1 "start-up kills before the first pin leave a clean interface (at least the one at 20 ms)"
 
+# kill_takeover CLASS LOG WHEN: kill -9 the running daemon; protection must stay fully in place and
+# a new run (its log: LOG) must take it over. Counted under CLASS.
+kill_takeover() {
+	local class=$1 lg=$2 when=$3 s ok=1
+
+	kill9
+	s=$(state)
+	log "   killed $when: $s"
+	[ "$s" = protected ] || { _fail "kill $when: still protected (got: $s)"; ok=0; }
+	launch "$SYNFENCE" "$lg" --config "$CONF" --pin-dir "$PIN"
+	{ wait_up "$lg" && grep -q "took over" "$lg"; } ||
+		{ _fail "the run after kill $when takes over: $(tail -n 2 "$lg")"; ok=0; }
+	tally "$class" $ok
+}
+
 log "1b. kill -9 during rotation (--rotate 1, $KILLS kills)"
 rm -f "$STOP"
 sf_newconn_loop "$STOP" "$TMPD/newconn2.log"
@@ -207,15 +222,7 @@ wait_up "$TMPD/r0.log" || die "rotation run did not come up: $(cat "$TMPD/r0.log
 for i in $(seq "$KILLS"); do
 	dl=$((300 + RANDOM % 1500))
 	msleep "$dl"
-	kill9
-	s=$(state)
-	log "   killed $dl ms into a run rotating every second: $s"
-	ok=1
-	[ "$s" = protected ] || { _fail "kill $i during rotation: still protected (got: $s)"; ok=0; }
-	launch "$SYNFENCE" "$TMPD/r$i.log" --config "$CONF" --pin-dir "$PIN"
-	{ wait_up "$TMPD/r$i.log" && grep -q "took over" "$TMPD/r$i.log"; } ||
-		{ _fail "run after rotation kill $i takes over: $(tail -n 2 "$TMPD/r$i.log")"; ok=0; }
-	tally rotation $ok
+	kill_takeover rotation "$TMPD/r$i.log" "$i, $dl ms into a run rotating every second"
 done
 
 log "1c. kill -9 right after SIGHUP reloads ($KILLS kills; ports 80 <-> 80,8080)"
@@ -226,15 +233,7 @@ for i in $(seq "$KILLS"); do
 	kill -HUP "$PID"
 	dl=$((RANDOM % 20))
 	msleep "$dl"
-	kill9
-	s=$(state)
-	log "   killed $dl ms after SIGHUP (ports $p): $s"
-	ok=1
-	[ "$s" = protected ] || { _fail "kill $i after SIGHUP: still protected (got: $s)"; ok=0; }
-	launch "$SYNFENCE" "$TMPD/h$i.log" --config "$CONF" --pin-dir "$PIN"
-	{ wait_up "$TMPD/h$i.log" && grep -q "took over" "$TMPD/h$i.log"; } ||
-		{ _fail "run after reload kill $i takes over: $(tail -n 2 "$TMPD/h$i.log")"; ok=0; }
-	tally reload $ok
+	kill_takeover reload "$TMPD/h$i.log" "$i, $dl ms after SIGHUP (ports $p)"
 done
 : >"$STOP"
 wait "$NC"
