@@ -12,22 +12,10 @@
  *
  * The slots take 2.5 MB, so in a flood of random tuples (spoofed SYNs, forged ACKs) reading a
  * slot is a cache miss per packet. A byte per slot (64 KB, cache-resident) holds a tag of the flow
- * in it, 0 when empty: a packet whose tag differs is no cached flow, without a look at the slot. */
-#define SF_FLOW_SLOTS_BITS 16
-#define SF_FLOW_SLOTS (1u << SF_FLOW_SLOTS_BITS)
-#define SF_FLOW_TAG_EMPTY 0
-
-struct sf_flow {
-	__u32 saddr[4];
-	__u32 daddr[4];
-	__u32 ports;
-	__u32 family; /* 4 or 6; 0 marks an empty slot */
-};
-
-struct sf_flow_tags {
-	__u8 tag[SF_FLOW_SLOTS];
-};
-
+ * in it, 0 when empty: a packet whose tag differs is no cached flow, without a look at the slot.
+ * The layout and the hash are in synfence.h: `synfence run` seeds the cache at start with the
+ * connections the kernel already has (a client that reuses the tuple of one in TIME_WAIT is then
+ * recognised on its SYN also when that connection predates this run). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SF_FLOW_SLOTS);
@@ -51,13 +39,8 @@ struct sf_flow_pos {
 
 static __always_inline struct sf_flow_pos sf_flow_pos(const struct sf_pkt *p)
 {
-	__u32 a = p->saddr[0] ^ p->saddr[1] ^ p->saddr[2] ^ p->saddr[3];
-	__u32 b = p->daddr[0] ^ p->daddr[1] ^ p->daddr[2] ^ p->daddr[3];
-	__u32 h = (a ^ b * 0x9e3779b1u ^ p->ports * 0x85ebca6bu) * 0xc2b2ae35u;
-	struct sf_flow_pos pos = {
-		.slot = h >> (32 - SF_FLOW_SLOTS_BITS),
-		.tag = (__u8)(h >> (24 - SF_FLOW_SLOTS_BITS)) | 1,
-	};
+	__u32 h = sf_flow_hash(p->saddr, p->daddr, p->ports);
+	struct sf_flow_pos pos = { .slot = sf_flow_hash_slot(h), .tag = sf_flow_hash_tag(h) };
 
 	return pos;
 }

@@ -164,6 +164,37 @@ enum sf_iface_flags {
 	SF_IF_GONE = 1 << 0, /* the interface disappeared; run re-attaches when it comes back */
 };
 
+/* --- Flow cache (bpf/flowcache.h) ------------------------------------------------------------
+ * Flows the kernel has a socket for, in a slot picked by a hash of the tuple as the client's
+ * packets carry it (saddr = the client, ports = the first 4 bytes of the TCP header), and a tag
+ * byte per slot (0: empty). The programs fill it; `synfence run` seeds it at start with the
+ * connections that already exist (user/flowseed.c), so both compute the same hash. */
+#define SF_FLOW_SLOTS_BITS 16
+#define SF_FLOW_SLOTS      (1u << SF_FLOW_SLOTS_BITS)
+#define SF_FLOW_TAG_EMPTY  0
+
+struct sf_flow {
+	__u32 saddr[4]; /* IPv4 in [0], the rest 0 */
+	__u32 daddr[4];
+	__u32 ports;
+	__u32 family;   /* 4 or 6; 0 marks an empty slot */
+};
+
+struct sf_flow_tags {
+	__u8 tag[SF_FLOW_SLOTS];
+};
+
+static inline __u32 sf_flow_hash(const __u32 saddr[4], const __u32 daddr[4], __u32 ports)
+{
+	__u32 a = saddr[0] ^ saddr[1] ^ saddr[2] ^ saddr[3];
+	__u32 b = daddr[0] ^ daddr[1] ^ daddr[2] ^ daddr[3];
+
+	return (a ^ b * 0x9e3779b1u ^ ports * 0x85ebca6bu) * 0xc2b2ae35u;
+}
+
+static inline __u32 sf_flow_hash_slot(__u32 h) { return h >> (32 - SF_FLOW_SLOTS_BITS); }
+static inline __u8 sf_flow_hash_tag(__u32 h) { return (__u8)(h >> (24 - SF_FLOW_SLOTS_BITS)) | 1; }
+
 /* --- Cookie layout ----------------------------------------------------------------------------
  * h = SipHash-2-4(key[epoch & 3], msg), 64 bits, where msg is, byte for byte:
  *   IPv4 (23 bytes): saddr[4] daddr[4] sport[2] dport[2] client_isn[4]  tail[7]

@@ -31,6 +31,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "daemon.h"
+#include "flowseed.h"
 #include "loader.h"
 #include "log.h"
 #include "mapio.h"
@@ -1028,6 +1029,21 @@ static int write_ports_from(struct daemon *d, const __u64 *from, const __u64 *to
 	return ret;
 }
 
+/* The flow cache starts with the connections the kernel has already, so that a client reusing the
+ * tuple of one in TIME_WAIT (made before this run) is recognised on its SYN. Before the programs
+ * run: the tags are written as a whole. Not fatal: without it such a client needs a retry. */
+static void seed_flows(struct daemon *d)
+{
+	unsigned int n;
+
+	if (sf_flow_seed(bpf_map__fd(d->skel->maps.sf_flows), bpf_map__fd(d->skel->maps.sf_flow_tags),
+			 d->set.ports, &n, d->err, sizeof(d->err)))
+		sf_warn("%s: clients reusing the tuple of a connection made before this run may need "
+			"a second try", d->err);
+	else
+		sf_dbg("flow cache: %u existing connection(s) on the protected ports", n);
+}
+
 /* The earlier run's values that start overwrites, to put back if the takeover fails. */
 struct saved {
 	bool have;
@@ -1167,6 +1183,7 @@ static int start(struct daemon *d)
 	}
 	if ((ret = sysctl_sync(d, true)))
 		goto fail_restore;
+	seed_flows(d);
 
 	/* Attached through our fds only: a kill -9 up to here leaves nothing behind (a takeover: the
 	 * earlier run's links, with its or our programs, and its maps). */

@@ -3,7 +3,8 @@
 # (HTTP/1.0: the server closes first) connects again, as it does without synfence: the SYN for a
 # tuple the kernel still has a socket for goes to the kernel (syn_pass_existing), not to a cookie
 # handshake that would end on the TIME_WAIT socket. Counter-proof: the first connection of each
-# port is a cookie handshake.
+# port is a cookie handshake. Then the same across a restart of synfence: the TIME_WAIT predates
+# the new run, whose flow cache is seeded with the kernel's connections at start.
 . "$(dirname "$0")/../lib.sh"
 
 sf_init twreuse
@@ -69,5 +70,18 @@ for fam in 4 6; do
 	check_eq "$(sf_delta "$TMPD/b$fam" "$TMPD/c$fam" ack_cookie_bad)" 0 "IPv$fam: no ACK was dropped"
 done
 
+# A TIME_WAIT from before this run: synfence restarted (a fresh start, no takeover) seeds its flow
+# cache with the kernel's connections, so the SYN reusing the tuple still goes to the kernel.
+sf_synfence_stop
+check_eq "$(srv ss -Htan state time-wait "( sport = :80 and dport = :$port )" | wc -l)" 1 \
+	"IPv6: the server still holds the tuple in TIME_WAIT after synfence stopped"
+sf_synfence_start 80
+sf_snap "$TMPD/d"
+check_eq "$(get10 6 "$SRV6" "$port")" "$NGINX_BODY" \
+	"IPv6: a request from that port after synfence restarted (TIME_WAIT older than this run)"
+sf_snap "$TMPD/e"
+check_eq "$(sf_delta "$TMPD/d" "$TMPD/e" syn_pass_existing)" 1 \
+	"IPv6: its SYN went to the kernel (syn_pass_existing +1: the flow cache was seeded at start)"
+check_eq "$(sf_delta "$TMPD/d" "$TMPD/e" ack_cookie_bad)" 0 "IPv6: no ACK was dropped after the restart"
 sf_synfence_stop
 sf_finish
