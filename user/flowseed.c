@@ -29,6 +29,7 @@ struct seed {
 	struct sf_flow_tags *tags;
 	const __u64 *ports;
 	unsigned int n;
+	int write_err; /* a map write failed (not the listing) */
 };
 
 static int port_protected(const __u64 *ports, __u16 port)
@@ -67,8 +68,10 @@ static int add(struct seed *sd, const struct inet_diag_msg *m)
 	h = sf_flow_hash(f.saddr, f.daddr, f.ports);
 	slot = sf_flow_hash_slot(h);
 	ret = sf_map_update(sd->flows_fd, &slot, &f, BPF_ANY);
-	if (ret)
+	if (ret) {
+		sd->write_err = ret;
 		return ret;
+	}
 	sd->tags->tag[slot] = sf_flow_hash_tag(h);
 	sd->n++;
 	return 0;
@@ -140,8 +143,12 @@ int sf_flow_seed(int flows_fd, int tags_fd, const __u64 *ports, unsigned int *n,
 	if (!ret)
 		ret = dump(nl, AF_INET6, &sd);
 	if (ret) {
-		snprintf(err, errlen, "cannot list the kernel's TCP sockets (sock_diag): %s",
-			 strerror(-ret));
+		if (sd.write_err)
+			snprintf(err, errlen, "cannot write the flow cache (map sf_flows): %s",
+				 strerror(-ret));
+		else
+			snprintf(err, errlen, "cannot list the kernel's TCP sockets (sock_diag): %s",
+				 strerror(-ret));
 		goto out;
 	}
 	ret = sf_map_update(tags_fd, &zero, sd.tags, BPF_ANY);
