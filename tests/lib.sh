@@ -553,6 +553,37 @@ sf_newconn_loop() {
 	sf_track_pid $SF_NEWCONN_PID
 }
 
+# sf_keepalive HOST STOPFILE DIR INTERVAL: in the background (max 120 s), HTTP/1.1 requests over one
+# connection from the client namespace to HOST:80, one every INTERVAL seconds, until STOPFILE
+# exists. DIR/count holds the number of good responses so far, DIR/keepalive.log the outcome; exit
+# 0 only if every response was good (status 200, a Content-Length, the page). Sets
+# SF_KEEPALIVE_PID (tracked).
+sf_keepalive() {
+	ip netns exec "$CLI_NS" env LC_ALL=C timeout 120 bash -c '
+		host=$0 stop=$1 dir=$2 pause=$3 body=$4 n=0
+		exec 3<>"/dev/tcp/$host/80" || { echo "connect failed"; exit 3; }
+		while [ ! -e "$stop" ]; do
+			printf "GET /index.html HTTP/1.1\r\nHost: t\r\n\r\n" >&3 || { echo "write failed after $n"; exit 1; }
+			IFS= read -r -t 5 status <&3 || { echo "no response after $n good ones"; exit 1; }
+			case $status in "HTTP/1.1 200"*) ;; *) echo "bad status line: $status"; exit 1 ;; esac
+			len=
+			while IFS= read -r -t 5 line <&3; do
+				line=${line%$'"'"'\r'"'"'}
+				[ -z "$line" ] && break
+				case ${line,,} in content-length:*) len=${line#*: } ;; esac
+			done
+			[ -n "$len" ] || { echo "no content-length after $n"; exit 1; }
+			IFS= read -r -t 5 -N "$len" got <&3 || { echo "short body after $n"; exit 1; }
+			[ "$got" = "$body"$'"'"'\n'"'"' ] || { echo "wrong body after $n: $got"; exit 1; }
+			n=$((n + 1))
+			echo $n >"$dir/count.tmp" && mv "$dir/count.tmp" "$dir/count"
+			sleep "$pause"
+		done
+		echo "done after $n good responses"' "$1" "$2" "$3" "$4" "$NGINX_BODY" >"$3/keepalive.log" 2>&1 &
+	SF_KEEPALIVE_PID=$!
+	sf_track_pid $SF_KEEPALIVE_PID
+}
+
 # Wait until a listener exists on a port in the server namespace.
 sf_wait_listen() {
 	local port=$1 i

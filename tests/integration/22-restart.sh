@@ -19,27 +19,8 @@ sf_nginx_start 80
 
 STOP=$TMPD/stop
 # keep-alive: one connection, a request every 100 ms until $STOP; exit 0 only if every response came
-ip netns exec "$CLI_NS" env LC_ALL=C timeout 120 bash -c '
-	host=$0 stop=$1 body=$2 n=0
-	exec 3<>"/dev/tcp/$host/80" || { echo "connect failed"; exit 3; }
-	while [ ! -e "$stop" ]; do
-		printf "GET /index.html HTTP/1.1\r\nHost: t\r\n\r\n" >&3 || { echo "write failed after $n"; exit 1; }
-		IFS= read -r -t 5 status <&3 || { echo "no response after $n good ones"; exit 1; }
-		case $status in "HTTP/1.1 200"*) ;; *) echo "bad status line: $status"; exit 1 ;; esac
-		len=
-		while IFS= read -r -t 5 line <&3; do
-			line=${line%$'"'"'\r'"'"'}
-			[ -z "$line" ] && break
-			case ${line,,} in content-length:*) len=${line#*: } ;; esac
-		done
-		IFS= read -r -t 5 -N "$len" got <&3 || { echo "short body after $n"; exit 1; }
-		[ "$got" = "$body"$'"'"'\n'"'"' ] || { echo "wrong body after $n"; exit 1; }
-		n=$((n + 1))
-		sleep 0.1
-	done
-	echo "$n good responses"' "$SRV4" "$STOP" "$NGINX_BODY" >"$TMPD/keepalive.log" 2>&1 &
-KA=$!
-sf_track_pid $KA
+sf_keepalive "$SRV4" "$STOP" "$TMPD" 0.1
+KA=$SF_KEEPALIVE_PID
 
 # new connections: curl in a loop until $STOP, alternating IPv4 and IPv6; one line per failure
 sf_newconn_loop "$STOP" "$TMPD/newconn.log"

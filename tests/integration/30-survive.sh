@@ -16,31 +16,9 @@ ip netns exec "$SRV_NS" iperf3 -s -p 5201 -1 >"$TMPD/iperf3-s.log" 2>&1 &
 sf_track_pid $!
 sf_wait_listen 5201
 
-# keepalive_loop HOST DIR: requests over one connection until DIR/stop exists (max 120 s).
-# DIR/count holds the number of good responses; exit 0 only if every response was good.
-keepalive_loop() {
-	timeout 120 ip netns exec "$CLI_NS" env LC_ALL=C bash -c '
-		host=$0 dir=$1 body=$2 n=0
-		exec 3<>"/dev/tcp/$host/80" || { echo "connect failed"; exit 3; }
-		while [ ! -e "$dir/stop" ]; do
-			printf "GET /index.html HTTP/1.1\r\nHost: t\r\n\r\n" >&3 || { echo "write failed after $n"; exit 1; }
-			IFS= read -r -t 5 status <&3 || { echo "no response after $n good ones"; exit 1; }
-			case $status in "HTTP/1.1 200"*) ;; *) echo "bad status line: $status"; exit 1 ;; esac
-			len=
-			while IFS= read -r -t 5 line <&3; do
-				line=${line%$'"'"'\r'"'"'}
-				[ -z "$line" ] && break
-				case ${line,,} in content-length:*) len=${line#*: } ;; esac
-			done
-			[ -n "$len" ] || { echo "no content-length after $n"; exit 1; }
-			IFS= read -r -t 5 -N "$len" got <&3 || { echo "short body after $n"; exit 1; }
-			[ "$got" = "$body"$'"'"'\n'"'"' ] || { echo "wrong body: $got"; exit 1; }
-			n=$((n + 1))
-			echo $n >"$dir/count.tmp" && mv "$dir/count.tmp" "$dir/count"
-			sleep 0.05
-		done
-		echo "done after $n good responses"' "$1" "$2" "$NGINX_BODY" >"$2/log" 2>&1 &
-}
+# keepalive_loop HOST DIR: requests over one connection until DIR/stop exists (sf_keepalive; the
+# outcome in DIR/keepalive.log, the count of good responses in DIR/count).
+keepalive_loop() { sf_keepalive "$1" "$2/stop" "$2" 0.05; }
 count() { cat "$1/count" 2>/dev/null || echo 0; }
 # wait_more DIR N: wait (max 15 s) until N more responses than now have come back on DIR's loop
 wait_more() {
@@ -54,11 +32,9 @@ wait_more() {
 
 mkdir -p "$TMPD/v4" "$TMPD/v6"
 keepalive_loop "$SRV4" "$TMPD/v4"
-PID4=$!
-sf_track_pid $PID4
+PID4=$SF_KEEPALIVE_PID
 keepalive_loop "$SRV6" "$TMPD/v6"
-PID6=$!
-sf_track_pid $PID6
+PID6=$SF_KEEPALIVE_PID
 check_true "IPv4 keep-alive loop running before attach" wait_more "$TMPD/v4" 5
 check_true "IPv6 keep-alive loop running before attach" wait_more "$TMPD/v6" 5
 
@@ -102,9 +78,9 @@ check_eq "$(($(sf_nstat "$SRV_NS" TcpPassiveOpens) - opens0))" 0 "no new connect
 : >"$TMPD/v4/stop"
 : >"$TMPD/v6/stop"
 wait $PID4
-check_eq $? 0 "IPv4 keep-alive loop ended cleanly: $(cat "$TMPD/v4/log") "
+check_eq $? 0 "IPv4 keep-alive loop ended cleanly: $(cat "$TMPD/v4/keepalive.log") "
 wait $PID6
-check_eq $? 0 "IPv6 keep-alive loop ended cleanly: $(cat "$TMPD/v6/log") "
+check_eq $? 0 "IPv6 keep-alive loop ended cleanly: $(cat "$TMPD/v6/keepalive.log") "
 
 log "waiting for iperf3 to finish"
 wait $IPERF
