@@ -662,10 +662,7 @@ fail:
  * the same secret file out of step. */
 static __u64 wall_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (__u64)ts.tv_sec;
+	return clock_ns(CLOCK_REALTIME) / 1000000000ull;
 }
 
 static int rot_arm(struct daemon *d)
