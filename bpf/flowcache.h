@@ -9,6 +9,7 @@
  * packet to the kernel, which then handles it exactly as without synfence. A SYN for a cached
  * tuple is checked against the kernel: while a socket still exists (TIME_WAIT reuse) the kernel
  * takes the SYN; otherwise the slot is cleared, so the final ACK of the new connection is checked.
+ * Uncached SYNs are checked too, within a small per-CPU budget (sf_syn_check_budget).
  *
  * The slots take 2.5 MB, so in a flood of random tuples (spoofed SYNs, forged ACKs) reading a
  * slot is a cache miss per packet. A byte per slot (64 KB, cache-resident) holds a tag of the flow
@@ -94,6 +95,47 @@ static __always_inline void sf_flow_remember(const struct sf_pkt *p, struct sf_f
 	f->ports = p->ports;
 	f->family = sf_flow_family(p);
 	*tag = pos.tag;
+}
+
+/* A SYN whose tuple is not cached can still meet a kernel socket: its flow was evicted by a
+ * colliding one while the kernel holds it in TIME_WAIT (a proxy reusing its ports does this on a
+ * busy server). So uncached SYNs are checked against the kernel too, but at most
+ * SF_SYN_CHECKS_PER_JIFFY per CPU per jiffy (16k-64k a second, by HZ): in a flood of spoofed SYNs
+ * all but those few skip the ~70 ns lookup (and pay a per-CPU counter and a jiffies read, which
+ * the verifier inlines). */
+#define SF_SYN_CHECKS_PER_JIFFY 64
+
+struct sf_syn_checks {
+	__u64 jiffy; /* when used was last reset */
+	__u32 used;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sf_syn_checks);
+} sf_syn_checks SEC(".maps");
+
+/* Spend one check from this CPU's budget; 0 when this jiffy's budget is gone. */
+static __always_inline int sf_syn_check_budget(void)
+{
+	__u32 zero = 0;
+	struct sf_syn_checks *c = bpf_map_lookup_elem(&sf_syn_checks, &zero);
+	__u64 now;
+
+	if (!c)
+		return 0;
+	if (c->used < SF_SYN_CHECKS_PER_JIFFY) {
+		c->used++;
+		return 1;
+	}
+	now = bpf_jiffies64();
+	if (now == c->jiffy)
+		return 0;
+	c->jiffy = now;
+	c->used = 1;
+	return 1;
 }
 
 static __always_inline void sf_flow_forget(struct sf_flow *f, struct sf_flow_pos pos)

@@ -88,18 +88,20 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 		return XDP_DROP;
 	}
 	flow = sf_flow_find(p, pos);
-	if (flow) {
-		/* The kernel knew this tuple lately. If it still has a socket for it (a client
-		 * reusing the tuple of a connection in TIME_WAIT), only the kernel can take this
-		 * SYN: a cookie handshake would end on that socket. Random spoofed SYNs never get
-		 * here, so the lookup is off the flood path. */
+	if (flow || sf_syn_check_budget()) {
+		/* If the kernel still has a socket for this tuple (a client reusing the tuple of a
+		 * connection in TIME_WAIT), only the kernel can take this SYN: a cookie handshake
+		 * would end on that socket. A cached tuple is always checked; an uncached one (its
+		 * slot may have been taken by a colliding flow) within a per-CPU budget, so that
+		 * a flood of spoofed SYNs stays off the lookup. */
 		int state = sf_kernel_sock_state(ctx, p);
 
 		if (state >= 0 && state != BPF_TCP_LISTEN) {
 			sf_inc(cnt, SF_CNT_syn_pass_existing);
 			return XDP_PASS;
 		}
-		sf_flow_forget(flow, pos); /* the final ACK must be checked */
+		if (flow)
+			sf_flow_forget(flow, pos); /* the final ACK must be checked */
 	}
 	verdict = sf_prepare(ctx, p, cnt, &sec, &o, 0);
 	if (verdict >= 0)

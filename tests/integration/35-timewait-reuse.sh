@@ -3,7 +3,7 @@
 # (HTTP/1.0: the server closes first) connects again, as it does without synfence: the SYN for a
 # tuple the kernel still has a socket for goes to the kernel (syn_pass_existing), not to a cookie
 # handshake that would end on the TIME_WAIT socket. Counter-proof: the first connection of each
-# port is a cookie handshake. Then the same across a restart of synfence: the TIME_WAIT predates
+# port is a cookie handshake. Also when the tuple's flow-cache slot was taken by another flow. Then the same across a restart of synfence: the TIME_WAIT predates
 # the new run, whose flow cache is seeded with the kernel's connections at start.
 . "$(dirname "$0")/../lib.sh"
 
@@ -41,6 +41,19 @@ sys.stdout.write(buf.partition(b"\r\n\r\n")[2].decode(errors="replace"))
 PY
 }
 
+# flow_cache_clear: empty every slot's tag byte in the flow cache of the XDP program on the
+# server's interface: what a colliding flow does to one slot.
+flow_cache_clear() {
+	local map
+	map=$(bpftool prog show id "$(sf_xdp_prog_id)" -j | jq -r '.map_ids[]' | while read -r id; do
+		bpftool map show id "$id" -j | jq -r 'select(.name == "sf_flow_tags") | .id'
+	done)
+	[ -n "$map" ] || die "no sf_flow_tags map on the XDP program"
+	# shellcheck disable=SC2046 # one argument per byte of the value
+	bpftool map update id "$map" key 0 0 0 0 value $(printf '0 %.0s' $(seq 65536)) ||
+		die "cannot clear the flow cache tags (map id $map)"
+}
+
 for fam in 4 6; do
 	if [ "$fam" = 4 ]; then addr=$SRV4; else addr=$SRV6; fi
 	# The server closes first (get10), so it is the one left in TIME_WAIT; a few client ports
@@ -68,6 +81,20 @@ for fam in 4 6; do
 	check_eq "$(sf_delta "$TMPD/b$fam" "$TMPD/c$fam" syn_pass_existing)" 2 \
 		"IPv$fam: both SYNs on the TIME_WAIT tuple went to the kernel (syn_pass_existing +2)"
 	check_eq "$(sf_delta "$TMPD/b$fam" "$TMPD/c$fam" ack_cookie_bad)" 0 "IPv$fam: no ACK was dropped"
+
+	# The tuple's flow-cache slot taken by a colliding flow (on a busy server): the SYN is not
+	# recognised from the cache, and the kernel is asked anyway (within the per-CPU budget).
+	check_eq "$(srv ss -Htan state time-wait "( sport = :80 and dport = :$port )" | wc -l)" 1 \
+		"IPv$fam: the server holds the tuple in TIME_WAIT again"
+	flow_cache_clear
+	check_eq "$(get10 "$fam" "$addr" "$port")" "$NGINX_BODY" \
+		"IPv$fam: a request from that port after its flow was evicted from the cache"
+	sf_snap "$TMPD/d$fam"
+	check_eq "$(sf_delta "$TMPD/c$fam" "$TMPD/d$fam" syn_pass_existing)" 1 \
+		"IPv$fam: its SYN went to the kernel (syn_pass_existing +1) without a cached flow"
+	check_eq "$(sf_delta "$TMPD/c$fam" "$TMPD/d$fam" ack_cookie_bad)" 0 \
+		"IPv$fam: no ACK was dropped after the eviction"
+	sleep 0.2
 done
 
 # A TIME_WAIT from before this run: synfence restarted (a fresh start, no takeover) seeds its flow
