@@ -105,11 +105,6 @@ static __always_inline void sf_flow_remember(const struct sf_pkt *p, struct sf_f
  * the verifier inlines). */
 #define SF_SYN_CHECKS_PER_JIFFY 64
 
-struct sf_syn_checks {
-	__u64 jiffy; /* when used was last reset */
-	__u32 used;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

@@ -184,6 +184,14 @@ struct sf_flow_tags {
 	__u8 tag[SF_FLOW_SLOTS];
 };
 
+/* Per-CPU budget of kernel socket checks for SYNs whose tuple is not cached (bpf/flowcache.h);
+ * here for the BPF fuzzer, which refills it to make that check independent of the clock. */
+struct sf_syn_checks {
+	__u64 jiffy; /* when used was last reset */
+	__u32 used;
+	__u32 pad;
+};
+
 static inline __u32 sf_flow_hash(const __u32 saddr[4], const __u32 daddr[4], __u32 ports)
 {
 	__u32 a = saddr[0] ^ saddr[1] ^ saddr[2] ^ saddr[3];

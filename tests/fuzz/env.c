@@ -152,6 +152,21 @@ static int setup_sockets(struct env *e)
 	return 0;
 }
 
+int env_syn_checks_refill(struct env *e)
+{
+	struct sf_syn_checks *v;
+	__u32 zero = 0;
+	int ret = 0;
+
+	v = calloc((size_t)e->ncpu, sizeof(*v));
+	if (!v || bpf_map_update_elem(e->syn_checks, &zero, v, BPF_ANY)) {
+		fprintf(stderr, "sf_syn_checks: %s\n", strerror(errno));
+		ret = -1;
+	}
+	free(v);
+	return ret;
+}
+
 int env_setup(struct env *e)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
@@ -184,6 +199,7 @@ int env_setup(struct env *e)
 	e->ports = bpf_map__fd(e->skel->maps.sf_ports);
 	e->slot = bpf_map__fd(e->skel->maps.sf_if_slot);
 	e->cnt = bpf_map__fd(e->skel->maps.sf_counters);
+	e->syn_checks = bpf_map__fd(e->skel->maps.sf_syn_checks);
 	if (bpf_map_update_elem(e->slot, &k, &slot, BPF_ANY)) {
 		fprintf(stderr, "sf_if_slot: %s\n", strerror(errno));
 		return -1;

@@ -17,7 +17,7 @@ struct synfence_bpf;
 
 struct env {
 	struct synfence_bpf *skel;
-	int xdp, tc, cfg, sec, ports, slot, cnt, ncpu;
+	int xdp, tc, cfg, sec, ports, slot, cnt, syn_checks, ncpu;
 	uint16_t lport;            /* listener on 127.0.0.1 and ::1 (protected) */
 	int have6;
 	uint16_t cport;            /* established 127.0.0.1:cport -> 127.0.0.1:lport (0: none) */
@@ -45,6 +45,9 @@ void env_close(struct env *e);
 int env_protected(const struct env *e, unsigned port);
 int env_set(struct env *e, const struct sf_config *c, const struct sf_secrets *s);
 int env_counters(struct env *e, uint64_t out[SF_CNT_MAX]);
+/* Give every CPU its whole budget of kernel checks for uncached SYNs (bpf/flowcache.h), so that
+ * the next SYN's check does not depend on the clock. 0 or -1 with a message on stderr. */
+int env_syn_checks_refill(struct env *e);
 /* One XDP run (repeat 1) with counter deltas. */
 int env_xdp(struct env *e, const uint8_t *in, int len, struct xrun *r);
 /* One TC run (no metadata can be given to an skb test run): return value and counter deltas. */

@@ -287,16 +287,6 @@ static int ref_socket(const struct ref *r)
 	return SK_NONE;
 }
 
-/* The flow cache (bpf/flowcache.h) as the model sees it: the established connection's two tuples
- * are remembered once an ACK of theirs took the established path; a SYN on a remembered tuple
- * whose socket still exists then goes to the kernel. */
-static int est_remembered[2];
-
-static int *est_slot(const struct ref *r)
-{
-	return &est_remembered[r->sport == E.cport ? 0 : 1];
-}
-
 static void ref_tuple(const struct ref *r, uint32_t isn, struct oc_tuple *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -390,7 +380,9 @@ static void expect_frame(const uint8_t *b, int len, const struct ref *r, struct 
 		if (r->flags & (TF_FIN | TF_RST)) {
 			x->path = "syn/flags";
 			x->d[C(drop_syn_flags)] = 1;
-		} else if (ref_socket(r) == SK_EST && *est_slot(r)) {
+		} else if (ref_socket(r) == SK_EST) {
+			/* cached or not, the kernel is asked (judge() refills the per-CPU budget
+			 * for uncached tuples first, bpf/flowcache.h) */
 			x->path = "syn/existing";
 			x->verdict = XDP_PASS;
 			x->d[C(syn_pass_existing)] = 1;
@@ -427,7 +419,6 @@ static void expect_frame(const uint8_t *b, int len, const struct ref *r, struct 
 	}
 	x->sock = ref_socket(r);
 	if (x->sock == SK_EST) {
-		*est_slot(r) = 1;
 		x->path = "ack/established";
 		x->d[C(est_pass)] = 1;
 		return;
@@ -702,6 +693,10 @@ static int judge(const uint8_t *in, int len)
 	xr = &xrbuf;
 	why[0] = 0;
 	S.frames++;
+	ref_parse(in, len, &r);
+	if ((r.flags & (TF_SYN | TF_ACK)) == TF_SYN && ref_socket(&r) == SK_EST &&
+	    env_syn_checks_refill(&E))
+		return -1;
 	rc = env_xdp(&E, in, len, xr);
 	if (len < 14) {
 		/* the kernel refuses frames shorter than an Ethernet header before running anything */
@@ -716,7 +711,6 @@ static int judge(const uint8_t *in, int len)
 	      "verdict %s", vname(xr->ret));
 	if (xr->ret < 5)
 		S.verdicts[xr->ret]++;
-	ref_parse(in, len, &r);
 	expect_frame(in, len, &r, &x);
 	count_path(x.path);
 
