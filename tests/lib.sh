@@ -434,23 +434,23 @@ sf_synfence_start() {
 	die "synfence did not attach within 10 s (xdp attached to $SRV_IF: $(sf_xdp_attached && echo yes || echo no))"
 }
 
-# sf_synfence_stop: SIGTERM, wait (10 s), check exit status 0 and that XDP and TC are detached.
-# Records checks; returns non-zero when one failed.
+# sf_synfence_stop [SIG]: SIGTERM (or SIG), wait (10 s), check exit status 0 and that XDP and TC
+# are detached. Records checks; returns non-zero when one failed.
 sf_synfence_stop() {
-	local i rc fails=$SF_FAILS
+	local i rc fails=$SF_FAILS sig=${1:-TERM}
 	[ -n "$SF_PID" ] || return 0
-	kill -TERM "$SF_PID" 2>/dev/null
+	kill "-$sig" "$SF_PID" 2>/dev/null
 	for i in $(seq 100); do
 		kill -0 "$SF_PID" 2>/dev/null || break
 		sleep 0.1
 	done
 	if kill -0 "$SF_PID" 2>/dev/null; then
-		_fail "synfence exits within 10 s of SIGTERM"
+		_fail "synfence exits within 10 s of SIG$sig"
 		kill -KILL "$SF_PID"
 	fi
 	wait "$SF_PID"
 	rc=$?
-	check_eq "$rc" 0 "synfence run exit status after SIGTERM"
+	check_eq "$rc" 0 "synfence run exit status after SIG$sig"
 	[ "$rc" = 0 ] || sed 's/^/    synfence| /' "$SF_LOG"
 	local dev l left=""
 	for dev in "${SRV_IFS[@]}"; do

@@ -30,14 +30,14 @@ failures=()
 t_start=$(date +%s)
 
 # Leftovers of an earlier, interrupted run: sfi-* (and sfo-*: the observability tests, 70-79;
-# sfr-*: the daemon lifecycle tests, 21-27; sff-*: the fault-injection test, 94)
-# namespaces and their processes, pins.
-for ns in $(ip netns list | awk '{ print $1 }' | grep -E '^(sf[ior]|sff)-'); do
+# sfr-*: the daemon lifecycle tests, 21-27; sfm-*: the daemon modes test, 28; sff-*: the
+# fault-injection test, 94) namespaces and their processes, pins.
+for ns in $(ip netns list | awk '{ print $1 }' | grep -E '^(sf[iorm]|sff)-'); do
 	echo "removing leftover namespace $ns"
 	for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
 	ip netns del "$ns"
 done
-for d in /run/sfi /run/sfo /run/sfr /run/sff; do
+for d in /run/sfi /run/sfo /run/sfr /run/sfm /run/sff; do
 	if mountpoint -q $d 2>/dev/null; then
 		find $d -mindepth 1 -maxdepth 1 ! -name '*.debug' -exec rm -rf {} + 2>/dev/null
 		umount $d 2>/dev/null && rmdir $d 2>/dev/null
@@ -107,7 +107,7 @@ for t in tests/integration/*.sh; do
 		sed 's/^/    | /' "$logdir/$name.log"
 	fi
 	# a test must leave nothing behind
-	left=$(ip netns list | awk '{ print $1 }' | grep -E '^(sf[ior]|sff)-' | tr '\n' ' ')
+	left=$(ip netns list | awk '{ print $1 }' | grep -E '^(sf[iorm]|sff)-' | tr '\n' ' ')
 	if [ -n "$left" ]; then
 		echo "    warning: $name left namespaces behind: $left (removing)"
 		for ns in $left; do
