@@ -775,9 +775,7 @@ static void rotate(struct daemon *d)
 
 static int load_master(struct daemon *d, const struct sf_settings *s, struct sf_master *m)
 {
-	if (!s->secret_file[0])
-		return 0;
-	return sf_master_read(s->secret_file, m, d->err, sizeof(d->err));
+	return sf_master_load(s, d->o->config, m, d->err, sizeof(d->err));
 }
 
 /* ---- maps of an earlier run ----------------------------------------------------------------------- */
