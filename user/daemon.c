@@ -1891,7 +1891,8 @@ int sf_daemon_run(struct sf_run_opts *o)
 		goto out_sig;
 	if (d->metrics) {
 		struct sf_maps maps = { .counters = d->map[M_COUNTERS], .ifaces = d->map[M_IFACES],
-					.state = d->map[M_STATE], .ports = d->map[M_PORTS] };
+					.state = d->map[M_STATE], .ports = d->map[M_PORTS],
+					.config = d->map[M_CONFIG] };
 
 		snprintf(d->st.metrics, sizeof(d->st.metrics), "%s", o->metrics);
 		publish(d);

@@ -42,6 +42,8 @@ check_eq "$(($(ifcnt "$TMPD/g1" "$SRV_IF" handoff_ok) - $(ifcnt "$TMPD/g0" "$SRV
 	"... and is still protected (handoff_ok +2 on $SRV_IF)"
 st=$(sf_state_strings | grep disappeared)
 check_match "$st" "interface $SRV2_IF .* disappeared" "the published state's last error reports it"
+check_match "$(sf_status_json | jq -r .daemon.last_error)" "^interface $SRV2_IF \(ifindex [0-9]+\) disappeared" \
+	"status -j: the last error names the vanished interface"
 
 log "$SRV2_IF comes back"
 veth2_up || die "cannot re-create $SRV2_IF"
