@@ -467,6 +467,7 @@ sf_synfence_stop() {
 # (-i 0: one reading, no rates: instant)
 sf_stats_json() { srv "$SYNFENCE" stats -j -i 0 --pin-dir "$PIN"; }
 sf_stats_text() { srv "$SYNFENCE" stats -a -i 0 --pin-dir "$PIN"; }
+sf_status_json() { srv "$SYNFENCE" status -j -i 0 --pin-dir "$PIN"; }
 
 # sf_snap FILE: save `synfence stats -j`; dies when stats fails or its JSON has no totals.
 sf_snap() {

@@ -98,13 +98,15 @@ static void run_help(FILE *out)
 		"        A bpffs mounted inside `ip netns exec` is private to that command: mount one\n"
 		"        beforehand for state that must outlive it.\n"
 		"    --log-level error|warning|info|debug  (config: log_level)\n"
-		"        Default info. -v is debug (and libbpf messages), -q warning, -qq error.\n"
+		"        Default info. -v is debug (and libbpf messages), -q warning, -qq error;\n"
+		"        with another --log-level they are an error.\n"
 		"    --no-sysctl-changes, --sysctl-changes  (config: sysctl_changes = no|yes)\n"
 		"        Never change a sysctl (tcp_syncookies=0 is then refused).\n"
 		"    --sysctl-interval SECONDS  (config: sysctl_interval)\n"
 		"        How often the sysctls and the interfaces are re-checked (1-%d, default %d).\n"
 		"    --no-reattach, --reattach  (config: reattach = no|yes)\n"
-		"        Whether an interface that disappeared is attached again when it comes back.\n"
+		"        Whether an interface that disappeared is attached again when it comes back\n"
+		"        (and one that lost a link, at once).\n"
 		"    --keep-attached, --no-keep-attached  (config: keep_attached = yes|no)\n"
 		"        SIGTERM leaves protection in place (as SIGUSR2); 'synfence detach' removes it.\n"
 		"    --metrics ADDR:PORT\n"
@@ -251,12 +253,19 @@ static int parse_args(int argc, char **argv, struct run_args *a, bool *done)
 	}
 	if (a->quiet && sf_opts.verbose)
 		return sf_usage_err(cmd, "-q and -v contradict each other");
-	if (sf_opts.verbose)
-		ret = set_key(a, SF_KEY_LOG_LEVEL, "debug");
-	else if (a->quiet)
-		ret = set_key(a, SF_KEY_LOG_LEVEL, a->quiet > 1 ? "error" : "warning");
-	if (ret)
-		return ret;
+	if (sf_opts.verbose || a->quiet) {
+		const char *flag = sf_opts.verbose ? "-v" : a->quiet > 1 ? "-qq" : "-q";
+		bool level_given = a->o.cli.set & (1u << SF_KEY_LOG_LEVEL);
+		enum sf_log_level given = a->o.cli.log_level;
+
+		ret = set_key(a, SF_KEY_LOG_LEVEL, sf_opts.verbose ? "debug" :
+			      a->quiet > 1 ? "error" : "warning");
+		if (ret)
+			return ret;
+		if (level_given && given != a->o.cli.log_level)
+			return sf_usage_err(cmd, "%s and --log-level %s contradict each other", flag,
+					    sf_log_level_name(given));
+	}
 	for (int i = optind; i < argc; i++) {
 		if (sf_settings_set(&a->o.cli, SF_KEY_INTERFACES, argv[i], i > optind, err, sizeof(err)))
 			return sf_usage_err(cmd, "%s", err);
@@ -270,13 +279,11 @@ static int check_config(struct run_args *a)
 	char ports[256], err[1024];
 	struct sf_master m;
 
-	if (s->secret_file[0]) {
-		if (sf_master_read(s->secret_file, &m, err, sizeof(err))) {
-			sf_err("%s", err);
-			return SF_EXIT_USAGE;
-		}
-		sf_master_clear(&m);
+	if (sf_master_load(s, a->o.config, &m, err, sizeof(err))) {
+		sf_err("%s", err);
+		return SF_EXIT_USAGE;
 	}
+	sf_master_clear(&m);
 	for (int i = 0; i < s->n_ifs; i++)
 		if (!if_nametoindex(s->ifs[i]))
 			sf_warn("interface %s does not exist (here, now)", s->ifs[i]);

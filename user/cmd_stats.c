@@ -121,7 +121,8 @@ static void status_help(FILE *out)
 		"    of its programs, each interface with its XDP mode and whether the XDP and TC\n"
 		"    programs are attached to it right now (asked from the kernel; only possible in\n"
 		"    run's network namespace), the same attack / working / legit verdict as `stats`,\n"
-		"    and a few totals. The secret itself is never shown. With -j: the same JSON object as\n"
+		"    a few totals, the sysctls run mirrors and what its SYN-ACKs carry, and run's last\n"
+		"    error with its age. The secret itself is never shown. With -j: the same JSON object as\n"
 		"    `stats -j` without the per-interface counters and rates.\n"
 		"\n"
 		"    When no daemon runs (killed, crashed, or stopped with SIGUSR2 or keep_attached),\n"
@@ -140,8 +141,9 @@ static void status_help(FILE *out)
 		"    0 when protection is in place: run is alive and its programs are attached to\n"
 		"    every interface (or that cannot be checked from here), or no daemon runs but the\n"
 		"    programs it left are attached to every interface. 1 when there is no synfence\n"
-		"    state (nothing pinned in DIR), something is not attached, or the maps cannot be\n"
-		"    read; 2 on a command-line or config file error.\n",
+		"    state (nothing pinned in DIR), something is not attached, protection is suspended\n"
+		"    (tcp_syncookies off with no sysctl changes), or the maps cannot be read; 2 on a\n"
+		"    command-line or config file error.\n",
 		DEFAULT_INTERVAL);
 }
 
@@ -296,10 +298,11 @@ static int check_running(const struct view_args *a, const struct sf_snap *s)
 }
 
 /* status: 0 when protection is in place on every interface: run alive with nothing found detached
- * (or not checkable from here), or, without a daemon, its programs attached everywhere. */
+ * (or not checkable from here), or, without a daemon, its programs attached everywhere; and not
+ * suspended. */
 static int status_exit(const struct sf_snap *s)
 {
-	if (!s->have_state)
+	if (!s->have_state || (s->state.flags & SF_ST_SUSPENDED))
 		return SF_EXIT_FAIL;
 	if (!s->running)
 		return sf_snap_left(s) == SF_LEFT_ALL ? SF_EXIT_OK : SF_EXIT_FAIL;

@@ -775,9 +775,7 @@ static void rotate(struct daemon *d)
 
 static int load_master(struct daemon *d, const struct sf_settings *s, struct sf_master *m)
 {
-	if (!s->secret_file[0])
-		return 0;
-	return sf_master_read(s->secret_file, m, d->err, sizeof(d->err));
+	return sf_master_load(s, d->o->config, m, d->err, sizeof(d->err));
 }
 
 /* ---- maps of an earlier run ----------------------------------------------------------------------- */
@@ -1285,7 +1283,10 @@ fail:
 
 /* ---- interface events ----------------------------------------------------------------------------- */
 
-static void if_gone(struct daemon *d, struct rt_if *r)
+/* r lost its device, or (lost: "XDP", "TC") one of its links: both go, so that the interface is
+ * never half protected (XDP validating ACKs that no TC program hands over); re-attached by
+ * if_try_reattach. */
+static void if_gone(struct daemon *d, struct rt_if *r, const char *lost)
 {
 	if (!r->attached)
 		return;
@@ -1297,8 +1298,9 @@ static void if_gone(struct daemon *d, struct rt_if *r)
 	r->gone = true;
 	write_if_info(d, r);
 	if (still_there)
-		fault(d, true, "interface %s (ifindex %u) lost its XDP link (detached by someone else?)%s",
-		      r->name, r->ifindex, d->set.reattach ? "; synfence attaches it again" : "");
+		fault(d, true, "interface %s (ifindex %u) lost its %s link (detached by someone else?)%s",
+		      r->name, r->ifindex, lost ? lost : "XDP",
+		      d->set.reattach ? "; synfence attaches it again" : ": no longer protected");
 	else
 		fault(d, true, "interface %s (ifindex %u) disappeared: no longer protected%s", r->name,
 		      r->ifindex, d->set.reattach ? "; synfence re-attaches when it comes back" : "");
@@ -1307,23 +1309,27 @@ static void if_gone(struct daemon *d, struct rt_if *r)
 static void if_try_reattach(struct daemon *d, struct rt_if *r)
 {
 	unsigned int ifindex = if_nametoindex(r->name);
+	bool new_dev = ifindex != r->ifindex; /* else it only lost a link */
 	int ret;
 
 	if (!r->gone || !d->set.reattach || !ifindex)
 		return;
-	r->ifindex = ifindex;
-	sf_if_mtu(r->name, &r->mtu);
-	/* its counters and slot first, so that its first packets are counted as its own */
-	ret = zero_counters(d, r->slot);
-	if (!ret)
+	/* its counters (a new device starts from zero) and slot first, so that its first packets are
+	 * counted as its own */
+	ret = new_dev ? zero_counters(d, r->slot) : 0;
+	if (!ret) {
+		r->ifindex = ifindex;
+		sf_if_mtu(r->name, &r->mtu);
 		ret = write_if_info(d, r);
+	}
 	if (!ret)
 		ret = attach_pin_if(d, r);
 	if (ret) {
 		if (strncmp(r->last_err, d->err, sizeof(r->last_err) - 1)) {
 			memcpy(r->last_err, d->err, sizeof(r->last_err) - 1);
 			r->last_err[sizeof(r->last_err) - 1] = '\0';
-			fault(d, false, "%s is back but cannot be re-attached: %s", r->name, d->err);
+			fault(d, false, "%s %s but cannot be re-attached: %s", r->name,
+			      new_dev ? "is back" : "is still there", d->err);
 		}
 		return;
 	}
@@ -1331,8 +1337,8 @@ static void if_try_reattach(struct daemon *d, struct rt_if *r)
 	r->last_err[0] = '\0';
 	if (write_if_info(d, r)) /* its XDP mode */
 		sf_warn("%s", d->err);
-	sf_info("interface %s is back (ifindex %u): protected again (%s)", r->name, r->ifindex,
-		sf_mode_name(r->mode));
+	sf_info("interface %s %s (ifindex %u): protected again (%s)", r->name,
+		new_dev ? "is back" : "re-attached", r->ifindex, sf_mode_name(r->mode));
 	sysctl_sync(d, false); /* its MTU */
 	publish(d);
 }
@@ -1463,19 +1469,26 @@ out:
 	}
 }
 
-/* Every tick: links still attached? (covers lost netlink messages) */
+/* A link of ours that is detached (its device gone, or bpftool link detach). */
+static bool link_lost(int fd)
+{
+	struct sf_link_info li;
+
+	return fd >= 0 && (sf_link_info(fd, &li) || li.ifindex == 0);
+}
+
+/* Every tick: links still attached? (covers lost netlink messages, and links detached by someone
+ * else, which no netlink message announces). A lost link is attached again at once. */
 static void check_links(struct daemon *d)
 {
 	for (int i = 0; i < d->n_ifs; i++) {
 		struct rt_if *r = &d->ifs[i];
-		struct sf_link_info li;
+		const char *lost = link_lost(r->xdp_link) ? "XDP" : link_lost(r->tc_link) ? "TC" : NULL;
 
-		if (r->attached) {
-			if (r->xdp_link >= 0 && (sf_link_info(r->xdp_link, &li) || li.ifindex == 0))
-				if_gone(d, r);
-		} else if (r->gone) {
+		if (r->attached && lost)
+			if_gone(d, r, lost);
+		if (r->gone)
 			if_try_reattach(d, r);
-		}
 	}
 }
 
@@ -1510,7 +1523,7 @@ static void netlink_event(struct daemon *d)
 
 				if (h->nlmsg_type == RTM_DELLINK && r->attached &&
 				    (unsigned int)ifi->ifi_index == r->ifindex)
-					if_gone(d, r);
+					if_gone(d, r, NULL);
 				else if (h->nlmsg_type == RTM_NEWLINK && r->gone && name &&
 					 !strcmp(name, r->name))
 					if_try_reattach(d, r);
@@ -1893,7 +1906,8 @@ int sf_daemon_run(struct sf_run_opts *o)
 		goto out_sig;
 	if (d->metrics) {
 		struct sf_maps maps = { .counters = d->map[M_COUNTERS], .ifaces = d->map[M_IFACES],
-					.state = d->map[M_STATE], .ports = d->map[M_PORTS] };
+					.state = d->map[M_STATE], .ports = d->map[M_PORTS],
+					.config = d->map[M_CONFIG] };
 
 		snprintf(d->st.metrics, sizeof(d->st.metrics), "%s", o->metrics);
 		publish(d);

@@ -22,6 +22,12 @@ const char *const sf_counter_help[SF_CNT_MAX] = {
 #undef SF_COUNTER_HELP
 };
 
+static const char *const sysctl_names[SF_SYSCTL_MAX] = {
+#define SF_SYSCTL_NAME(name) #name,
+	SF_SYSCTLS(SF_SYSCTL_NAME)
+#undef SF_SYSCTL_NAME
+};
+
 /* Text order of the counter table: grouped by path; depth 1 rows are the reasons of the row
  * above them (indented). JSON and Prometheus use the X-macro order. */
 static const struct {
@@ -94,6 +100,25 @@ void sf_fmt_duration(char *buf, size_t len, double s)
 		snprintf(buf, len, "%lluh%02llum", t / 3600, t % 3600 / 60);
 	else
 		snprintf(buf, len, "%llud%02lluh", t / 86400, t % 86400 / 3600);
+}
+
+/* ---- the daemon's state ---------------------------------------------------------------------- */
+
+/* Seconds from a CLOCK_BOOTTIME moment of the state to the snapshot (NaN: never, then == 0). */
+static double age_s(const struct sf_snap *s, __u64 then)
+{
+	return then ? (double)(s->boot_ns - then) / 1e9 : NAN;
+}
+
+static bool suspended(const struct sf_snap *s)
+{
+	return s->have_state && (s->state.flags & SF_ST_SUSPENDED);
+}
+
+/* The value of sysctl i as run last read it, -1 when unknown. */
+static int sysctl_val(const struct sf_snap *s, int i)
+{
+	return s->state.sysctl_boot_ns ? s->state.sysctl[i] : -1;
 }
 
 /* ---- a run that is gone ---------------------------------------------------------------------- */
@@ -223,6 +248,12 @@ static void compute_verdict(const struct sf_snap *cur, const struct sf_snap *pre
 	} else if (!cur->state.epoch) {
 		v->working = 0;
 		snprintf(v->working_txt, sizeof(v->working_txt), "NO: no cookie secret loaded");
+	} else if (suspended(cur)) {
+		v->working = 0;
+		snprintf(v->working_txt, sizeof(v->working_txt),
+			 "NO: protection suspended: net.ipv4.tcp_syncookies is %d and sysctl changes are "
+			 "off; everything passes to the kernel unfiltered",
+			 sysctl_val(cur, SF_SYSCTL_tcp_syncookies));
 	} else if (!cur->running && n_unknown) {
 		v->working = 0;
 		snprintf(v->working_txt, sizeof(v->working_txt),
@@ -340,6 +371,31 @@ static void json_tristate(struct json_writer *jw, const char *name, int v)
 		jw_bool(jw, v);
 }
 
+/* What the programs put in their SYN-ACKs (the config map: the sysctl mirror), or null. */
+static void json_synack(struct json_writer *jw, const struct sf_snap *s)
+{
+	const struct sf_config *c = &s->config;
+
+	jw_name(jw, "synack");
+	if (!s->have_config) {
+		jw_null(jw);
+		return;
+	}
+	jw_start_object(jw);
+	jw_bool_field(jw, "enabled", c->flags & SF_CFG_ENABLED);
+	jw_uint_field(jw, "mss4", c->mss4);
+	jw_uint_field(jw, "mss6", c->mss6);
+	jw_name(jw, "wscale");
+	if (c->flags & SF_CFG_WSCALE)
+		jw_uint(jw, c->rcv_wscale);
+	else
+		jw_null(jw);
+	jw_bool_field(jw, "timestamps", c->flags & SF_CFG_TIMESTAMPS);
+	jw_bool_field(jw, "sack", c->flags & SF_CFG_SACK);
+	jw_bool_field(jw, "ecn", c->flags & SF_CFG_ECN);
+	jw_end_object(jw);
+}
+
 static void json_daemon(struct json_writer *jw, const struct sf_snap *s, const char *ports)
 {
 	jw_name(jw, "daemon");
@@ -362,6 +418,26 @@ static void json_daemon(struct json_writer *jw, const struct sf_snap *s, const c
 			jw_null(jw);
 		jw_uint_field(jw, "xdp_prog_id", s->state.xdp_prog_id);
 		jw_uint_field(jw, "tc_prog_id", s->state.tc_prog_id);
+		jw_bool_field(jw, "suspended", suspended(s));
+		jw_name(jw, "sysctl");
+		jw_start_object(jw);
+		for (int i = 0; i < SF_SYSCTL_MAX; i++) {
+			jw_name(jw, sysctl_names[i]);
+			if (sysctl_val(s, i) < 0)
+				jw_null(jw);
+			else
+				jw_int(jw, sysctl_val(s, i));
+		}
+		jw_end_object(jw);
+		json_num(jw, "sysctl_age_s", age_s(s, s->state.sysctl_boot_ns));
+		json_synack(jw, s);
+		jw_name(jw, "last_error");
+		if (s->state.last_error[0])
+			jw_string(jw, s->state.last_error);
+		else
+			jw_null(jw);
+		json_num(jw, "last_error_age_s",
+			 s->state.last_error[0] ? age_s(s, s->state.error_boot_ns) : NAN);
 	}
 	jw_name(jw, "ports");
 	if (ports)
@@ -443,6 +519,41 @@ static void render_json(FILE *out, const struct sf_snap *cur, const struct sf_sn
 
 /* ---- text ----------------------------------------------------------------------------------- */
 
+/* status: the sysctl mirror, what the SYN-ACKs carry, the last error */
+static void text_sysctl(FILE *out, const struct sf_snap *s)
+{
+	const struct sf_config *c = &s->config;
+	char age[32], ws[16] = "off";
+
+	fprintf(out, "sysctl   ");
+	for (int i = 0; i < SF_SYSCTL_MAX; i++) {
+		if (sysctl_val(s, i) < 0)
+			fprintf(out, " %s=?", sysctl_names[i]);
+		else
+			fprintf(out, " %s=%d", sysctl_names[i], sysctl_val(s, i));
+	}
+	if (s->state.sysctl_boot_ns) {
+		sf_fmt_duration(age, sizeof(age), age_s(s, s->state.sysctl_boot_ns));
+		fprintf(out, " (read %s ago)", age);
+	}
+	fputc('\n', out);
+	if (suspended(s))
+		fprintf(out, "synack    none: protection SUSPENDED (everything passes)\n");
+	else if (s->have_config && (c->flags & SF_CFG_ENABLED)) {
+		if (c->flags & SF_CFG_WSCALE)
+			snprintf(ws, sizeof(ws), "%u", c->rcv_wscale);
+		fprintf(out, "synack    mss %u (IPv6 %u), window scale %s%s%s%s\n", c->mss4, c->mss6, ws,
+			c->flags & SF_CFG_TIMESTAMPS ? ", timestamps" : "",
+			c->flags & SF_CFG_SACK ? ", SACK" : "", c->flags & SF_CFG_ECN ? ", ECN" : "");
+	}
+	if (s->state.last_error[0]) {
+		sf_fmt_duration(age, sizeof(age), age_s(s, s->state.error_boot_ns));
+		fprintf(out, "error     %s ago: %s\n", age, s->state.last_error);
+	} else {
+		fprintf(out, "error     none\n");
+	}
+}
+
 static void text_header(FILE *out, const struct sf_snap *s, const char *ports, double dt,
 			const struct sf_render_opts *o)
 {
@@ -463,8 +574,8 @@ static void text_header(FILE *out, const struct sf_snap *s, const char *ports, d
 		if (localtime_r(&started, &tm))
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 		if (s->running)
-			fprintf(out, "synfence  running (pid %u), up %s since %s\n", s->state.pid, up,
-				when);
+			fprintf(out, "synfence  running (pid %u), up %s since %s%s\n", s->state.pid, up,
+				when, suspended(s) ? "; protection SUSPENDED" : "");
 		else
 			fprintf(out, "synfence  NOT RUNNING: no daemon, %s; %s; started %s\n", gone,
 				sf_left_text(sf_snap_left(s)), when);
@@ -477,6 +588,7 @@ static void text_header(FILE *out, const struct sf_snap *s, const char *ports, d
 			fprintf(out, "metrics   off\n");
 		fprintf(out, "programs  xdp id %u, tc id %u\n", s->state.xdp_prog_id,
 			s->state.tc_prog_id);
+		text_sysctl(out, s);
 		for (int i = 0; i < s->n_ifs; i++) {
 			const struct sf_snap_if *si = &s->ifs[i];
 			static const char *const att[] = { "?", "NOT attached", "attached" };

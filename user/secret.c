@@ -102,6 +102,24 @@ int sf_secret_epoch(int map_fd, __u32 *epoch)
 
 #define KDF_LABEL "synfence-epoch-key-v1"
 
+int sf_master_load(const struct sf_settings *s, const char *config, struct sf_master *m, char *err,
+		   size_t errlen)
+{
+	int line = s->line[SF_KEY_SECRET_FILE];
+	char msg[768];
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	if (!s->secret_file[0])
+		return 0;
+	ret = sf_master_read(s->secret_file, m, msg, sizeof(msg));
+	if (ret && line)
+		snprintf(err, errlen, "%s:%d: %s: %s", config, line, sf_key_name(SF_KEY_SECRET_FILE), msg);
+	else if (ret)
+		snprintf(err, errlen, "%s", msg);
+	return ret;
+}
+
 void sf_master_clear(struct sf_master *m)
 {
 	explicit_bzero(m, sizeof(*m));

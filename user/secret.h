@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "conf.h"
+
 /* Epoch 1 with a fresh random key (key[1]); all other slots zero. Returns 0 or -errno. */
 int sf_secret_init(int map_fd);
 
@@ -31,6 +33,11 @@ struct sf_master {
  * group or others, in a directory others cannot write to. Returns 0, or -errno with a one-line
  * message in err. */
 int sf_master_read(const char *path, struct sf_master *m, char *err, size_t errlen);
+/* sf_master_read of the secret_file of s (nothing to read: 0, m cleared). When the setting came
+ * from the config file, the error starts with "CONFIG:LINE: secret_file: " like the file's other
+ * errors. */
+int sf_master_load(const struct sf_settings *s, const char *config, struct sf_master *m, char *err,
+		   size_t errlen);
 void sf_master_clear(struct sf_master *m);
 
 /* The epoch of unix time t for a rotation period (never 0). */

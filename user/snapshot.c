@@ -24,14 +24,14 @@
 
 void sf_maps_init(struct sf_maps *m)
 {
-	m->counters = m->ifaces = m->state = m->ports = -1;
+	m->counters = m->ifaces = m->state = m->ports = m->config = -1;
 	m->owned = false;
 }
 
 void sf_maps_close(struct sf_maps *m)
 {
 	if (m->owned) {
-		const int map_fds[] = { m->counters, m->ifaces, m->state, m->ports };
+		const int map_fds[] = { m->counters, m->ifaces, m->state, m->ports, m->config };
 
 		for (size_t i = 0; i < SF_ARRAY_SIZE(map_fds); i++)
 			if (map_fds[i] >= 0)
@@ -111,6 +111,11 @@ int sf_maps_open_pinned(struct sf_maps *m, const char *dir)
 	m->state = open_map(dir, SF_MAP_STATE, BPF_MAP_TYPE_ARRAY, sizeof(struct sf_state), &info);
 	if (m->state < 0) {
 		err = m->state;
+		goto out;
+	}
+	m->config = open_map(dir, SF_MAP_CONFIG, BPF_MAP_TYPE_ARRAY, sizeof(struct sf_config), &info);
+	if (m->config < 0) {
+		err = m->config;
 		goto out;
 	}
 out:
@@ -337,6 +342,8 @@ int sf_snap_read(const struct sf_maps *m, struct sf_snap *s, bool check_attach)
 	if (m->state >= 0 && !bpf_map_lookup_elem(m->state, &zero, &s->state))
 		s->have_state = s->state.start_boot_ns != 0;
 	s->state.metrics[sizeof(s->state.metrics) - 1] = '\0';
+	s->state.last_error[sizeof(s->state.last_error) - 1] = '\0';
+	s->have_config = m->config >= 0 && !bpf_map_lookup_elem(m->config, &zero, &s->config);
 	if (m->ports >= 0) {
 		s->have_ports = true;
 		for (__u32 w = 0; w < SF_PORT_WORDS; w++) {

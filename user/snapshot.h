@@ -13,7 +13,7 @@
 
 /* The maps a snapshot is read from (fds; -1 when not open). */
 struct sf_maps {
-	int counters, ifaces, state, ports;
+	int counters, ifaces, state, ports, config;
 	bool owned; /* opened by sf_maps_open_pinned: closed by sf_maps_close */
 };
 
@@ -39,6 +39,8 @@ struct sf_snap {
 	__u64 real_ns;         /* ... and in CLOCK_REALTIME */
 	bool have_state;       /* sf_state was written by run (start_boot_ns != 0) */
 	struct sf_state state;
+	bool have_config;      /* config was read from the config map */
+	struct sf_config config; /* what the programs use: the sysctl mirror (flags 0: disabled) */
 	bool running;          /* state.pid is a live synfence process */
 	bool same_netns;       /* we are in run's network namespace: ifindexes and attachments mean
 				* something here */

@@ -48,6 +48,9 @@ chmod 600 "$CONF/secret"
 cp "$CONF/secret" "$CONF/secret-open" && chmod 644 "$CONF/secret-open"
 echo "not hex at all, not hex at all, not hex at all" >"$CONF/secret-junk" && chmod 600 "$CONF/secret-junk"
 echo "0123abcd" >"$CONF/secret-short" && chmod 600 "$CONF/secret-short"
+conf secretopen "interfaces = $SRV_IF
+ports = 80
+secret_file = $CONF/secret-open"
 
 RUNNING=
 # bad EXPECTED_RC REGEX LABEL ARGS...: synfence ARGS in the server namespace must exit with
@@ -76,6 +79,9 @@ bad 2 "not an absolute path" "relative pin dir" run "$SRV_IF" --ports 80 --pin-d
 bad 2 "bad interface name" "bad interface name" run "a/b" --ports 80
 bad 2 "interface $SRV_IF given twice" "interface twice" run "$SRV_IF" "$SRV_IF" --ports 80
 bad 2 "contradict" "-q and -v" run "$SRV_IF" --ports 80 -q -v
+bad 2 "^synfence: run: -qq and --log-level debug contradict each other" "-qq and --log-level debug" run "$SRV_IF" --ports 80 -qq --log-level debug
+bad 2 "^synfence: run: -q and --log-level debug contradict each other" "--log-level debug and -q" run "$SRV_IF" --ports 80 --log-level debug -q
+bad 2 "^synfence: run: -v and --log-level error contradict each other" "-v and --log-level error" run "$SRV_IF" --ports 80 -v --log-level error
 bad 2 "bad log level" "bad log level" run "$SRV_IF" --ports 80 --log-level loud
 bad 2 "sysctl-interval: bad interval" "bad sysctl interval" run "$SRV_IF" --ports 80 --sysctl-interval 0
 
@@ -96,6 +102,8 @@ bad 2 "mode 0644 gives group or others access" "secret file 0644" run "$SRV_IF" 
 bad 2 "not a hex string" "secret file not hex" run "$SRV_IF" --ports 80 --pin-dir "$PIN" --secret-file "$CONF/secret-junk"
 bad 2 "expected 32 to 128 hex digits" "secret file too short" run "$SRV_IF" --ports 80 --pin-dir "$PIN" --secret-file "$CONF/secret-short"
 bad 2 "secret file $CONF/none: No such file" "secret file missing" run "$SRV_IF" --ports 80 --pin-dir "$PIN" --secret-file "$CONF/none"
+bad 2 "^synfence: $CONF/secretopen:3: secret_file: secret file $CONF/secret-open: mode 0644" "secret_file of the config file" run --config "$CONF/secretopen" --pin-dir "$PIN"
+bad 2 "^synfence: $CONF/secretopen:3: secret_file: secret file $CONF/secret-open: mode 0644" "secret_file of the config file, --check-config" run --config "$CONF/secretopen" --check-config
 
 log "runtime errors (exit 1)"
 out=$(srv setpriv --reuid=65534 --regid=65534 --clear-groups "$SYNFENCE" run "$SRV_IF" --ports 80 --pin-dir "$PIN" 2>&1 >/dev/null)
@@ -120,12 +128,13 @@ check_match "$out" "ports 22, mode auto, rotate 7s, shared secret" "flags overri
 
 log "a second run: same pin dir, or another pin dir on the same interface (exit 1, naming the first)"
 SF_LOG=$TMPD/first.log
-sf_daemon_start "$SF_LOG" --config "$CONF/good" -v
+sf_daemon_start "$SF_LOG" --config "$CONF/good" -v --secret-file "$CONF/secret"
 first=$SF_PID
 RUNNING=1
 check_eq "$(stat -c %a "$PIN")" 700 "pin dir is mode 0700"
 modes=$(stat -c '%n %a' "$PIN"/* | grep -v '\.debug ' | awk '$2 != "600" { print }')
 check_eq "${modes:-none}" none "every pin is mode 0600"
+check_match "$(cat "$TMPD/first.log")" "secret from the secret file" "the daemon runs with the secret file, at debug level (-v)"
 check_eq "$(grep -ciE "$(cat "$CONF/secret")|key\[" "$TMPD/first.log")" 0 "no key material in the log"
 bad 1 "pin dir $PIN is in use by synfence pid $first" "same pin dir" run --config "$CONF/good"
 bad 1 "$SRV_IF is already protected by synfence pid $first" "other pin dir, same interface" run "$SRV_IF" --ports 80 --pin-dir "$SF_PIN_ROOT/other"

@@ -5,7 +5,8 @@
 #    the capture shows SYN-ACKs from XDP), veth-srv2 is protected, veth-srv is not touched (same
 #    links, same program);
 #  - both removed again: 8080 passes to the kernel (pass_unprotected), veth-srv2 is detached;
-#  - a config with an error is refused as a whole (logged, last error kept), the running one stays;
+#  - a config with an error is refused as a whole (logged, and kept as the last error that
+#    `status -j` shows), the running one stays;
 #  - the rotation period changes (status/state), flags keep overriding the file;
 #  - 30 more reloads leave the daemon's memory flat.
 SF_PREFIX=sfr
@@ -90,15 +91,30 @@ check_eq "$(sf_xdp_prog_id)" "$prog" "$SRV_IF still runs the same program"
 log "a config with an error is refused as a whole"
 printf 'interfaces = %s %s\nports = 80,8080\nrotate = never\n' "$SRV_IF" "$SRV2_IF" >"$CONF"
 check_true "SIGHUP: reload refused" hup "reload failed: $CONF:3: rotate: bad rotation period"
+out=$(sf_status_json)
+check_eq "$?" 0 "status after the refused reload: exit 0 (protection goes on)"
+check_match "$(jq -r .daemon.last_error <<<"$out")" "^reload failed: $CONF:3: rotate: bad rotation period \"never\"" \
+	"status -j: the last error names the bad line"
+check_le "$(jq -r '.daemon.last_error_age_s | floor' <<<"$out")" 2 "status -j: ... with its age"
+check_match "$(srv "$SYNFENCE" status -i 0 --pin-dir "$PIN")" $'\nerror     [0-9]+s ago: reload failed: '"$CONF:3: rotate" \
+	"status (text): the last error"
 if sf_xdp_attached "$SRV2_IF"; then _fail "nothing of the bad config applied ($SRV2_IF not attached)"; else _ok "nothing of the bad config applied ($SRV2_IF not attached)"; fi
 check_true "the daemon still runs" kill -0 "$SF_PID"
 printf 'interfaces = %s nosuch0\nports = 80,8080\n' "$SRV_IF" >"$CONF"
 check_true "SIGHUP: a missing interface refuses the reload" hup "reload failed: no such interface: nosuch0"
+check_match "$(sf_status_json | jq -r .daemon.last_error)" '^reload failed: no such interface: nosuch0' \
+	"status -j: the last error is the latest one"
 sf_snap "$TMPD/c0"
 sf_curl "http://$SRV4:8080/" >/dev/null
 sf_snap "$TMPD/c1"
 check_ge "$(sf_delta "$TMPD/c0" "$TMPD/c1" pass_unprotected)" 3 "port 8080 of the refused config is not protected"
 check_eq "$(tail -n1 "$SF_LOG" | grep -c 'error: reload failed')" 1 "the refusal is logged as an error"
+
+printf 'interfaces = %s\nports = 80\nsecret_file = %s\n' "$SRV_IF" "$TMPD/nosecret" >"$CONF"
+check_true "SIGHUP: a missing secret file refuses the reload, naming the config line" \
+	hup "reload failed: $CONF:3: secret_file: secret file $TMPD/nosecret: No such file"
+check_match "$(sf_status_json | jq -r .daemon.last_error)" "^reload failed: $CONF:3: secret_file: " \
+	"status -j: the last error names it"
 
 log "30 reloads: memory stays flat"
 write_conf "$SRV_IF" 80 30

@@ -4,7 +4,9 @@
 #    connections keep succeeding, handed over without timestamps; switched on again: picked up;
 #  - net.ipv4.tcp_syncookies set to 0: synfence sets it back to 1 and logs it;
 #  - with --no-sysctl-changes, tcp_syncookies=0 while running suspends protection (everything
-#    passes to the kernel, logged as an error) until it is 1 again.
+#    passes to the kernel, logged as an error) until it is 1 again;
+#  - `status` shows the mirror (-j: daemon.sysctl, daemon.synack), the last error, and while
+#    suspended says so (daemon.suspended, working NO) and exits 1.
 SF_PREFIX=sfr
 . "$(dirname "$0")/../lib.sh"
 
@@ -34,6 +36,8 @@ check_eq "$(field ts "$out")" yes "with tcp_timestamps=1 the SYN-ACK offers time
 log "tcp_timestamps=0 while running"
 srv sysctl -qw net.ipv4.tcp_timestamps=0
 check_true "the change is picked up within 3 s" sf_wait_log "$SF_LOG" "SYN-ACKs no longer offer timestamps" 3
+check_eq "$(sf_status_json | jq -c '[.daemon.sysctl.tcp_timestamps, .daemon.synack.timestamps, .daemon.suspended]')" \
+	'[0,false,false]' "status -j: the sysctl mirror has tcp_timestamps 0, the SYN-ACKs no timestamps"
 sf_snap "$TMPD/t0"
 check_eq "$(curls 10)" 10 "10 connections succeed with timestamps off"
 sf_snap "$TMPD/t1"
@@ -50,6 +54,10 @@ check_eq "$(sf_ss_opts "$sock" | grep -o 'ts=[01]')" ts=0 "... without timestamp
 log "tcp_timestamps=1 again"
 srv sysctl -qw net.ipv4.tcp_timestamps=1
 check_true "the change is picked up within 3 s" sf_wait_log "$SF_LOG" "SYN-ACKs now offer timestamps" 3
+check_eq "$(sf_status_json | jq -c '[.daemon.sysctl.tcp_timestamps, .daemon.synack.timestamps]')" '[1,true]' \
+	"status -j: tcp_timestamps 1 again, the SYN-ACKs offer timestamps"
+check_match "$(srv "$SYNFENCE" status -i 0 --pin-dir "$PIN")" $'\nsysctl    tcp_syncookies=1 tcp_timestamps=1 tcp_sack=[0-9] tcp_window_scaling=[0-9] tcp_ecn=[0-9] \\(read [0-9]+s ago\\)\n' \
+	"status shows the sysctl mirror"
 out=$(sf_handshake 198.18.1.33 "$SRV4" 80 -P 44033)
 check_eq "$(field ts "$out")" yes "the SYN-ACK offers timestamps again"
 check_eq "$(curls 4)" 4 "connections succeed"
@@ -58,6 +66,8 @@ log "tcp_syncookies=0 while running: set back to 1"
 srv sysctl -qw net.ipv4.tcp_syncookies=0
 check_true "synfence logs that it set tcp_syncookies back" sf_wait_log "$SF_LOG" "tcp_syncookies was 0: set it to 1" 3
 check_eq "$(srv sysctl -n net.ipv4.tcp_syncookies)" 1 "tcp_syncookies is 1 again"
+check_match "$(sf_status_json | jq -r '"\(.daemon.last_error_age_s < 5) \(.daemon.last_error)"')" \
+	'^true net.ipv4.tcp_syncookies was 0: set it to 1' "status -j: the last error says so, with its age"
 SF_TCX=
 sf_synfence_stop
 
@@ -67,12 +77,25 @@ sf_daemon_start "$SF_LOG" "$SRV_IF" --ports 80 --pin-dir "$PIN" --sysctl-interva
 srv sysctl -qw net.ipv4.tcp_syncookies=0
 check_true "the refusal is logged" sf_wait_log "$SF_LOG" "error: net.ipv4.tcp_syncookies is 0 and sysctl changes are off: protection suspended" 3
 check_eq "$(srv sysctl -n net.ipv4.tcp_syncookies)" 0 "tcp_syncookies was left at 0"
+out=$(sf_status_json)
+check_eq "$?" 1 "status while suspended: exit 1"
+check_eq "$(jq -c '[.daemon.suspended, .daemon.sysctl.tcp_syncookies, .verdict.working, .daemon.synack.enabled]' <<<"$out")" \
+	'[true,0,false,false]' "status -j: suspended, tcp_syncookies 0, not working, SYN-ACKs disabled"
+check_match "$(jq -r .verdict.working_text <<<"$out")" '^NO: protection suspended: net.ipv4.tcp_syncookies is 0 and sysctl changes are off' \
+	"status -j: working_text says it is suspended, and why"
+check_match "$(jq -r .daemon.last_error <<<"$out")" 'tcp_syncookies is 0 and sysctl changes are off: protection suspended' \
+	"status -j: the last error names it"
+out=$(srv "$SYNFENCE" status -i 0 --pin-dir "$PIN")
+check_match "$out" $'\nworking +NO: protection suspended' "status (text): working NO: protection suspended"
+check_nomatch "$out" 'yes: XDP and TC attached' "status (text) does not say protection works"
 sf_snap "$TMPD/n0"
 check_eq "$(curls 4)" 4 "connections succeed through the kernel while suspended"
 sf_snap "$TMPD/n1"
 check_eq "$(sf_delta "$TMPD/n0" "$TMPD/n1" synack_sent)" 0 "XDP answers no SYN while suspended"
 srv sysctl -qw net.ipv4.tcp_syncookies=1
 check_true "protection resumes when it is 1 again" sf_wait_log "$SF_LOG" "protection resumed" 3
+out=$(sf_status_json)
+check_eq "$?/$(jq -c '[.daemon.suspended, .verdict.working]' <<<"$out")" '0/[false,true]' "status after resuming: exit 0, not suspended, working"
 sf_snap "$TMPD/n2"
 check_eq "$(curls 4)" 4 "connections succeed"
 sf_snap "$TMPD/n3"

@@ -1,9 +1,11 @@
 #!/bin/bash
 # An interface deleted under a running synfence (two interfaces): the daemon survives, logs it,
 # keeps protecting the other interface, removes the dead link pins, and attaches again when the
-# interface comes back. Then `synfence detach`: after a stop that left protection in place
-# (SIGUSR2), detach removes it interface by interface, XDP before TC, and the pinned state with
-# the last one.
+# interface comes back; status -j names it as the last error. A TC link detached behind its back
+# (bpftool link detach): noticed within a tick, logged, both links attached again (never XDP
+# alone), the other interface untouched. Then `synfence detach`: after a stop that left
+# protection in place (SIGUSR2), detach removes it interface by interface, XDP before TC, and the
+# pinned state with the last one.
 SF_PREFIX=sfr
 . "$(dirname "$0")/../lib.sh"
 
@@ -42,6 +44,8 @@ check_eq "$(($(ifcnt "$TMPD/g1" "$SRV_IF" handoff_ok) - $(ifcnt "$TMPD/g0" "$SRV
 	"... and is still protected (handoff_ok +2 on $SRV_IF)"
 st=$(sf_state_strings | grep disappeared)
 check_match "$st" "interface $SRV2_IF .* disappeared" "the published state's last error reports it"
+check_match "$(sf_status_json | jq -r .daemon.last_error)" "^interface $SRV2_IF \(ifindex [0-9]+\) disappeared" \
+	"status -j: the last error names the vanished interface"
 
 log "$SRV2_IF comes back"
 veth2_up || die "cannot re-create $SRV2_IF"
@@ -54,6 +58,29 @@ sf_snap "$TMPD/g3"
 check_eq "$(ifcnt "$TMPD/g3" "$SRV2_IF" handoff_ok)" 1 "the new $SRV2_IF counts from zero, through synfence"
 check_eq "$(jq -r --arg n "$SRV2_IF" '.interfaces[] | select(.name == $n) | .ifindex' "$TMPD/g3")" \
 	"$(sf_ifindex "$SRV2_IF")" "stats has its new ifindex"
+
+log "the TC link of $SRV_IF detached behind the daemon's back"
+tc0=$(sf_pinned_link_id tc "$SRV_IF") x0=$(sf_pinned_link_id xdp "$SRV2_IF")
+sf_snap "$TMPD/l0"
+check_true "bpftool link detach id $tc0" bpftool link detach id "$tc0"
+check_true "the daemon logs the lost TC link within 3 s" \
+	sf_wait_log "$SF_LOG" "interface $SRV_IF \(ifindex [0-9]+\) lost its TC link .*synfence attaches it again" 3
+check_true "... and attaches $SRV_IF again" sf_wait_log "$SF_LOG" "interface $SRV_IF re-attached \(ifindex [0-9]+\): protected again" 3
+out=$(sf_status_json)
+check_eq "$?" 0 "status: exit 0"
+check_eq "$(jq -c --arg n "$SRV_IF" '.interfaces[] | select(.name == $n) | .attached' <<<"$out")" '{"xdp":true,"tc":true}' \
+	"status -j: XDP and TC attached to $SRV_IF again"
+check_match "$(jq -r .daemon.last_error <<<"$out")" "^interface $SRV_IF \(ifindex [0-9]+\) lost its TC link" "status -j: the last error names it"
+tc1=$(sf_pinned_link_id tc "$SRV_IF")
+check_true "a new TC link is pinned ($tc0 -> $tc1)" test "$tc1" != none -a "$tc1" != "$tc0"
+check_eq "$(sf_pinned_link_id xdp "$SRV2_IF")" "$x0" "$SRV2_IF was not touched (same XDP link)"
+sf_snap "$TMPD/l1"
+check_eq "$(sf_curl "http://$SRV4/")" "$NGINX_BODY" "curl through $SRV_IF after the re-attach"
+sf_snap "$TMPD/l2"
+check_eq "$(($(ifcnt "$TMPD/l2" "$SRV_IF" synack_sent) - $(ifcnt "$TMPD/l1" "$SRV_IF" synack_sent)))/$(($(ifcnt "$TMPD/l2" "$SRV_IF" handoff_ok) - $(ifcnt "$TMPD/l1" "$SRV_IF" handoff_ok)))" \
+	1/1 "a fresh handshake through XDP (synack_sent +1) handed over by TC (handoff_ok +1)"
+check_ge "$(ifcnt "$TMPD/l1" "$SRV_IF" handoff_ok)" "$(ifcnt "$TMPD/l0" "$SRV_IF" handoff_ok)" \
+	"$SRV_IF kept its counters (same device)"
 
 log "synfence detach, after a stop that left protection in place"
 kill -USR2 "$SF_PID"
