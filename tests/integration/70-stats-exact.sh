@@ -63,7 +63,7 @@ expect() {
 COUNTERS=$(sf_counter_names) # the source of truth: every one must be in every output
 NC=$(wc -w <<<"$COUNTERS")
 snap s0
-check_eq "$(jq -r '.total | keys_unsorted | join(" ")' "$TMPD/s0.json")" "$(echo $COUNTERS)" \
+check_eq "$(jq -r '.total | keys_unsorted | join(" ")' "$TMPD/s0.json")" "${COUNTERS//$'\n'/ }" \
 	"stats -j has exactly the $NC counters of include/synfence.h, in their order"
 check_eq "$(jq -r '.total | [.[] | numbers] | length' "$TMPD/s0.json")" "$(jq -r '.total | length' "$TMPD/s0.json")" \
 	"stats -j: every total counter is an integer"
@@ -126,7 +126,7 @@ expect c1 c2 "syn_recv=$K synack_sent=$K ack_cookie_bad=$K ack_bad_hash=$K2 ack_
 
 log "phase E: a hand-made handshake whose final ACK comes twice (100 ms apart), then a request"
 out=$(sf_handshake 198.18.1.40 "$SRV4" 80 -P 32040 -n 2 -G)
-check_eq "$?" 0 "handshake with a duplicated final ACK: sent ($(echo $out))"
+check_eq "$?" 0 "handshake with a duplicated final ACK: sent (${out//$'\n'/ })"
 check_match "$out" 'reply HTTP/1\.[01] 200 ' "after the duplicate ACK the connection works: the request got nginx's 200"
 sleep 0.3
 json_snap e

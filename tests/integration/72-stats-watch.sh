@@ -83,7 +83,7 @@ quit_with() {
 log "--watch in tmux, quit with Ctrl-C"
 quit_with c C-c Ctrl-C
 log "--watch in tmux, quit with Ctrl-\\ (SIGQUIT)"
-quit_with b 'C-\' 'Ctrl-\'
+quit_with b "C-\\" "Ctrl-\\"
 cleanup_tmux
 
 log "--watch without a terminal: JSON lines"
