@@ -464,6 +464,14 @@ sf_synfence_stop() {
 	[ "$SF_FAILS" = "$fails" ]
 }
 
+# sf_counter_names: the counters declared in include/synfence.h (the X-macro list), in order, one a
+# line: the source of truth the outputs are checked against.
+sf_counter_names() { sed -n 's/^[[:space:]]*X(\([a-z][a-z_0-9]*\),.*/\1/p' "$SF_SRC/include/synfence.h"; }
+
+# sf_long_opts FILE...: the long options declared in the getopt_long tables of the C sources
+# ({ "name", ..._argument ...), as --name, sorted, one a line.
+sf_long_opts() { grep -ohE '\{ *"[a-z][a-z-]*", *(no|required|optional)_argument' "$@" | sed 's/{ *"\([^"]*\)".*/--\1/' | sort -u; }
+
 # (-i 0: one reading, no rates: instant)
 sf_stats_json() { srv "$SYNFENCE" stats -j -i 0 --pin-dir "$PIN"; }
 sf_stats_text() { srv "$SYNFENCE" stats -a -i 0 --pin-dir "$PIN"; }

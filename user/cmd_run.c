@@ -9,7 +9,6 @@
 #include "conf.h"
 #include "daemon.h"
 #include "log.h"
-#include "metrics.h"
 #include "ports.h"
 #include "preflight.h"
 #include "secret.h"
@@ -49,7 +48,8 @@ static void run_help(FILE *out)
 		"    SIGHUP           re-read the config file (flags keep overriding it): interfaces and\n"
 		"                     ports added or removed, rotation period, secret file, log level,\n"
 		"                     sysctl settings. Interfaces that stay are not touched. A bad config\n"
-		"                     is refused as a whole and logged; the running one stays.\n"
+		"                     is refused as a whole and logged; the running one stays. pin_dir\n"
+		"                     and metrics change only with a restart (a warning is logged).\n"
 		"    Maps and the XDP and TC links are pinned in the pin dir. A run that finds the pins\n"
 		"    of an earlier one (crashed, killed, stopped with SIGUSR2) takes them over: same\n"
 		"    secrets, same counters, programs swapped atomically (bpf_link_update), so no\n"
@@ -100,6 +100,8 @@ static void run_help(FILE *out)
 		"    --log-level error|warning|info|debug  (config: log_level)\n"
 		"        Default info. -v is debug (and libbpf messages), -q warning, -qq error;\n"
 		"        with another --log-level they are an error.\n"
+		"    -q, --quiet\n"
+		"        Log less: once for warnings and errors only, twice for errors only (run only).\n"
 		"    --no-sysctl-changes, --sysctl-changes  (config: sysctl_changes = no|yes)\n"
 		"        Never change a sysctl (tcp_syncookies=0 is then refused).\n"
 		"    --sysctl-interval SECONDS  (config: sysctl_interval)\n"
@@ -109,12 +111,13 @@ static void run_help(FILE *out)
 		"        (and one that lost a link, at once).\n"
 		"    --keep-attached, --no-keep-attached  (config: keep_attached = yes|no)\n"
 		"        SIGTERM leaves protection in place (as SIGUSR2); 'synfence detach' removes it.\n"
-		"    --metrics ADDR:PORT\n"
+		"    --metrics ADDR:PORT  (config: metrics)\n"
 		"        Serve the counters and a few gauges in the Prometheus text format at\n"
 		"        http://ADDR:PORT/metrics (off by default). ADDR is a literal IPv4 address or\n"
 		"        an IPv6 one in brackets: 127.0.0.1:9464, [::1]:9464. Prefer a loopback\n"
 		"        address: the endpoint has no authentication. A port in use is an error.\n"
-		"    -v, -q, -j, -p, -h, -V\n"
+		"        A changed address takes effect only with a restart (SIGHUP logs a warning).\n"
+		"    -v, -j, -p, -h, -V\n"
 		"        As for every command (see 'synfence help').\n"
 		"\n"
 		"CONFIG FILE\n"
@@ -156,7 +159,6 @@ struct run_args {
 	struct sf_run_opts o;
 	bool check;
 	int quiet;
-	const char *metrics;
 };
 
 static int set_key(struct run_args *a, enum sf_key key, const char *v)
@@ -234,17 +236,7 @@ static int parse_args(int argc, char **argv, struct run_args *a, bool *done)
 			a->o.config = optarg;
 			a->o.config_given = true;
 			break;
-		case OPT_METRICS: {
-			struct sockaddr_storage sa;
-			socklen_t salen;
-
-			if (sf_metrics_parse(optarg, &sa, &salen, err, sizeof(err)))
-				return sf_usage_err(cmd, "bad --metrics '%s': %s", optarg, err);
-			if (strlen(optarg) >= sizeof(((struct sf_state *)0)->metrics))
-				return sf_usage_err(cmd, "bad --metrics '%s': too long", optarg);
-			a->metrics = optarg;
-			break;
-		}
+		case OPT_METRICS: ret = set_key(a, SF_KEY_METRICS, optarg); break;
 		default:
 			return sf_usage_err(cmd, "unexpected option");
 		}
@@ -289,10 +281,10 @@ static int check_config(struct run_args *a)
 			sf_warn("interface %s does not exist (here, now)", s->ifs[i]);
 	if (sf_format_ports(s->ports, ports, sizeof(ports)) >= sizeof(ports))
 		strcpy(ports + sizeof(ports) - 4, "...");
-	printf("config OK (%s): %d interface%s, ports %s, mode %s, rotate %lus, %s secret, pin dir %s\n",
-	       a->o.config_used ? a->o.config : "no config file", s->n_ifs, s->n_ifs == 1 ? "" : "s",
-	       ports, sf_mode_req_name(s->mode), s->rotate, s->secret_file[0] ? "shared" : "random",
-	       s->pin_dir);
+	printf("config OK (%s): %d interface%s, ports %s, mode %s, rotate %lus, %s secret, pin dir %s, "
+	       "metrics %s\n", a->o.config_used ? a->o.config : "no config file", s->n_ifs,
+	       s->n_ifs == 1 ? "" : "s", ports, sf_mode_req_name(s->mode), s->rotate,
+	       s->secret_file[0] ? "shared" : "random", s->pin_dir, s->metrics[0] ? s->metrics : "off");
 	return SF_EXIT_OK;
 }
 
@@ -321,7 +313,6 @@ static int run_cmd(int argc, char **argv)
 		ret = check_config(a);
 		goto out;
 	}
-	a->o.metrics = a->metrics;
 	ret = sf_daemon_run(&a->o);
 out:
 	free(a);

@@ -12,6 +12,7 @@
 #include <ini.h>
 
 #include "conf.h"
+#include "metrics.h"
 #include "ports.h"
 #include "util.h"
 
@@ -30,6 +31,7 @@ static const struct {
 	[SF_KEY_SYSCTL_INTERVAL] = { "sysctl_interval", "--sysctl-interval" },
 	[SF_KEY_REATTACH]        = { "reattach", "--no-reattach" },
 	[SF_KEY_KEEP_ATTACHED]   = { "keep_attached", "--keep-attached" },
+	[SF_KEY_METRICS]         = { "metrics", "--metrics" },
 };
 
 #define SHOW_MAX 64 /* longest config value or name quoted back in an error message */
@@ -232,6 +234,19 @@ int sf_settings_set(struct sf_settings *s, enum sf_key key, const char *v, bool 
 		else
 			s->sysctl_interval = n;
 		break;
+	case SF_KEY_METRICS: {
+		struct sockaddr_storage sa;
+		socklen_t salen;
+		char why[128];
+
+		if (sf_metrics_parse(v, &sa, &salen, why, sizeof(why)))
+			ret = sf_einval(err, errlen, "bad address \"%s\": %s", SHOW(v), why);
+		else if (strlen(v) >= sizeof(s->metrics))
+			ret = sf_einval(err, errlen, "bad address \"%s\": too long", SHOW(v));
+		else
+			snprintf(s->metrics, sizeof(s->metrics), "%s", v);
+		break;
+	}
 	default:
 		ret = sf_einval(err, errlen, "unknown key");
 	}
@@ -494,6 +509,7 @@ void sf_settings_merge(struct sf_settings *out, const struct sf_settings *file,
 		case SF_KEY_SYSCTL_INTERVAL: out->sysctl_interval = src->sysctl_interval; break;
 		case SF_KEY_REATTACH: out->reattach = src->reattach; break;
 		case SF_KEY_KEEP_ATTACHED: out->keep_attached = src->keep_attached; break;
+		case SF_KEY_METRICS: memcpy(out->metrics, src->metrics, sizeof(out->metrics)); break;
 		case SF_KEY_MAX: break;
 		}
 	}

@@ -39,6 +39,7 @@ enum sf_key {
 	SF_KEY_SYSCTL_INTERVAL,
 	SF_KEY_REATTACH,
 	SF_KEY_KEEP_ATTACHED,
+	SF_KEY_METRICS,
 	SF_KEY_MAX,
 };
 
@@ -57,6 +58,7 @@ struct sf_settings {
 	unsigned long sysctl_interval;
 	bool reattach;
 	bool keep_attached;
+	char metrics[sizeof(((struct sf_state *)0)->metrics)]; /* ADDR:PORT, "" : off */
 };
 
 /* The name of a key as written in the config file ("secret_file") and as a flag ("--secret-file"). */

@@ -1590,6 +1590,9 @@ static void reload(struct daemon *d)
 		sf_warn("reload: pin_dir changes only with a restart; staying with %s", d->set.pin_dir);
 		memcpy(n->pin_dir, d->set.pin_dir, sizeof(n->pin_dir));
 	}
+	if (strcmp(n->metrics, d->set.metrics))
+		sf_warn("reload: metrics changes only with a restart; staying with %s",
+			d->set.metrics[0] ? d->set.metrics : "no metrics");
 	if (n->mode != d->set.mode)
 		sf_warn("reload: mode %s applies to interfaces attached from now on", sf_mode_req_name(n->mode));
 
@@ -1899,7 +1902,7 @@ int sf_daemon_run(struct sf_run_opts *o)
 	}
 
 	/* a taken metrics port fails here, before anything is attached */
-	if (o->metrics && sf_metrics_bind(&d->metrics, o->metrics))
+	if (d->set.metrics[0] && sf_metrics_bind(&d->metrics, d->set.metrics))
 		goto out_sig;
 	code = start(d);
 	if (code)
@@ -1909,14 +1912,14 @@ int sf_daemon_run(struct sf_run_opts *o)
 					.state = d->map[M_STATE], .ports = d->map[M_PORTS],
 					.config = d->map[M_CONFIG] };
 
-		snprintf(d->st.metrics, sizeof(d->st.metrics), "%s", o->metrics);
+		snprintf(d->st.metrics, sizeof(d->st.metrics), "%s", d->set.metrics);
 		publish(d);
 		if (sf_metrics_start(d->metrics, &maps)) {
 			stop(d, false);
 			code = SF_EXIT_FAIL;
 			goto out_sig;
 		}
-		sf_info("metrics at http://%s/metrics", o->metrics);
+		sf_info("metrics at http://%s/metrics", d->set.metrics);
 	}
 	if ((ret = rot_arm(d)) || (ret = tick_arm(d))) {
 		sf_err("cannot arm the timers: %s", strerror(-ret));

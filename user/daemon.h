@@ -14,7 +14,6 @@ struct sf_run_opts {
 	const char *config;      /* config file path (re-read on SIGHUP) */
 	bool config_given;       /* --config was given: the file must exist */
 	bool config_used;        /* the file existed and was read */
-	const char *metrics;     /* --metrics ADDR:PORT, or NULL */
 };
 
 /* Runs until a signal ends it. Returns the exit code (SF_EXIT_*). */

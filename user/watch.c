@@ -17,7 +17,8 @@
 
 struct term {
 	bool screen;       /* full-screen redraws on a terminal */
-	bool raw;          /* stdin switched to non-canonical, no echo */
+	bool changed;      /* stdin switched to non-canonical, no echo: restore saved on leave */
+	bool keys;         /* keys are read from stdin (off after EOF; the settings stay changed) */
 	struct termios saved;
 };
 
@@ -31,7 +32,8 @@ static void term_enter(struct term *t)
 		raw.c_lflag &= ~(ICANON | ECHO);
 		raw.c_cc[VMIN] = 0;
 		raw.c_cc[VTIME] = 0;
-		t->raw = !tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+		t->changed = !tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+		t->keys = t->changed;
 	}
 	fputs(ALT_SCREEN_ON, stdout);
 	fflush(stdout);
@@ -41,9 +43,9 @@ static void term_leave(struct term *t)
 {
 	fputs(ALT_SCREEN_OFF, stdout);
 	fflush(stdout);
-	if (t->raw)
+	if (t->changed)
 		tcsetattr(STDIN_FILENO, TCSANOW, &t->saved);
-	t->raw = false;
+	t->changed = t->keys = false;
 }
 
 /* Draw buf from the top-left corner, each line cleared to its end, clipped to the window. */
@@ -97,6 +99,7 @@ int sf_watch(const struct sf_maps *m, const struct sf_render_opts *o, double per
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGQUIT); /* Ctrl-\: quit through term_leave too, not with echo off */
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGWINCH);
 	if (sigprocmask(SIG_BLOCK, &set, &oldset)) {
@@ -157,7 +160,7 @@ int sf_watch(const struct sf_maps *m, const struct sf_render_opts *o, double per
 
 			if (left <= 0)
 				break;
-			r = poll(pfd, t.raw ? 2 : 1, left);
+			r = poll(pfd, t.keys ? 2 : 1, left);
 			if (r < 0 && errno != EINTR) {
 				err = -errno;
 				sf_err("poll: %s", strerror(-err));
@@ -169,15 +172,16 @@ int sf_watch(const struct sf_maps *m, const struct sf_render_opts *o, double per
 
 				if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGWINCH)
 					break; /* redraw now */
-				quit = true; /* SIGINT, SIGTERM, SIGHUP */
+				quit = true; /* SIGINT, SIGTERM, SIGQUIT, SIGHUP */
 				break;
 			}
-			if (r > 0 && t.raw && pfd[1].revents) {
+			if (r > 0 && t.keys && pfd[1].revents) {
 				char keys[16];
 				ssize_t got = read(STDIN_FILENO, keys, sizeof(keys));
 
 				if (got <= 0) {
-					t.raw = t.raw && got < 0; /* EOF: stop reading keys */
+					/* EOF or a lasting error: stop reading keys */
+					t.keys = got < 0 && (errno == EINTR || errno == EAGAIN);
 					continue;
 				}
 				if (memchr(keys, 'q', got) || memchr(keys, 'Q', got)) {

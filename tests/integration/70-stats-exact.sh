@@ -1,9 +1,11 @@
 #!/bin/bash
 # Exact counting, seen the way an operator sees it: N spoofed SYNs, M real handshakes (curl, IPv4
 # and IPv6), K forged ACKs (random ones, and hand-made ones with a wrong cookie hash or a wrong
-# epoch), P connections to an unprotected port. Each phase moves every counter by exactly what was
-# sent (`stats -j` parsed by jq), with the kernel's own TCP counters as the independent witness for
-# the segments synfence passes on. Over the whole run, the deltas in the text table (`stats -e -a`),
+# epoch), a hand-made handshake whose final ACK comes twice (then a request that gets its reply),
+# one IPv4 fragment, a handshake the kernel refuses to take over (net.ipv4.tcp_timestamps switched
+# off between SYN-ACK and ACK), P connections to an unprotected port. Each phase moves every counter
+# of include/synfence.h by exactly what was sent (`stats -j` parsed by jq), with the kernel's own
+# TCP counters as the independent witness for the segments synfence passes on. Over the whole run, the deltas in the text table (`stats -e -a`),
 # in `stats -j` and in the Prometheus output (fetched with curl, parsed by the Python
 # prometheus_client parser) are the same for every counter; the invariants between counters hold.
 SF_PREFIX=sfo
@@ -49,7 +51,7 @@ kdelta() { # kdelta A B FIELD(1 insegs, 2 client rsts, 3 client syn retrans)
 # expect A B "name=value ..." : every counter named has exactly this delta, every other one 0
 expect() {
 	local a=$1 b=$2 spec=" $3 " c want got bad=""
-	for c in $(jq -r '.total | keys_unsorted[]' "$TMPD/$b.json"); do
+	for c in $COUNTERS; do
 		want=0
 		[[ $spec =~ \ $c=([0-9]+)\  ]] && want=${BASH_REMATCH[1]}
 		got=$(sf_delta "$TMPD/$a.json" "$TMPD/$b.json" "$c")
@@ -58,7 +60,11 @@ expect() {
 	check_eq "${bad:-none}" none "$4: every counter moved by exactly what was sent ($3)"
 }
 
+COUNTERS=$(sf_counter_names) # the source of truth: every one must be in every output
+NC=$(wc -w <<<"$COUNTERS")
 snap s0
+check_eq "$(jq -r '.total | keys_unsorted | join(" ")' "$TMPD/s0.json")" "${COUNTERS//$'\n'/ }" \
+	"stats -j has exactly the $NC counters of include/synfence.h, in their order"
 check_eq "$(jq -r '.total | [.[] | numbers] | length' "$TMPD/s0.json")" "$(jq -r '.total | length' "$TMPD/s0.json")" \
 	"stats -j: every total counter is an integer"
 
@@ -118,13 +124,52 @@ K=$((K2 + K3))
 expect c1 c2 "syn_recv=$K synack_sent=$K ack_cookie_bad=$K ack_bad_hash=$K2 ack_bad_epoch=$K3" \
 	"phase C2 (hand-made forged ACKs)"
 
+log "phase E: a hand-made handshake whose final ACK comes twice (100 ms apart), then a request"
+out=$(sf_handshake 198.18.1.40 "$SRV4" 80 -P 32040 -n 2 -G)
+check_eq "$?" 0 "handshake with a duplicated final ACK: sent (${out//$'\n'/ })"
+check_match "$out" 'reply HTTP/1\.[01] 200 ' "after the duplicate ACK the connection works: the request got nginx's 200"
+sleep 0.3
+json_snap e
+# the first copy is handed over; the second meets the connection it made (XDP's socket lookup:
+# est_pass, not handoff_dup, which needs both copies through XDP before TC saw the first); the
+# request is est_pass too
+expect c2 e "syn_recv=1 synack_sent=1 ack_cookie_ok=1 handoff_ok=1 est_pass=2" "phase E (duplicate final ACK)"
+check_eq "$(kdelta c2 e 1)" 3 "phase E: the server's TCP got both ACK copies and the request (TcpInSegs)"
+
+log "phase F: one IPv4 fragment (the first of a SYN datagram) to port 80"
+out=$(sf_flood frag "$SRV4" 80 1)
+check_eq "$?/$out" "0/sent 1" "sender sent the fragment"
+sleep 0.3
+json_snap f
+expect e f "pass_fragment=1" "phase F (fragment: passed to the kernel, never answered)"
+check_eq "$(kdelta e f 1)" 0 "phase F: the fragment alone reached no TCP (TcpInSegs)"
+
+log "phase G: tcp_timestamps switched off between our SYN-ACK (with timestamps) and the final ACK"
+rst0=$(sf_nstat "$SRV_NS" TcpOutRsts)
+sf_handshake 198.18.1.41 "$SRV4" 80 -P 32041 -d 1000 >"$TMPD/hs-g.out" 2>&1 &
+HS=$!
+sf_track_pid $HS
+for i in $(seq 40); do grep -q '^synack ' "$TMPD/hs-g.out" && break; sleep 0.05; done
+srv sysctl -qw net.ipv4.tcp_timestamps=0
+wait $HS
+check_eq "$?" 0 "handshake sent its final ACK ($(tr '\n' ' ' <"$TMPD/hs-g.out"))"
+check_match "$(cat "$TMPD/hs-g.out")" 'ts=yes' "the SYN-ACK offered timestamps (before the switch)"
+sleep 0.3
+srv sysctl -qw net.ipv4.tcp_timestamps=1
+json_snap g
+# the cookie is valid, but the kernel refuses timestamps it no longer allows: -EINVAL from
+# bpf_sk_assign_tcp_reqsk; the ACK then goes to the listener as without synfence (a RST)
+expect f g "syn_recv=1 synack_sent=1 ack_cookie_ok=1 handoff_err=1 handoff_err_einval=1" \
+	"phase G (handoff refused: EINVAL)"
+check_eq "$(($(sf_nstat "$SRV_NS" TcpOutRsts) - rst0))" 1 "phase G: the kernel answered the refused ACK with a RST (TcpOutRsts)"
+
 log "phase D: $P curls to the unprotected port 8080"
 good=0
 for i in $(seq $P); do [ "$(sf_curl "http://$SRV4:8080/")" = "$NGINX_BODY" ] && good=$((good + 1)); done
 check_eq "$good" "$P" "every curl to the unprotected port got the page"
 sleep 0.5
 json_snap d0 # (before the metrics scrape of snap: that is TCP too, over lo)
-expect c2 d0 "pass_unprotected=$(kdelta c2 d0 1)" "phase D (unprotected; = server TcpInSegs)"
+expect g d0 "pass_unprotected=$(kdelta g d0 1)" "phase D (unprotected; = server TcpInSegs)"
 snap d
 
 # ---- the three outputs agree, counter by counter ----
@@ -155,7 +200,7 @@ print("#types", " ".join(sorted(set(types.values()))))
 EOF
 check_eq "$?" 0 "the Prometheus output parses with prometheus_client ($(head -c 300 "$TMPD/prom.err"))"
 bad_txt="" bad_prom="" n=0
-for c in $(jq -r '.total | keys_unsorted[]' "$TMPD/d.json"); do
+for c in $COUNTERS; do
 	n=$((n + 1))
 	j=$(sf_delta "$TMPD/s0.json" "$TMPD/d.json" "$c")
 	t=$(txt_delta "$c")
@@ -163,7 +208,8 @@ for c in $(jq -r '.total | keys_unsorted[]' "$TMPD/d.json"); do
 	[ "$t" = "$j" ] || bad_txt+="$c:text=$t,json=$j "
 	[ "$p" = "$j" ] || bad_prom+="$c:prom=${p:-missing},json=$j "
 done
-check_eq "$n" "$(jq -r '.total | length' "$TMPD/d.json")" "all counters compared"
+check_eq "$n/$(jq -r '.total | length' "$TMPD/d.json")/$(wc -l <"$TMPD/prom.delta")" "$NC/$NC/$((NC + 1))" \
+	"all $NC counters of include/synfence.h compared (as many in stats -j, and in the Prometheus output)"
 check_eq "${bad_txt:-none}" none "text table deltas = JSON deltas, for all $n counters"
 check_eq "${bad_prom:-none}" none "Prometheus deltas (synfence_<counter>_total{interface=\"veth-srv\"}) = JSON deltas"
 check_match "$(grep '^#types' "$TMPD/prom.delta")" "counter.*gauge" "Prometheus families are typed counter and gauge"
@@ -178,7 +224,7 @@ check_eq "$(jq '.total | .ack_bad_hash + .ack_bad_epoch + .ack_bad_malformed' "$
 	"ack_cookie_bad = ack_bad_hash + ack_bad_epoch + ack_bad_malformed"
 check_eq "$(jq '.total | .handoff_err_einval + .handoff_err_enomem + .handoff_err_other' "$j")" "$(sf_cnt "$j" handoff_err)" \
 	"handoff_err = the sum of its reasons"
-check_eq "$(jq '.total | .synack_sent + .drop_syn_flags + .drop_malformed + .drop_no_room + .pass_no_secret' "$j")" \
+check_eq "$(jq '.total | .synack_sent + .drop_syn_flags + .drop_malformed + .drop_no_room + .pass_no_secret + .syn_pass_existing' "$j")" \
 	"$(sf_cnt "$j" syn_recv)" "syn_recv = the sum of what became of the SYNs"
 human=$(srv "$SYNFENCE" stats -i 0 --pin-dir "$PIN" | awk '$1 == "syn_recv" { print $2 }')
 check_eq "$human" "$(awk -v v="$(sf_cnt "$j" syn_recv)" 'BEGIN { printf "%.1fk", v / 1000 }')" \

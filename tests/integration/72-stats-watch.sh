@@ -1,8 +1,8 @@
 #!/bin/bash
 # `synfence stats --watch` in a real terminal (tmux, 100x30): it takes over the screen (alternate
 # screen), redraws in place as traffic flows (the counters on the screen change, the table is not
-# scrolled or repeated), and quits on `q` and on Ctrl-C with exit status 0, giving the terminal back
-# as it was (primary screen, the same stty settings). Also: without a terminal, --watch -j writes one
+# scrolled or repeated), and quits on `q`, on Ctrl-C and on Ctrl-\ (SIGQUIT) with exit status 0,
+# giving the terminal back as it was (primary screen, the same stty settings). Also: without a terminal, --watch -j writes one
 # JSON document per period.
 SF_PREFIX=sfo
 . "$(dirname "$0")/../lib.sh"
@@ -70,14 +70,20 @@ check_eq "$(diff "$TMPD/q.stty0" "$TMPD/q.stty1" >/dev/null && echo same)" same 
 	"after q the terminal settings (stty -a: echo, icanon) are as before"
 check_eq "$(tm display -p -t w '#{cursor_flag}')" 1 "after q the cursor is visible again"
 
+# quit_with TAG KEY NAME: a fresh --watch, then KEY (tmux send-keys); exit 0, the terminal as before
+quit_with() {
+	start_watch "$1"
+	tm send-keys -t w "$2"
+	wait_file "$TMPD/$1.rc" || _fail "stats --watch exits within 5 s of $3"
+	check_eq "$(cat "$TMPD/$1.rc" 2>/dev/null)" 0 "exit status after $3"
+	check_eq "$(tm display -p -t w '#{alternate_on}')" 0 "after $3 the terminal is back on the primary screen"
+	check_eq "$(diff "$TMPD/$1.stty0" "$TMPD/$1.stty1" >/dev/null && echo same)" same \
+		"after $3 the terminal settings are as before"
+}
 log "--watch in tmux, quit with Ctrl-C"
-start_watch c
-tm send-keys -t w C-c
-wait_file "$TMPD/c.rc" || _fail "stats --watch exits within 5 s of Ctrl-C"
-check_eq "$(cat "$TMPD/c.rc" 2>/dev/null)" 0 "exit status after Ctrl-C"
-check_eq "$(tm display -p -t w '#{alternate_on}')" 0 "after Ctrl-C the terminal is back on the primary screen"
-check_eq "$(diff "$TMPD/c.stty0" "$TMPD/c.stty1" >/dev/null && echo same)" same \
-	"after Ctrl-C the terminal settings are as before"
+quit_with c C-c Ctrl-C
+log "--watch in tmux, quit with Ctrl-\\ (SIGQUIT)"
+quit_with b "C-\\" "Ctrl-\\"
 cleanup_tmux
 
 log "--watch without a terminal: JSON lines"

@@ -3,8 +3,9 @@
 # build time) has every command, every option of every command's --help, every counter, the exit
 # codes and the files; the README's counter table has every counter; `synfence help CMD` equals
 # `synfence CMD --help` for every command; the bash completion offers every command and every long
-# option. The counter list comes from include/synfence.h, the option lists from the binary itself.
-# No namespaces, no root needed.
+# option. The counter list comes from include/synfence.h, the option lists from the getopt_long
+# tables in user/*.c (an option the code accepts but no document names fails) and from each --help.
+# `run --check-config` accepts every config key, `metrics` included. No namespaces, no root needed.
 SF_PREFIX=sfo
 . "$(dirname "$0")/../lib.sh"
 SF_NAME=docs
@@ -22,7 +23,7 @@ for sec in NAME SYNOPSIS DESCRIPTION COMMANDS VERDICT COUNTERS JSON METRICS CONF
 	check_match "$page" $'\n'"$sec"$'\n' "man page has a $sec section"
 done
 
-counters=$(sed -n 's/^[[:space:]]*X(\([a-z][a-z_0-9]*\),.*/\1/p' "$SF_SRC/include/synfence.h")
+counters=$(sf_counter_names)
 n=$(wc -w <<<"$counters")
 check_ge "$n" 23 "counters found in include/synfence.h"
 miss_man="" miss_readme="" miss_help=""
@@ -56,6 +57,49 @@ for cmd in $cmds; do
 	check_eq "${miss_man:-none}" none "man page has every option of $cmd ($(echo $opts))"
 	[ "$cmd" = help ] || check_eq "${miss_comp:-none}" none "completion offers every option of $cmd"
 done
+# the options the code accepts (getopt_long tables), per source file: each documented everywhere
+globals=$(sf_long_opts "$SF_SRC/user/cmd.h")
+check_match " $(echo $globals) " " --help .*--json " "global options found in user/cmd.h ($(echo $globals))"
+main_help=$("$SYNFENCE" help)
+miss=""
+for o in $globals; do
+	grep -q -- "$o" <<<"$page" || miss+="man:$o "
+	grep -q -- "$o" <<<"$main_help" || miss+="help:$o "
+	[[ " $(comp synfence --) " == *" $o "* ]] || miss+="completion:$o "
+done
+check_eq "${miss:-none}" none "every global option (user/cmd.h) is in the man page, synfence help and the completion"
+for src in run:cmd_run stats:cmd_stats detach:cmd_detach; do
+	cmd=${src%%:*}
+	opts=$(sf_long_opts "$SF_SRC/user/${src#*:}.c" | grep -vxF -f <(echo "$globals"))
+	check_ge "$(wc -w <<<"$opts")" 2 "long options of $cmd found in user/${src#*:}.c"
+	h=$("$SYNFENCE" help "$cmd")
+	miss=""
+	for o in $opts; do
+		grep -qE -- "$o([^a-z-]|$)" <<<"$page" || miss+="man:$o "
+		grep -qE -- "$o([^a-z-]|$)" <<<"$h" || miss+="help:$o "
+		[[ " $(comp synfence "$cmd" --) " == *" $o "* ]] || miss+="completion:$o "
+	done
+	check_eq "${miss:-none}" none "every option user/${src#*:}.c accepts is in the man page, $cmd --help and the completion ($(echo $opts))"
+done
+check_match "$("$SYNFENCE" help run)" $'\n    -q, --quiet\n' "run --help documents -q, --quiet"
+check_nomatch "$("$SYNFENCE" help run)" '-v, -q, -j' "run --help no longer lists -q among the options of every command"
+"$SYNFENCE" stats -q --pin-dir /nonexistent >/dev/null 2>&1
+check_eq "$?" 2 "-q is a usage error outside run (as run --help says)"
+
+conf=$(mktemp /tmp/sfo-docs-conf.XXXXXX)
+printf 'interfaces = lo\nports = 80\nmetrics = 127.0.0.1:9464\n' >"$conf"
+out=$("$SYNFENCE" run --config "$conf" --check-config 2>&1)
+check_eq "$?/$out" "0/config OK ($conf): 1 interface, ports 80, mode auto, rotate 60s, random secret, pin dir /sys/fs/bpf/synfence, metrics 127.0.0.1:9464" \
+	"config key metrics is accepted (run --check-config)"
+out=$("$SYNFENCE" run --config "$conf" --check-config --metrics '[::1]:9465' 2>&1)
+check_match "$out" 'metrics \[::1\]:9465$' "--metrics overrides the config key"
+printf 'interfaces = lo\nports = 80\nmetrics = localhost:9464\n' >"$conf"
+out=$("$SYNFENCE" run --config "$conf" --check-config 2>&1)
+check_eq "$?/$(wc -l <<<"$out")" 2/1 "a bad metrics key: exit 2, one line"
+check_match "$out" "^synfence: $conf:3: metrics: bad address \"localhost:9464\": 'localhost' is not" "... naming the file, line, key and problem ($out)"
+rm -f "$conf"
+check_true "contrib/synfence.conf shows the metrics key" grep -qx '#metrics = 127.0.0.1:9464' "$SF_SRC/contrib/synfence.conf"
+
 check_eq "$(comp synfence sta)" "status stats" "completion expands a prefix"
 check_eq "$(comp synfence stats --w)" "--watch" "completion of a stats option"
 check_eq "$(comp synfence run --mode "")" "native generic auto" "completion of --mode values"

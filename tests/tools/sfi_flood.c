@@ -1,6 +1,6 @@
 /* sfi_flood.c - test tool: send a bounded number of crafted TCP packets out of one interface.
  *
- *   sfi_flood -i IFACE -M DSTMAC -D DSTADDR -p DPORT -n COUNT -m syn|ack
+ *   sfi_flood -i IFACE -M DSTMAC -D DSTADDR -p DPORT -n COUNT -m syn|ack|frag
  *             [-r PPS] [-T MAXSECONDS] [-S SEED]
  *
  * Builds Ethernet + IPv4/IPv6 + TCP frames itself (full IP and TCP checksums) and sends them with an
@@ -10,6 +10,8 @@
  *   -m syn: a SYN with the options a Linux client sends (MSS 1460/1440, SACK-permitted, timestamps,
  *           NOP, window scale 7).
  *   -m ack: a bare ACK (no options) with random seq and ack numbers.
+ *   -m frag: IPv4 only: the SYN of -m syn as the first fragment of a larger datagram (MF set, offset
+ *           0; the rest never comes).
  * Sending is paced at PPS packets per second (default 20000) in small bursts, so that a veth's
  * 256-slot ring is not overrun; it stops after COUNT packets or MAXSECONDS seconds (default 30),
  * whichever comes first. Prints "sent N" and exits 0 only if all COUNT packets were handed to the
@@ -52,15 +54,18 @@ static double now(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: sfi_flood -i IFACE -M DSTMAC -D DSTADDR -p DPORT -n COUNT -m syn|ack "
+	fprintf(stderr, "usage: sfi_flood -i IFACE -M DSTMAC -D DSTADDR -p DPORT -n COUNT -m syn|ack|frag "
 			"[-r PPS] [-T MAXSECONDS] [-S SEED]\n");
 	exit(2);
 }
 
+enum mode { M_ACK, M_SYN, M_FRAG };
+
 /* Build one frame into buf, return its length. */
 static size_t build(uint8_t *buf, const uint8_t dmac[6], const uint8_t smac[6], int v6,
-		    const struct in_addr *d4, const struct in6_addr *d6, uint16_t dport, int syn)
+		    const struct in_addr *d4, const struct in6_addr *d6, uint16_t dport, enum mode mode)
 {
+	int syn = mode != M_ACK;
 	uint8_t *eth = buf, *ip = buf + 14, *tcp;
 	size_t iphl = v6 ? 40 : 20;
 	size_t optlen = syn ? 20 : 0;
@@ -116,7 +121,7 @@ static size_t build(uint8_t *buf, const uint8_t dmac[6], const uint8_t smac[6], 
 		memcpy(ip + 2, &tot, 2);
 		uint16_t id = htons((uint16_t)rnd());
 		memcpy(ip + 4, &id, 2);
-		ip[6] = 0x40; /* DF */
+		ip[6] = mode == M_FRAG ? 0x20 : 0x40; /* MF (offset 0) : DF */
 		ip[7] = 0;
 		ip[8] = 64;
 		ip[9] = 6;
@@ -154,11 +159,13 @@ int main(int argc, char **argv)
 	if (!ifname || !dmac_s || !dst_s || !mode || count < 0 || dport <= 0 || dport > 65535 ||
 	    pps <= 0 || maxsec <= 0)
 		usage();
-	int syn;
+	enum mode m;
 	if (!strcmp(mode, "syn"))
-		syn = 1;
+		m = M_SYN;
 	else if (!strcmp(mode, "ack"))
-		syn = 0;
+		m = M_ACK;
+	else if (!strcmp(mode, "frag"))
+		m = M_FRAG;
 	else
 		usage();
 
@@ -169,13 +176,17 @@ int main(int argc, char **argv)
 	}
 	struct in_addr d4;
 	struct in6_addr d6;
-	int v6;
+	int v6 = -1;
 	if (inet_pton(AF_INET, dst_s, &d4) == 1)
 		v6 = 0;
 	else if (inet_pton(AF_INET6, dst_s, &d6) == 1)
 		v6 = 1;
-	else {
+	if (v6 < 0) {
 		fprintf(stderr, "sfi_flood: bad address %s\n", dst_s);
+		return 2;
+	}
+	if (v6 && m == M_FRAG) {
+		fprintf(stderr, "sfi_flood: -m frag is IPv4 only\n");
 		return 2;
 	}
 
@@ -224,7 +235,7 @@ int main(int argc, char **argv)
 			nanosleep(&ts, NULL);
 		}
 		for (int b = 0; b < BURST && sent < count; b++) {
-			size_t len = build(frame, dmac, smac, v6, &d4, &d6, (uint16_t)dport, syn);
+			size_t len = build(frame, dmac, smac, v6, &d4, &d6, (uint16_t)dport, m);
 			if (send(fd, frame, len, 0) != (ssize_t)len) {
 				if (errno == ENOBUFS || errno == EAGAIN) {
 					usleep(1000); /* queue full: back off, re-check the time limit */

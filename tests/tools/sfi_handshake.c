@@ -3,6 +3,7 @@
  *
  *   sfi_handshake -i IFACE -M DSTMAC -s SRCADDR -D DSTADDR -p DPORT [-P SPORT] [-d DELAY_MS]
  *                 [-x TSECR_XOR] [-a ACK_XOR] [-T] [-w TIMEOUT_MS] [-I IFACE2 -N DSTMAC2]
+ *                 [-n COPIES] [-G]
  *
  * Sends a SYN (MSS 1460/1440, SACK-permitted, timestamps unless -T, window scale 7) from
  * SRCADDR:SPORT out of IFACE (AF_PACKET, so SRCADDR need not be local: the SYN-ACK is read from the
@@ -10,8 +11,11 @@
  * ack = SYN-ACK seq + 1 (XOR ACK_XOR) and, when the SYN-ACK had timestamps, TSecr = its TSval
  * (XOR TSECR_XOR). With -I/-N the final ACK leaves through IFACE2 to DSTMAC2 instead (another
  * server behind the same address: anycast/ECMP tests). Prints the SYN-ACK it got ("synack seq=... ts=yes|no tsval=... wscale=...
- * sack=yes|no mss=...") and "ack sent". Exit 0 when the ACK was sent, 1 when no SYN-ACK came
- * within TIMEOUT_MS (default 3000), 2 on usage errors. Test tool only. */
+ * sack=yes|no mss=...") and "ack sent". With -n the final ACK is sent COPIES times, COPY_GAP_MS
+ * apart (duplicates, each meeting what the one before made). With -G a "GET / HTTP/1.0" follows and
+ * the first line of the server's first data segment is printed ("reply HTTP/1.1 200 OK").
+ * Exit 0 when the ACK was sent (and with -G a reply came), 1 when no SYN-ACK (or reply) came within
+ * TIMEOUT_MS (default 3000), 2 on usage errors. Test tool only. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
@@ -29,6 +33,8 @@
 
 #include "sfi_common.h"
 
+#define COPY_GAP_MS 100 /* between copies of the final ACK (-n) */
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -39,7 +45,8 @@ static long long now_ms(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: sfi_handshake -i IFACE -M DSTMAC -s SRCADDR -D DSTADDR -p DPORT [-P SPORT] "
-			"[-d DELAY_MS] [-x TSECR_XOR] [-a ACK_XOR] [-T] [-w TIMEOUT_MS] [-I IFACE2 -N DSTMAC2]\n");
+			"[-d DELAY_MS] [-x TSECR_XOR] [-a ACK_XOR] [-T] [-w TIMEOUT_MS] [-I IFACE2 -N DSTMAC2] "
+			"[-n COPIES] [-G]\n");
 	exit(2);
 }
 
@@ -50,11 +57,11 @@ struct ctx {
 	uint16_t sport, dport; /* host order */
 };
 
-/* Build a frame with TCP flags and options; returns its length. */
+/* Build a frame with TCP flags, options and payload (pl, pllen); returns its length. */
 static size_t build(const struct ctx *c, uint8_t *buf, uint32_t seq, uint32_t ack, uint8_t flags,
-		    const uint8_t *opt, size_t optlen)
+		    const uint8_t *opt, size_t optlen, const void *pl, size_t pllen)
 {
-	size_t iphl = c->v6 ? 40 : 20, tcplen = 20 + optlen;
+	size_t iphl = c->v6 ? 40 : 20, hdrlen = 20 + optlen, tcplen = hdrlen + pllen;
 	uint8_t *ip = buf + 14, *tcp = ip + iphl;
 
 	memcpy(buf, c->dmac, 6);
@@ -68,10 +75,12 @@ static size_t build(const struct ctx *c, uint8_t *buf, uint32_t seq, uint32_t ac
 	memcpy(tcp + 2, &dp, 2);
 	memcpy(tcp + 4, &s, 4);
 	memcpy(tcp + 8, &a, 4);
-	tcp[12] = (uint8_t)((tcplen / 4) << 4);
+	tcp[12] = (uint8_t)((hdrlen / 4) << 4);
 	tcp[13] = flags;
 	memcpy(tcp + 14, &win, 2);
 	memcpy(tcp + 20, opt, optlen);
+	if (pllen)
+		memcpy(tcp + hdrlen, pl, pllen);
 	if (c->v6) {
 		memset(ip, 0, 40);
 		ip[0] = 0x60;
@@ -96,17 +105,57 @@ static size_t build(const struct ctx *c, uint8_t *buf, uint32_t seq, uint32_t ac
 	return 14 + iphl + tcplen;
 }
 
+/* The next TCP segment of this connection from the server seen on fd before deadline: its TCP
+ * header (in rb) and the length from there to the end of the IP payload; NULL at the deadline. */
+static const uint8_t *wait_seg(int fd, const struct ctx *c, long long deadline, uint8_t *rb,
+			       size_t rblen, size_t *seglen)
+{
+	for (;;) {
+		long long left = deadline - now_ms();
+		if (left <= 0)
+			return NULL;
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		ssize_t n = recv(fd, rb, rblen, 0);
+		if (n < 14)
+			continue;
+		uint16_t et = (uint16_t)(rb[12] << 8 | rb[13]);
+		const uint8_t *ip = rb + 14, *tcp;
+		size_t iplen;
+		if (!c->v6 && et == 0x0800 && n >= 14 + 20 + 20) {
+			size_t ihl = (ip[0] & 0xf) * 4u;
+			if (ip[9] != 6 || memcmp(ip + 12, c->daddr, 4) || memcmp(ip + 16, c->saddr, 4) ||
+			    (size_t)n < 14 + ihl + 20)
+				continue;
+			tcp = ip + ihl;
+			iplen = (size_t)(ip[2] << 8 | ip[3]) - ihl;
+		} else if (c->v6 && et == 0x86dd && n >= 14 + 40 + 20) {
+			if (ip[6] != 6 || memcmp(ip + 8, c->daddr, 16) || memcmp(ip + 24, c->saddr, 16))
+				continue;
+			tcp = ip + 40;
+			iplen = (size_t)(ip[4] << 8 | ip[5]);
+		} else {
+			continue;
+		}
+		if ((tcp[0] << 8 | tcp[1]) != c->dport || (tcp[2] << 8 | tcp[3]) != c->sport)
+			continue;
+		*seglen = iplen < (size_t)(rb + n - tcp) ? iplen : (size_t)(rb + n - tcp);
+		return tcp;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *ifname = NULL, *dmac_s = NULL, *src_s = NULL, *dst_s = NULL, *ifname2 = NULL,
 		   *dmac2_s = NULL;
-	long dport = -1, sport = 0, delay = 0, timeout = 3000;
+	long dport = -1, sport = 0, delay = 0, timeout = 3000, copies = 1;
 	uint32_t tsecr_xor = 0, ack_xor = 0;
-	int no_ts = 0, opt;
+	int no_ts = 0, get = 0, opt;
 	struct ctx c;
 
 	memset(&c, 0, sizeof c);
-	while ((opt = getopt(argc, argv, "i:M:s:D:p:P:d:x:a:Tw:I:N:h")) != -1) {
+	while ((opt = getopt(argc, argv, "i:M:s:D:p:P:d:x:a:Tw:I:N:n:Gh")) != -1) {
 		switch (opt) {
 		case 'i': ifname = optarg; break;
 		case 'M': dmac_s = optarg; break;
@@ -121,11 +170,13 @@ int main(int argc, char **argv)
 		case 'w': timeout = strtol(optarg, NULL, 10); break;
 		case 'I': ifname2 = optarg; break;
 		case 'N': dmac2_s = optarg; break;
+		case 'n': copies = strtol(optarg, NULL, 10); break;
+		case 'G': get = 1; break;
 		default: usage();
 		}
 	}
 	if (!ifname || !dmac_s || !src_s || !dst_s || dport <= 0 || dport > 65535 || sport < 0 ||
-	    sport > 65535 || delay < 0 || timeout <= 0)
+	    sport > 65535 || delay < 0 || timeout <= 0 || copies < 1 || copies > 100)
 		usage();
 	if (parse_mac(dmac_s, c.dmac) < 0 || !ifname2 != !dmac2_s)
 		usage();
@@ -180,7 +231,7 @@ int main(int argc, char **argv)
 	}
 	o[ol++] = 1; o[ol++] = 3; o[ol++] = 3; o[ol++] = 7; /* NOP, wscale 7 */
 	uint8_t frame[256];
-	size_t len = build(&c, frame, isn, 0, 0x02, o, ol);
+	size_t len = build(&c, frame, isn, 0, 0x02, o, ol, NULL, 0);
 	if (send(fd, frame, len, 0) != (ssize_t)len) {
 		perror("sfi_handshake: send SYN");
 		return 1;
@@ -190,34 +241,10 @@ int main(int argc, char **argv)
 	long long deadline = now_ms() + timeout;
 	uint32_t sa_seq = 0, sa_ack = 0, sa_tsval = 0;
 	int got = 0, sa_ts = 0, sa_sack = 0, sa_ws = -1, sa_mss = -1;
-	while (!got) {
-		long long left = deadline - now_ms();
-		if (left <= 0)
-			break;
-		struct pollfd p = { fd, POLLIN, 0 };
-		if (poll(&p, 1, (int)left) <= 0)
-			continue;
-		uint8_t rb[2048];
-		ssize_t n = recv(fd, rb, sizeof rb, 0);
-		if (n < 14)
-			continue;
-		uint16_t et = (uint16_t)(rb[12] << 8 | rb[13]);
-		const uint8_t *ip = rb + 14, *tcp;
-		if (!c.v6 && et == 0x0800 && n >= 14 + 20 + 20) {
-			size_t ihl = (ip[0] & 0xf) * 4u;
-			if (ip[9] != 6 || memcmp(ip + 12, c.daddr, 4) || memcmp(ip + 16, c.saddr, 4) ||
-			    (size_t)n < 14 + ihl + 20)
-				continue;
-			tcp = ip + ihl;
-		} else if (c.v6 && et == 0x86dd && n >= 14 + 40 + 20) {
-			if (ip[6] != 6 || memcmp(ip + 8, c.daddr, 16) || memcmp(ip + 24, c.saddr, 16))
-				continue;
-			tcp = ip + 40;
-		} else {
-			continue;
-		}
-		if ((tcp[0] << 8 | tcp[1]) != c.dport || (tcp[2] << 8 | tcp[3]) != c.sport)
-			continue;
+	uint8_t rb[2048];
+	const uint8_t *tcp;
+	size_t seglen;
+	while (!got && (tcp = wait_seg(fd, &c, deadline, rb, sizeof rb, &seglen))) {
 		if ((tcp[13] & 0x12) != 0x12)
 			continue;
 		memcpy(&sa_seq, tcp + 4, 4);
@@ -225,9 +252,7 @@ int main(int argc, char **argv)
 		sa_seq = ntohl(sa_seq);
 		sa_ack = ntohl(sa_ack);
 		size_t doff = (tcp[12] >> 4) * 4u;
-		const uint8_t *op = tcp + 20, *end = tcp + doff;
-		if (end > rb + n)
-			end = rb + n;
+		const uint8_t *op = tcp + 20, *end = tcp + (doff < seglen ? doff : seglen);
 		while (op < end) {
 			if (op[0] == 0)
 				break;
@@ -289,12 +314,43 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	len = build(&c, frame, isn + 1, (sa_seq + 1) ^ ack_xor, 0x10, o, ol);
-	if (send(fd, frame, len, 0) != (ssize_t)len) {
-		perror("sfi_handshake: send ACK");
-		return 1;
+	len = build(&c, frame, isn + 1, (sa_seq + 1) ^ ack_xor, 0x10, o, ol, NULL, 0);
+	for (long i = 0; i < copies; i++) {
+		if (i)
+			usleep(COPY_GAP_MS * 1000);
+		if (send(fd, frame, len, 0) != (ssize_t)len) {
+			perror("sfi_handshake: send ACK");
+			return 1;
+		}
 	}
-	printf("ack sent after %ld ms\n", delay);
+	printf("ack sent after %ld ms", delay);
+	if (copies > 1)
+		printf(", %ld copies %d ms apart", copies, COPY_GAP_MS);
+	printf("\n");
+	fflush(stdout);
+
+	if (get) {
+		static const char req[] = "GET / HTTP/1.0\r\n\r\n";
+		len = build(&c, frame, isn + 1, sa_seq + 1, 0x18, o, ol, req, sizeof(req) - 1);
+		if (send(fd, frame, len, 0) != (ssize_t)len) {
+			perror("sfi_handshake: send request");
+			return 1;
+		}
+		deadline = now_ms() + timeout;
+		while ((tcp = wait_seg(fd, &c, deadline, rb, sizeof rb, &seglen))) {
+			size_t doff = (tcp[12] >> 4) * 4u;
+			if (seglen <= doff)
+				continue;
+			const char *d = (const char *)tcp + doff;
+			int n = (int)strcspn(d, "\r\n");
+			printf("reply %.*s\n", n < (int)(seglen - doff) ? n : (int)(seglen - doff), d);
+			break;
+		}
+		if (!tcp) {
+			printf("no reply within %ld ms\n", timeout);
+			return 1;
+		}
+	}
 	close(fd);
 	return 0;
 }
