@@ -57,11 +57,11 @@ $(FUZZ_B)/fuzz_ports: tests/fuzz/fuzz_ports.c tests/fuzz/require.h user/ports.c 
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/ports.c user/util.c -o $@
 
-$(FUZZ_B)/fuzz_conf: tests/fuzz/fuzz_conf.c tests/fuzz/require.h user/conf.c user/conf.h \
+$(FUZZ_B)/fuzz_conf: tests/fuzz/fuzz_conf.c tests/fuzz/require.h user/conf.c user/conf.h user/listen_addr.c \
 		     user/loader.h user/ports.c user/ports.h user/util.c user/util.h include/synfence.h \
 		     | $(FUZZ_B)
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/conf.c user/ports.c user/util.c \
+	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/conf.c user/listen_addr.c user/ports.c user/util.c \
 		-o $@ -linih
 
 $(FUZZ_B)/cli_main.o: user/main.c $(USER_HDRS) | $(FUZZ_B)
