@@ -556,6 +556,7 @@ struct tcase {
 #define MALFORMED .verdicts = V_DROP, .delta = { D(drop_malformed) }, .dontcare = DC(syn_recv)
 #define ACK_MALFORMED .verdicts = V_DROP, .delta = { D(ack_cookie_bad), D(ack_bad_malformed) }
 #define PASS_UNPROT .verdicts = V_PASS, .delta = { D(pass_unprotected) }
+#define PASS_UNPARSED .verdicts = V_PASS, .delta = { D(pass_unparsed) }
 _Static_assert(SF_CNT_MAX <= 32, "tcase.dontcare is a 32-bit mask of counters");
 
 /* raw option blocks for the malformed cases */
@@ -752,13 +753,15 @@ static const struct tcase cases[] = {
 	{ "trunc_syn6", S_FRAME, SYN6(), .sweep = 1 },
 	{ "trunc_syn4_vlan", S_FRAME, SYN4(VLAN1), .sweep = 1 },
 	{ "trunc_syn6_qinq_ext", S_FRAME, SYN6(QINQ, .v6ext = V6X_HBH | V6X_DST), .sweep = 1 },
-	{ "ipv4_ihl_4", S_FRAME, SYN4(.ihl = 4), PASS_QUIET },
-	{ "ipv4_version_6", S_FRAME, SYN4(), PASS_QUIET, .npoke = 1, .poke = { { 14, 0x65 } } },
-	{ "ipv6_version_4", S_FRAME, SYN6(), PASS_QUIET, .npoke = 1, .poke = { { 14, 0x40 } } },
+	{ "ipv4_ihl_4", S_FRAME, SYN4(.ihl = 4), PASS_UNPARSED },
+	{ "ipv4_version_6", S_FRAME, SYN4(), PASS_UNPARSED, .npoke = 1, .poke = { { 14, 0x65 } } },
+	{ "ipv6_version_4", S_FRAME, SYN6(), PASS_UNPARSED, .npoke = 1, .poke = { { 14, 0x40 } } },
 	{ "three_vlan_tags", S_FRAME, SYN4(VLAN3), PASS_QUIET },
-	{ "ipv4_ihl_0", S_FRAME, SYN4(.ihl = -1), PASS_QUIET },
-	{ "ipv4_ihl_1", S_FRAME, SYN4(.ihl = 1), PASS_QUIET },
-	{ "ipv4_ihl_15_beyond_frame", S_FRAME, SYN4(.opts = NULL, .ihl = 15), PASS_QUIET },
+	{ "ipv4_ihl_0", S_FRAME, SYN4(.ihl = -1), PASS_UNPARSED },
+	{ "ipv4_ihl_1", S_FRAME, SYN4(.ihl = 1), PASS_UNPARSED },
+	{ "ipv4_ihl_15_beyond_frame", S_FRAME, SYN4(.opts = NULL, .ihl = 15), PASS_UNPARSED },
+	{ "cfg_disabled_unparsed_uncounted", S_FRAME, SYN4(.ihl = 4), PASS_QUIET,
+	  .cfg_clear = SF_CFG_ENABLED },
 	{ "tcp_doff_4_protected", S_FRAME, SYN4(.opts = NULL, .doff = 4), MALFORMED },
 	{ "tcp_doff_0_protected", S_FRAME, SYN4(.opts = NULL, .doff = -1),
 	  MALFORMED },
@@ -1044,8 +1047,12 @@ static void run_sweep(const struct tcase *tc)
 			else if (r->retval == XDP_TX)
 				addf(why, sizeof(why), "XDP_TX on a %d-byte frame", len);
 		} else if (len < p.l4off + 20) {
-			/* no complete TCP header: not a recognisable segment -> pass, untouched, quiet */
+			/* no complete TCP header: pass, untouched; counted as unparsed once the
+			 * ethertype says IP (cut inside a VLAN tag: not IP yet, quiet) */
 			struct tcase t = { .verdicts = V_PASS };
+
+			if (len >= p.l3off)
+				t.delta[SF_CNT_pass_unparsed] = 1;
 
 			check_verdict(V_PASS, r, why, sizeof(why));
 			check_counters(&t, r->d, why, sizeof(why));
