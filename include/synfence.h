@@ -49,7 +49,7 @@
 	X(pass_fragment,       "TCP in IP fragments, passed to the kernel (never answered)")         \
 	X(pass_no_secret,      "SYNs/ACKs passed to the kernel because no secret is loaded yet")     \
 	X(drop_syn_flags,      "SYNs dropped: SYN together with FIN or RST")                        \
-	X(drop_malformed,      "TCP segments to protected ports dropped: bad data offset or options") \
+	X(drop_malformed,      "SYNs to protected ports dropped: bad data offset or options")        \
 	X(drop_no_room,        "dropped: frame could not be resized for the SYN-ACK or the metadata") \
 	X(ack_bad_malformed,   "ACKs dropped: a would-be cookie ACK with a bad data offset or options") \
 	X(handoff_err_einval,  "handoff_err with EINVAL: attributes refused (e.g. an option the sysctls switched off)") \
