@@ -858,8 +858,11 @@ static int gen(struct rng *g, uint8_t *buf, int cap)
 	}
 	if (s.family == 4 && pct(g, 20))
 		s.ipoptlen = 4 * (int)(1 + rnd(g, 10));
-	if (s.family == 6 && pct(g, 30))
-		s.v6ext = rnd(g, 8);
+	if (s.family == 6 && pct(g, 30)) {
+		s.v6ext = rnd(g, 16);
+		/* sometimes more destination options headers than the program walks */
+		s.v6ndst = pct(g, 20) ? (int)(1 + rnd(g, 6)) : 0;
+	}
 	s.v6frag = (uint16_t)(pct(g, 50) ? 0 : rnd(g, 65536));
 	if (pct(g, 5)) {
 		s.frag_set = 1;
