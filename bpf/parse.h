@@ -3,9 +3,10 @@
 #define SF_PARSE_H
 
 enum sf_parse_result {
-	SF_PARSE_TCP,  /* a TCP segment with a complete fixed header */
-	SF_PARSE_PASS, /* not TCP, or not parseable as TCP: never ours to touch */
-	SF_PARSE_FRAG, /* TCP inside an IP fragment: never answered */
+	SF_PARSE_TCP,      /* a TCP segment with a complete fixed header */
+	SF_PARSE_PASS,     /* not IPv4/IPv6, or not TCP: never ours to touch */
+	SF_PARSE_FRAG,     /* TCP inside an IP fragment: never answered */
+	SF_PARSE_UNPARSED, /* IPv4/IPv6 whose IP or TCP header we cannot read: passed, counted */
 };
 
 struct sf_pkt {
@@ -23,6 +24,13 @@ struct sf_pkt {
 	__u8 flags;       /* TCP flag byte */
 	__u8 doff;        /* TCP header length in bytes */
 };
+
+/* The IPv6 extension headers sf_parse knows: it walks through these, and stops at a fragment. */
+static __always_inline int sf_ipv6_ext(__u8 nexthdr)
+{
+	return nexthdr == SF_NEXTHDR_HOP || nexthdr == SF_NEXTHDR_ROUTING ||
+	       nexthdr == SF_NEXTHDR_DEST || nexthdr == SF_NEXTHDR_FRAGMENT;
+}
 
 /* Walks Ethernet, up to two VLAN tags, IPv4 or IPv6 with extension headers, and the fixed TCP header. */
 static __always_inline int sf_parse(void *data, void *data_end, struct sf_pkt *p)
@@ -55,9 +63,11 @@ static __always_inline int sf_parse(void *data, void *data_end, struct sf_pkt *p
 		__u32 ihl;
 
 		if ((void *)(iph + 1) > data_end)
-			return SF_PARSE_PASS;
+			return SF_PARSE_UNPARSED;
 		ihl = iph->ihl;
-		if (iph->version != 4 || ihl < 5 || iph->protocol != IPPROTO_TCP)
+		if (iph->version != 4 || ihl < 5)
+			return SF_PARSE_UNPARSED;
+		if (iph->protocol != IPPROTO_TCP)
 			return SF_PARSE_PASS;
 		if (iph->frag_off & bpf_htons(SF_IP_FRAGMASK))
 			return SF_PARSE_FRAG;
@@ -69,10 +79,8 @@ static __always_inline int sf_parse(void *data, void *data_end, struct sf_pkt *p
 		struct ipv6hdr *ip6h = data + off;
 		__u8 nexthdr;
 
-		if ((void *)(ip6h + 1) > data_end)
-			return SF_PARSE_PASS;
-		if (ip6h->version != 6)
-			return SF_PARSE_PASS;
+		if ((void *)(ip6h + 1) > data_end || ip6h->version != 6)
+			return SF_PARSE_UNPARSED;
 		nexthdr = ip6h->nexthdr;
 		p->ipv6 = 1;
 		__builtin_memcpy(p->saddr, &ip6h->saddr, sizeof(p->saddr));
@@ -85,25 +93,25 @@ static __always_inline int sf_parse(void *data, void *data_end, struct sf_pkt *p
 
 			if (nexthdr == IPPROTO_TCP)
 				break;
-			if ((void *)(ext + 1) > data_end)
+			if (!sf_ipv6_ext(nexthdr))
 				return SF_PARSE_PASS;
+			if ((void *)(ext + 1) > data_end)
+				return SF_PARSE_UNPARSED;
 			if (nexthdr == SF_NEXTHDR_FRAGMENT)
 				return ext->nexthdr == IPPROTO_TCP ? SF_PARSE_FRAG : SF_PARSE_PASS;
-			if (nexthdr != SF_NEXTHDR_HOP && nexthdr != SF_NEXTHDR_ROUTING &&
-			    nexthdr != SF_NEXTHDR_DEST)
-				return SF_PARSE_PASS;
 			nexthdr = ext->nexthdr;
 			off += (ext->hdrlen + 1) * 8;
 		}
+		/* still an extension header after SF_MAX_EXT_HDRS of them: too many, unparsed */
 		if (nexthdr != IPPROTO_TCP)
-			return SF_PARSE_PASS;
+			return sf_ipv6_ext(nexthdr) ? SF_PARSE_UNPARSED : SF_PARSE_PASS;
 	} else {
 		return SF_PARSE_PASS;
 	}
 
 	tcp = data + off;
 	if ((void *)(tcp + 1) > data_end)
-		return SF_PARSE_PASS;
+		return SF_PARSE_UNPARSED;
 	p->l4_off = off;
 	p->ports = *(__u32 *)tcp;
 	p->sport = tcp->source;

@@ -32,7 +32,8 @@
  * every SYN to a protected port ends in exactly one of synack_sent, drop_syn_flags, drop_malformed,
  * drop_no_room, pass_no_secret, syn_pass_existing; every TCP segment XDP sees is counted once in syn_recv, est_pass,
  * ack_no_listener, pass_no_secret (ACKs), ack_cookie_ok, ack_cookie_bad, drop_no_room (ACKs),
- * pass_unprotected, pass_fragment or pass_other. */
+ * pass_unprotected, pass_fragment or pass_other; every IPv4/IPv6 frame whose IP or TCP header it
+ * cannot read, in pass_unparsed (other ethertypes and protocols pass uncounted). */
 #define SF_COUNTERS(X)                                                                           \
 	X(syn_recv,            "SYNs to protected ports")                                            \
 	X(synack_sent,         "SYN-ACKs with a cookie sent back (XDP_TX)")                          \
@@ -48,7 +49,7 @@
 	X(pass_fragment,       "TCP in IP fragments, passed to the kernel (never answered)")         \
 	X(pass_no_secret,      "SYNs/ACKs passed to the kernel because no secret is loaded yet")     \
 	X(drop_syn_flags,      "SYNs dropped: SYN together with FIN or RST")                        \
-	X(drop_malformed,      "TCP segments to protected ports dropped: bad data offset or options") \
+	X(drop_malformed,      "SYNs to protected ports dropped: bad data offset or options")        \
 	X(drop_no_room,        "dropped: frame could not be resized for the SYN-ACK or the metadata") \
 	X(ack_bad_malformed,   "ACKs dropped: a would-be cookie ACK with a bad data offset or options") \
 	X(handoff_err_einval,  "handoff_err with EINVAL: attributes refused (e.g. an option the sysctls switched off)") \
@@ -57,7 +58,8 @@
 	X(handoff_dup,         "validated ACKs whose connection already existed when TC saw them, passed on") \
 	X(pass_unprotected,    "TCP segments to unprotected ports, passed untouched")                \
 	X(pass_other,          "TCP segments to protected ports passed unchecked: RST, SYN-ACK, no ACK flag") \
-	X(syn_pass_existing,   "SYNs for a tuple the kernel still has a socket for (TIME_WAIT reuse), passed to it")
+	X(syn_pass_existing,   "SYNs for a tuple the kernel still has a socket for (TIME_WAIT reuse), passed to it") \
+	X(pass_unparsed,       "IPv4/IPv6 frames passed unexamined: IP/TCP header truncated, bad version or IHL, or more than 4 IPv6 extension headers")
 
 enum sf_counter {
 #define SF_COUNTER_ENUM(name, help) SF_CNT_##name,

@@ -123,7 +123,9 @@ static int sel_apply(uint8_t sel)
 /* ---------------------------------------------------------------------------------------------
  * Reference model: what the spec says about a frame
  * ------------------------------------------------------------------------------------------- */
-enum { RT_NOT_TCP, RT_TCP, RT_FRAG };
+/* RT_UNPARSED: IPv4/IPv6 whose IP or TCP header cannot be read (cut, bad version or IHL, more
+ * than 4 IPv6 extension headers); another ethertype or protocol is RT_NOT_TCP. */
+enum { RT_NOT_TCP, RT_TCP, RT_FRAG, RT_UNPARSED };
 
 struct ref {
 	int kind;                 /* RT_* */
@@ -205,10 +207,14 @@ static void ref_parse(const uint8_t *b, int len, struct ref *r)
 	if (et == 0x0800) {
 		int ihl;
 
+		r->kind = RT_UNPARSED;
 		if (off + 20 > len)
 			return;
 		ihl = b[off] & 15;
-		if (b[off] >> 4 != 4 || ihl < 5 || b[off + 9] != 6)
+		if (b[off] >> 4 != 4 || ihl < 5)
+			return;
+		r->kind = RT_NOT_TCP;
+		if (b[off + 9] != 6)
 			return;
 		r->family = 4;
 		memcpy(r->saddr, b + off + 12, 4);
@@ -223,35 +229,43 @@ static void ref_parse(const uint8_t *b, int len, struct ref *r)
 		uint8_t nh;
 		int ext = 0;
 
+		r->kind = RT_UNPARSED;
 		if (off + 40 > len || b[off] >> 4 != 6)
 			return;
+		r->kind = RT_NOT_TCP;
 		r->family = 6;
 		nh = b[off + 6];
 		memcpy(r->saddr, b + off + 8, 16);
 		memcpy(r->daddr, b + off + 24, 16);
 		r->len_mismatch = rd16(b + off + 4) != len - off - 40;
 		off += 40;
-		/* hop-by-hop, routing and destination options headers, at most 4 */
+		/* hop-by-hop, routing and destination options headers, at most 4, or a fragment */
 		for (i = 0; i < 4 && nh != 6; i++, ext++) {
-			if (off + 2 > len)
+			if (nh != 0 && nh != 43 && nh != 60 && nh != 44)
 				return;
+			if (off + 2 > len) {
+				r->kind = RT_UNPARSED;
+				return;
+			}
 			if (nh == 44) {
 				if (b[off] == 6)
 					r->kind = RT_FRAG;
 				return;
 			}
-			if (nh != 0 && nh != 43 && nh != 60)
-				return;
 			nh = b[off];
 			off += (b[off + 1] + 1) * 8;
 		}
+		if (nh == 0 || nh == 43 || nh == 60 || nh == 44)
+			r->kind = RT_UNPARSED;
 		if (nh != 6)
 			return;
 	} else {
 		return;
 	}
-	if (off + 20 > len)
+	if (off + 20 > len) {
+		r->kind = RT_UNPARSED;
 		return;
+	}
 	r->kind = RT_TCP;
 	r->l4 = off;
 	r->sport = rd16(b + off);
@@ -367,6 +381,11 @@ static void expect_frame(const uint8_t *b, int len, const struct ref *r, struct 
 	if (r->kind == RT_FRAG) {
 		x->path = "fragment";
 		x->d[C(pass_fragment)] = 1;
+		return;
+	}
+	if (r->kind == RT_UNPARSED) {
+		x->path = "unparsed";
+		x->d[C(pass_unparsed)] = 1;
 		return;
 	}
 	if (!env_protected(&E, r->dport)) {
@@ -659,7 +678,8 @@ static void check_counters(const struct expect *x, const struct xrun *xr)
 	seg = d[C(syn_recv)] + d[C(est_pass)] + d[C(ack_no_listener)] + d[C(ack_cookie_ok)] +
 	      d[C(ack_cookie_bad)] + d[C(pass_unprotected)] + d[C(pass_fragment)] + d[C(pass_other)] +
 	      (d[C(syn_recv)] ? 0 : d[C(pass_no_secret)] + d[C(drop_no_room)]);
-	CHECK(INV_COUNTERS, seg == (x->path && strcmp(x->path, "not-tcp") && strcmp(x->path, "disabled")),
+	CHECK(INV_COUNTERS, seg == (x->path && strcmp(x->path, "not-tcp") && strcmp(x->path, "disabled") &&
+				    strcmp(x->path, "unparsed")),
 	      "%" PRId64 " segment classes counted", seg);
 	CHECK(INV_COUNTERS, (xr->ret == XDP_TX) == (d[C(synack_sent)] == 1) &&
 		      (xr->ret == XDP_PASS && xr->metalen) == (d[C(ack_cookie_ok)] == 1),
@@ -745,7 +765,8 @@ static int judge(const uint8_t *in, int len)
 		int64_t moved = 0;
 
 		for (i = 0; i < SF_CNT_MAX; i++)
-			if (i != C(pass_unprotected) && i != C(pass_fragment))
+			if (i != C(pass_unprotected) && i != C(pass_fragment) &&
+			    i != C(pass_unparsed))
 				moved += xr->d[i] != 0;
 		CHECK(INV_UNPROT, xr->ret == XDP_PASS && !xr->metalen && xr->framelen == len &&
 			      !memcmp(xr->frame, in, (size_t)len) && !moved,
@@ -831,8 +852,11 @@ static int gen(struct rng *g, uint8_t *buf, int cap)
 	}
 	if (s.family == 4 && pct(g, 20))
 		s.ipoptlen = 4 * (int)(1 + rnd(g, 10));
-	if (s.family == 6 && pct(g, 30))
-		s.v6ext = rnd(g, 8);
+	if (s.family == 6 && pct(g, 30)) {
+		s.v6ext = rnd(g, 16);
+		/* sometimes more destination options headers than the program walks */
+		s.v6ndst = pct(g, 20) ? (int)(1 + rnd(g, 6)) : 0;
+	}
 	s.v6frag = (uint16_t)(pct(g, 50) ? 0 : rnd(g, 65536));
 	if (pct(g, 5)) {
 		s.frag_set = 1;

@@ -24,7 +24,7 @@ check "findings: 0" grep -q '^findings: 0$' "$log"
 # the generator must keep reaching every path of the reference model
 paths=$(grep '^paths:' "$log")
 missing=
-for p in not-tcp disabled fragment unprotected other syn/synack syn/flags syn/existing syn/bad-doff \
+for p in not-tcp disabled fragment unparsed unprotected other syn/synack syn/flags syn/existing syn/bad-doff \
 	syn/bad-options syn/no-secret ack/established ack/no-socket ack/bad-doff ack/bad-options \
 	ack/no-secret ack/cookie-ok ack/bad-epoch ack/bad-hash; do
 	[[ " $paths " == *" $p="* ]] || missing+=" $p"

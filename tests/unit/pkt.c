@@ -85,7 +85,7 @@ int pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 	uint8_t l4[PKT_MAX];
 	int l4len = 0, optlen = 0, i, o = 0, l3, l4off, iphl;
 	uint8_t proto;
-	uint8_t nh_chain[4];
+	uint8_t nh_chain[PKT_MAX_V6DST + 3];
 	int next_ext;
 
 	if (cap < PKT_MAX)
@@ -161,12 +161,16 @@ int pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 		wr16(buf + l3 + 10, oc_ip4_csum(buf + l3, (size_t)iphl));
 		l4off = l3 + iphl;
 	} else {
-		int n = 0, ext = 0;
+		int n = 0, ext = 0, ndst = s->v6ndst ? s->v6ndst : 1;
 
+		if (ndst > PKT_MAX_V6DST)
+			return -1;
 		if (s->v6ext & V6X_HBH)
 			nh_chain[n++] = 0;
-		if (s->v6ext & V6X_DST)
+		for (i = 0; (s->v6ext & V6X_DST) && i < ndst; i++)
 			nh_chain[n++] = 60;
+		if (s->v6ext & V6X_RH)
+			nh_chain[n++] = 43;
 		if (s->v6ext & V6X_FRAG)
 			nh_chain[n++] = 44;
 		buf[l3] = 0x60;
@@ -181,6 +185,14 @@ int pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 			if (nh_chain[i] == 44) {
 				wr16(buf + o + 2, s->v6frag);
 				wr32(buf + o + 4, 0xabcdef01);
+			} else if (nh_chain[i] == 43) {
+				/* SRH: length 2 (24 bytes), type 4, segments left 0, last entry 0,
+				 * then the one segment: the destination */
+				buf[o + 1] = 2;
+				buf[o + 2] = 4;
+				memcpy(buf + o + 8, s->daddr, 16);
+				o += 16;
+				ext += 16;
 			} else {
 				/* PadN of 6 bytes */
 				buf[o + 2] = 1;

@@ -25,7 +25,10 @@
 #define ETH_P_8021Q_ 0x8100
 #define ETH_P_8021AD_ 0x88a8
 
-enum { V6X_HBH = 1, V6X_DST = 2, V6X_FRAG = 4 };
+/* IPv6 extension headers (pkt_spec.v6ext), in this order: HBH, DST (v6ndst of them), RH, FRAG.
+ * V6X_RH: a segment routing header (RFC 8754, type 4) with segments left 0, segment list = daddr. */
+enum { V6X_HBH = 1, V6X_DST = 2, V6X_FRAG = 4, V6X_RH = 8 };
+#define PKT_MAX_V6DST 8
 enum { L4_TCP = 0, L4_UDP, L4_ICMP };
 
 struct vlan_tag {
@@ -47,7 +50,9 @@ struct pkt_spec {
 	int ipoptlen;               /* IPv4 options (NOP-filled, EOL-terminated), multiple of 4 */
 	int ihl;                    /* override IHL (0: computed, -1: 0) */
 	int tot_len;                /* override IPv4 total length / IPv6 payload length (0: computed) */
-	unsigned v6ext;             /* V6X_*: extension headers in order HBH, DST, FRAG */
+	unsigned v6ext;             /* V6X_*: extension headers in order HBH, DST, RH, FRAG */
+	int v6ndst;                 /* destination options headers with V6X_DST (0: 1; at most
+				     * PKT_MAX_V6DST) */
 	uint16_t v6frag;            /* fragment header offset/flags field (offset << 3 | M) */
 	/* TCP / UDP */
 	uint16_t sport, dport;

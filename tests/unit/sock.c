@@ -6,7 +6,7 @@
 
 #include "sock.h"
 
-int listen_on(int family, uint16_t port, int backlog)
+static int listen_at(int family, uint16_t port, int backlog, int wildcard)
 {
 	int fd = socket(family, SOCK_STREAM, 0), one = 1;
 
@@ -16,14 +16,14 @@ int listen_on(int family, uint16_t port, int backlog)
 	if (family == AF_INET) {
 		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
 
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a.sin_addr.s_addr = htonl(wildcard ? INADDR_ANY : INADDR_LOOPBACK);
 		if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
 			goto fail;
 	} else {
 		struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
 
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		a.sin6_addr = in6addr_loopback;
+		a.sin6_addr = wildcard ? in6addr_any : in6addr_loopback;
 		if (bind(fd, (struct sockaddr *)&a, sizeof(a)))
 			goto fail;
 	}
@@ -33,6 +33,16 @@ int listen_on(int family, uint16_t port, int backlog)
 fail:
 	close(fd);
 	return -1;
+}
+
+int listen_on(int family, uint16_t port, int backlog)
+{
+	return listen_at(family, port, backlog, 0);
+}
+
+int listen_any(int family, uint16_t port, int backlog)
+{
+	return listen_at(family, port, backlog, 1);
 }
 
 uint16_t sock_port(int fd)

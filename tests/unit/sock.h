@@ -7,6 +7,8 @@
 /* A TCP socket of family (AF_INET or AF_INET6, the latter IPv6-only) bound to the loopback
  * address and port (0: any) with SO_REUSEADDR, listening with the given backlog; -1 on error. */
 int listen_on(int family, uint16_t port, int backlog);
+/* The same, bound to the wildcard address (0.0.0.0 or ::). */
+int listen_any(int family, uint16_t port, int backlog);
 
 /* The local port of a socket (host order), 0 on error. */
 uint16_t sock_port(int fd);

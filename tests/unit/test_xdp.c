@@ -58,6 +58,8 @@ static struct {
 	struct sf_secrets sec_default;
 	uint16_t lport;   /* protected listener port on 127.0.0.1 and ::1 */
 	int lfd4, lfd6, have6;
+	uint16_t wport;   /* another protected listener port, on the wildcard addresses */
+	int wfd4, wfd6;
 	int cfd, afd;     /* an established connection 127.0.0.1:cport -> 127.0.0.1:lport */
 	uint16_t cport;
 	int verbose;
@@ -466,7 +468,7 @@ static void meta_from_cookie(const struct oc_params *cp, int ts_in_ack, uint32_t
  * The case table
  * ------------------------------------------------------------------------------------------- */
 enum scen {
-	S_FRAME,    /* send pkt as built (dport 0 = the listener port) */
+	S_FRAME,    /* send pkt as built (dport 0 = the listener port, WPORT = the wildcard one) */
 	S_ACK,      /* pkt is the client's SYN (never sent); send the final ACK with a cookie for it */
 	S_RT,       /* round trip: send the SYN, build the ACK from the SYN-ACK, send it */
 	S_EST,      /* an ACK of the real established connection on lo */
@@ -476,11 +478,16 @@ enum scen {
 
 enum chk { CHK_AUTO, CHK_NONE, CHK_META };
 
+#define WPORT 1 /* pkt_spec.dport: the port of the wildcard listener (E.wport) */
+
 struct ackmod {
 	int epoch_delta;     /* cookie made in epoch E + epoch_delta */
 	uint32_t flip;       /* XOR into the cookie */
 	int32_t tsecr_delta;
 	int sport_delta;     /* the ACK comes from another source port */
+	int saddr_delta;     /* ... from another source address (last byte + this) */
+	int daddr_delta;     /* ... goes to another destination address (last byte + this) */
+	int to_wport;        /* ... goes to the wildcard listener's port (also protected) */
 	int seq_delta;
 	int no_ts;           /* the ACK has no TS option although TS was negotiated */
 	int paylen;
@@ -556,6 +563,7 @@ struct tcase {
 #define MALFORMED .verdicts = V_DROP, .delta = { D(drop_malformed) }, .dontcare = DC(syn_recv)
 #define ACK_MALFORMED .verdicts = V_DROP, .delta = { D(ack_cookie_bad), D(ack_bad_malformed) }
 #define PASS_UNPROT .verdicts = V_PASS, .delta = { D(pass_unprotected) }
+#define PASS_UNPARSED .verdicts = V_PASS, .delta = { D(pass_unparsed) }
 _Static_assert(SF_CNT_MAX <= 32, "tcase.dontcare is a 32-bit mask of counters");
 
 /* raw option blocks for the malformed cases */
@@ -628,6 +636,9 @@ static const struct tcase cases[] = {
 	{ "syn6_vlan", S_FRAME, SYN6(VLAN1), SYNACK_OK },
 	{ "syn6_qinq", S_FRAME, SYN6(QINQ), SYNACK_OK },
 	{ "syn6_qinq_ext_hbh", S_FRAME, SYN6(QINQ, .v6ext = V6X_HBH), SYNACK_OK },
+	{ "syn6_ext_routing_srh", S_FRAME, SYN6(.v6ext = V6X_RH), SYNACK_OK },
+	{ "syn6_ext_hbh_dst_srh", S_FRAME, SYN6(.v6ext = V6X_HBH | V6X_DST | V6X_RH), SYNACK_OK },
+	{ "syn6_ext_4_dstopts_walked", S_FRAME, SYN6(.v6ext = V6X_DST, .v6ndst = 4), SYNACK_OK },
 	{ "syn6_to_listener", S_FRAME, LSYN6(), SYNACK_OK },
 
 	/* --- config switched --- */
@@ -661,6 +672,9 @@ static const struct tcase cases[] = {
 	{ "ack4_valid_with_data", S_ACK, LSYN4(), ACK_OK,
 	  .am = { .paylen = 100, .flags = TF_ACK | TF_PSH } },
 	{ "ack4_valid_vlan", S_ACK, LSYN4(VLAN1), ACK_OK },
+	{ "ack4_valid_qinq", S_ACK, LSYN4(QINQ), ACK_OK },
+	{ "ack4_valid_ip_options", S_ACK, LSYN4(.ipoptlen = 8), ACK_OK },
+	{ "ack4_valid_qinq_ip_options_ihl15", S_ACK, LSYN4(QINQ, .ipoptlen = 40), ACK_OK },
 	{ "ack4_valid_prev_epoch", S_ACK, LSYN4(), ACK_OK, .am = { .epoch_delta = -1 } },
 	{ "ack4_epoch_minus_2", S_ACK, LSYN4(), ACK_BAD_EPOCH, .am = { .epoch_delta = -2 } },
 	{ "ack4_epoch_plus_1", S_ACK, LSYN4(), ACK_BAD_EPOCH, .am = { .epoch_delta = 1 } },
@@ -675,6 +689,14 @@ static const struct tcase cases[] = {
 	{ "ack4_tsecr_altered", S_ACK, LSYN4(), ACK_BAD_HASH, .am = { .tsecr_delta = 1 } },
 	{ "ack4_ts_missing", S_ACK, LSYN4(), ACK_BAD_HASH, .am = { .no_ts = 1 } },
 	{ "ack4_other_source_port", S_ACK, LSYN4(), ACK_BAD_HASH, .am = { .sport_delta = 1 } },
+	{ "ack4_other_source_address", S_ACK, LSYN4(), ACK_BAD_HASH, .am = { .saddr_delta = 1 } },
+	/* the wildcard listener on wport takes ACKs to any address: a valid one to 127.0.0.3 passes,
+	 * one whose SYN went to 127.0.0.1 (or to lport) reaches the cookie check and is dropped */
+	{ "ack4_valid_wildcard_listener", S_ACK, LSYN4(.dport = WPORT, .daddr = { 127, 0, 0, 3 }),
+	  ACK_OK },
+	{ "ack4_other_destination_address", S_ACK, LSYN4(.dport = WPORT), ACK_BAD_HASH,
+	  .am = { .daddr_delta = 2 } },
+	{ "ack4_other_destination_port", S_ACK, LSYN4(), ACK_BAD_HASH, .am = { .to_wport = 1 } },
 	{ "ack4_wrong_seq", S_ACK, LSYN4(), ACK_BAD_HASH, .am = { .seq_delta = 1 } },
 	{ "ack4_malformed_options", S_ACK, LSYN4(), ACK_MALFORMED,
 	  .am = { .rawopt = opt_len0, .rawoptlen = sizeof(opt_len0) } },
@@ -706,11 +728,21 @@ static const struct tcase cases[] = {
 	{ "ack6_hash_bit_flipped", S_ACK, LSYN6(), ACK_BAD_HASH, .am = { .flip = 1u << 15 } },
 	{ "ack6_tsecr_altered", S_ACK, LSYN6(), ACK_BAD_HASH, .am = { .tsecr_delta = -1 } },
 	{ "ack6_other_source_port", S_ACK, LSYN6(), ACK_BAD_HASH, .am = { .sport_delta = 1 } },
+	{ "ack6_other_source_address", S_ACK, LSYN6(), ACK_BAD_HASH, .am = { .saddr_delta = 1 } },
+	{ "ack6_valid_wildcard_listener", S_ACK, LSYN6(.dport = WPORT), ACK_OK },
+	{ "ack6_other_destination_address", S_ACK, LSYN6(.dport = WPORT), ACK_BAD_HASH,
+	  .am = { .daddr_delta = 2 } },
+	{ "ack6_other_destination_port", S_ACK, LSYN6(), ACK_BAD_HASH, .am = { .to_wport = 1 } },
+	{ "ack6_valid_ext_hbh_dstopts", S_ACK, LSYN6(.v6ext = V6X_HBH | V6X_DST), ACK_OK },
+	{ "ack6_valid_ext_routing_srh", S_ACK, LSYN6(.v6ext = V6X_RH), ACK_OK },
+	{ "ack6_valid_qinq_ext_hbh_dst", S_ACK, LSYN6(QINQ, .v6ext = V6X_HBH | V6X_DST), ACK_OK },
 	{ "roundtrip4", S_RT, LSYN4(),
 	  .delta = { D(syn_recv), D(synack_sent), D(ack_cookie_ok) } },
 	{ "roundtrip4_no_ts_ecn", S_RT, LSYN4(.opts = "MNWNNS", .flags = TF_SYN | TF_ECE | TF_CWR),
 	  .delta = { D(syn_recv), D(synack_sent), D(ack_cookie_ok) } },
 	{ "roundtrip6", S_RT, LSYN6(),
+	  .delta = { D(syn_recv), D(synack_sent), D(ack_cookie_ok) } },
+	{ "roundtrip6_ext_routing_srh", S_RT, LSYN6(.v6ext = V6X_RH),
 	  .delta = { D(syn_recv), D(synack_sent), D(ack_cookie_ok) } },
 	{ "established_ack_passes", S_EST, .verdicts = V_PASS, .delta = { D(est_pass) } },
 
@@ -752,13 +784,26 @@ static const struct tcase cases[] = {
 	{ "trunc_syn6", S_FRAME, SYN6(), .sweep = 1 },
 	{ "trunc_syn4_vlan", S_FRAME, SYN4(VLAN1), .sweep = 1 },
 	{ "trunc_syn6_qinq_ext", S_FRAME, SYN6(QINQ, .v6ext = V6X_HBH | V6X_DST), .sweep = 1 },
-	{ "ipv4_ihl_4", S_FRAME, SYN4(.ihl = 4), PASS_QUIET },
-	{ "ipv4_version_6", S_FRAME, SYN4(), PASS_QUIET, .npoke = 1, .poke = { { 14, 0x65 } } },
-	{ "ipv6_version_4", S_FRAME, SYN6(), PASS_QUIET, .npoke = 1, .poke = { { 14, 0x40 } } },
+	{ "trunc_syn6_srh", S_FRAME, SYN6(.v6ext = V6X_RH), .sweep = 1 },
+	{ "ipv4_ihl_4", S_FRAME, SYN4(.ihl = 4), PASS_UNPARSED },
+	{ "ipv4_version_6", S_FRAME, SYN4(), PASS_UNPARSED, .npoke = 1, .poke = { { 14, 0x65 } } },
+	{ "ipv6_version_4", S_FRAME, SYN6(), PASS_UNPARSED, .npoke = 1, .poke = { { 14, 0x40 } } },
 	{ "three_vlan_tags", S_FRAME, SYN4(VLAN3), PASS_QUIET },
-	{ "ipv4_ihl_0", S_FRAME, SYN4(.ihl = -1), PASS_QUIET },
-	{ "ipv4_ihl_1", S_FRAME, SYN4(.ihl = 1), PASS_QUIET },
-	{ "ipv4_ihl_15_beyond_frame", S_FRAME, SYN4(.opts = NULL, .ihl = 15), PASS_QUIET },
+	{ "ipv4_ihl_0", S_FRAME, SYN4(.ihl = -1), PASS_UNPARSED },
+	{ "ipv4_ihl_1", S_FRAME, SYN4(.ihl = 1), PASS_UNPARSED },
+	{ "ipv4_ihl_15_beyond_frame", S_FRAME, SYN4(.opts = NULL, .ihl = 15), PASS_UNPARSED },
+	{ "ipv6_5_dstopts_unparsed", S_FRAME, SYN6(.v6ext = V6X_DST, .v6ndst = 5), PASS_UNPARSED },
+	{ "ipv6_hbh_4_dstopts_unparsed", S_FRAME, SYN6(.v6ext = V6X_HBH | V6X_DST, .v6ndst = 4),
+	  PASS_UNPARSED },
+	{ "ipv6_4_dstopts_then_frag_unparsed", S_FRAME,
+	  SYN6(.v6ext = V6X_DST | V6X_FRAG, .v6ndst = 4, .v6frag = 0x0001), PASS_UNPARSED },
+	{ "ipv6_5_dstopts_ack_unparsed", S_FRAME,
+	  SYN6(.v6ext = V6X_DST, .v6ndst = 5, .flags = TF_ACK, .ack = 1, .opts = NULL),
+	  PASS_UNPARSED },
+	{ "udp6_after_4_dstopts_not_unparsed", S_FRAME,
+	  SYN6(.l4 = L4_UDP, .paylen = 20, .v6ext = V6X_DST, .v6ndst = 4), PASS_QUIET },
+	{ "cfg_disabled_unparsed_uncounted", S_FRAME, SYN4(.ihl = 4), PASS_QUIET,
+	  .cfg_clear = SF_CFG_ENABLED },
 	{ "tcp_doff_4_protected", S_FRAME, SYN4(.opts = NULL, .doff = 4), MALFORMED },
 	{ "tcp_doff_0_protected", S_FRAME, SYN4(.opts = NULL, .doff = -1),
 	  MALFORMED },
@@ -858,6 +903,8 @@ static void spec_fixup(struct pkt_spec *s)
 {
 	if (s->dport == 0)
 		s->dport = E.lport;
+	else if (s->dport == WPORT)
+		s->dport = E.wport;
 }
 
 /* Build the frame of a case (not S_ACK/S_RT). */
@@ -894,7 +941,7 @@ static int build_ack(const struct tcase *tc, uint8_t *buf, struct metaexp *m, ch
 	struct synexp x;
 	uint32_t epoch = (E.sec_now.epoch ? E.sec_now.epoch : TEST_EPOCH) +
 			 (uint32_t)tc->am.epoch_delta, cookie;
-	int n, ts;
+	int n, ts, alen = syn.family == 4 ? 4 : 16;
 
 	spec_fixup(&syn);
 	n = pkt_build(&syn, synf, sizeof(synf));
@@ -903,6 +950,10 @@ static int build_ack(const struct tcase *tc, uint8_t *buf, struct metaexp *m, ch
 	cookie = x.cookie ^ tc->am.flip;
 	ack = syn;
 	ack.sport = (uint16_t)(syn.sport + tc->am.sport_delta);
+	ack.saddr[alen - 1] = (uint8_t)(ack.saddr[alen - 1] + tc->am.saddr_delta);
+	ack.daddr[alen - 1] = (uint8_t)(ack.daddr[alen - 1] + tc->am.daddr_delta);
+	if (tc->am.to_wport)
+		ack.dport = E.wport;
 	ack.seq = syn.seq + 1 + (uint32_t)tc->am.seq_delta;
 	ack.ack = cookie + 1;
 	ack.flags = tc->am.flags ? tc->am.flags : TF_ACK;
@@ -1044,8 +1095,12 @@ static void run_sweep(const struct tcase *tc)
 			else if (r->retval == XDP_TX)
 				addf(why, sizeof(why), "XDP_TX on a %d-byte frame", len);
 		} else if (len < p.l4off + 20) {
-			/* no complete TCP header: not a recognisable segment -> pass, untouched, quiet */
+			/* no complete TCP header: pass, untouched; counted as unparsed once the
+			 * ethertype says IP (cut inside a VLAN tag: not IP yet, quiet) */
 			struct tcase t = { .verdicts = V_PASS };
+
+			if (len >= p.l3off)
+				t.delta[SF_CNT_pass_unparsed] = 1;
 
 			check_verdict(V_PASS, r, why, sizeof(why));
 			check_counters(&t, r->d, why, sizeof(why));
@@ -1095,7 +1150,8 @@ static void run_case(const struct tcase *tc)
 		report(tc->name, "no established connection could be set up", NULL);
 		return;
 	}
-	if ((tc->pkt.dport == 0 && tc->pkt.family == 6 && tc->scen != S_FRAME) && !E.have6) {
+	if (((tc->pkt.dport == 0 || tc->pkt.dport == WPORT) && tc->pkt.family == 6 &&
+	     tc->scen != S_FRAME) && !E.have6) {
 		report(tc->name, "no IPv6 listener on ::1 (IPv6 disabled?)", NULL);
 		return;
 	}
@@ -1123,30 +1179,35 @@ static void run_case(const struct tcase *tc)
 /* ---------------------------------------------------------------------------------------------
  * Setup
  * ------------------------------------------------------------------------------------------- */
-static int setup_sockets(void)
+/* An IPv4 listener on a free port and, if IPv6 works, an IPv6 one on the same port, made by mk
+ * (listen_on or listen_any). Returns 1 with both, 0 with the IPv4 one only, -1 on error. */
+static int listen_pair(int (*mk)(int, uint16_t, int), int *fd4, int *fd6, uint16_t *port)
 {
 	int tries;
 
 	for (tries = 0; tries < 50; tries++) {
-		E.lfd4 = listen_on(AF_INET, 0, 16);
-		if (E.lfd4 < 0)
+		*fd4 = mk(AF_INET, 0, 16);
+		if (*fd4 < 0)
 			return -1;
-		E.lport = sock_port(E.lfd4);
-		E.lfd6 = listen_on(AF_INET6, E.lport, 16);
-		if (E.lfd6 >= 0) {
-			E.have6 = 1;
-			break;
-		}
-		close(E.lfd4);
-		E.lfd4 = -1;
+		*port = sock_port(*fd4);
+		*fd6 = mk(AF_INET6, *port, 16);
+		if (*fd6 >= 0)
+			return 1;
+		close(*fd4);
 	}
-	if (E.lfd4 < 0) {
-		/* no IPv6 at all: keep an IPv4 listener only */
-		E.lfd4 = listen_on(AF_INET, 0, 16);
-		if (E.lfd4 < 0)
-			return -1;
-		E.lport = sock_port(E.lfd4);
-	}
+	/* no IPv6 at all: keep an IPv4 listener only */
+	*fd4 = mk(AF_INET, 0, 16);
+	if (*fd4 < 0)
+		return -1;
+	*port = sock_port(*fd4);
+	return 0;
+}
+
+static int setup_sockets(void)
+{
+	E.have6 = listen_pair(listen_on, &E.lfd4, &E.lfd6, &E.lport);
+	if (E.have6 < 0 || listen_pair(listen_any, &E.wfd4, &E.wfd6, &E.wport) < 0)
+		return -1;
 	/* an established connection through the kernel (no XDP is attached to lo) */
 	E.cfd = socket(AF_INET, SOCK_STREAM, 0);
 	if (E.cfd >= 0) {
@@ -1286,7 +1347,7 @@ static int setup(void)
 	for (p = 8000; p <= 8100; p++)
 		if (protect_port((uint16_t)p))
 			return -1;
-	if (protect_port(E.lport))
+	if (protect_port(E.lport) || protect_port(E.wport))
 		return -1;
 
 	E.cfg_default.flags = SF_CFG_ENABLED | SF_CFG_TIMESTAMPS | SF_CFG_SACK | SF_CFG_WSCALE |
