@@ -99,6 +99,16 @@ static __always_inline int sf_parse(void *data, void *data_end, struct sf_pkt *p
 				return SF_PARSE_UNPARSED;
 			if (nexthdr == SF_NEXTHDR_FRAGMENT)
 				return ext->nexthdr == IPPROTO_TCP ? SF_PARSE_FRAG : SF_PARSE_PASS;
+			if (nexthdr == SF_NEXTHDR_ROUTING) {
+				struct ipv6_rt_hdr *rt = (void *)ext;
+
+				if ((void *)(rt + 1) > data_end)
+					return SF_PARSE_UNPARSED;
+				/* Segments left: this host is a hop on the route, not the
+				 * destination; the kernel routes it on (or refuses it). */
+				if (rt->segments_left)
+					return SF_PARSE_PASS;
+			}
 			nexthdr = ext->nexthdr;
 			off += (ext->hdrlen + 1) * 8;
 		}

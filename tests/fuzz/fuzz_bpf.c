@@ -239,7 +239,8 @@ static void ref_parse(const uint8_t *b, int len, struct ref *r)
 		memcpy(r->daddr, b + off + 24, 16);
 		r->len_mismatch = rd16(b + off + 4) != len - off - 40;
 		off += 40;
-		/* hop-by-hop, routing and destination options headers, at most 4, or a fragment */
+		/* hop-by-hop, routing (segments left 0) and destination options headers, at most 4, or a
+		 * fragment */
 		for (i = 0; i < 4 && nh != 6; i++, ext++) {
 			if (nh != 0 && nh != 43 && nh != 60 && nh != 44)
 				return;
@@ -251,6 +252,14 @@ static void ref_parse(const uint8_t *b, int len, struct ref *r)
 				if (b[off] == 6)
 					r->kind = RT_FRAG;
 				return;
+			}
+			if (nh == 43) {
+				if (off + 4 > len) {
+					r->kind = RT_UNPARSED;
+					return;
+				}
+				if (b[off + 3]) /* segments left: not for this host, passed */
+					return;
 			}
 			nh = b[off];
 			off += (b[off + 1] + 1) * 8;

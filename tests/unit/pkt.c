@@ -190,6 +190,7 @@ int pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 				 * then the one segment: the destination */
 				buf[o + 1] = 2;
 				buf[o + 2] = 4;
+				buf[o + 3] = s->v6rh_left;
 				memcpy(buf + o + 8, s->daddr, 16);
 				o += 16;
 				ext += 16;

@@ -54,6 +54,7 @@ struct pkt_spec {
 	int v6ndst;                 /* destination options headers with V6X_DST (0: 1; at most
 				     * PKT_MAX_V6DST) */
 	uint16_t v6frag;            /* fragment header offset/flags field (offset << 3 | M) */
+	uint8_t v6rh_left;          /* V6X_RH: segments left (0: the destination is the last) */
 	/* TCP / UDP */
 	uint16_t sport, dport;
 	uint32_t seq, ack;

@@ -638,6 +638,11 @@ static const struct tcase cases[] = {
 	{ "syn6_qinq_ext_hbh", S_FRAME, SYN6(QINQ, .v6ext = V6X_HBH), SYNACK_OK },
 	{ "syn6_ext_routing_srh", S_FRAME, SYN6(.v6ext = V6X_RH), SYNACK_OK },
 	{ "syn6_ext_hbh_dst_srh", S_FRAME, SYN6(.v6ext = V6X_HBH | V6X_DST | V6X_RH), SYNACK_OK },
+	/* segments left: a hop on the route, not for us (the kernel forwards or refuses it) */
+	{ "syn6_srh_segments_left_passes", S_FRAME, SYN6(.v6ext = V6X_RH, .v6rh_left = 1),
+	  PASS_QUIET },
+	{ "ack6_srh_segments_left_passes", S_FRAME,
+	  SYN6(.v6ext = V6X_RH, .v6rh_left = 2, .flags = TF_ACK), PASS_QUIET },
 	{ "syn6_ext_4_dstopts_walked", S_FRAME, SYN6(.v6ext = V6X_DST, .v6ndst = 4), SYNACK_OK },
 	{ "syn6_to_listener", S_FRAME, LSYN6(), SYNACK_OK },
 
