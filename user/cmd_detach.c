@@ -67,9 +67,9 @@ static __u32 daemon_owns(const struct sf_pins *p, const char *name)
 	int sfd = sf_pins_get(p, SF_MAP_STATE), ifd = sf_pins_get(p, SF_MAP_IFACES);
 
 	if (sfd >= 0)
-		bpf_map_lookup_elem(sfd, &zero, &st);
+		sf_map_read(sfd, &zero, &st, sizeof(st));
 	for (__u32 s = 1; ifd >= 0 && s < SF_MAX_IFACES && !pid; s++)
-		if (!bpf_map_lookup_elem(ifd, &s, &fi) && fi.ifindex && !(fi.flags & SF_IF_GONE) &&
+		if (!sf_map_read(ifd, &s, &fi, sizeof(fi)) && fi.ifindex && !(fi.flags & SF_IF_GONE) &&
 		    !strncmp(fi.name, name, sizeof(fi.name)))
 			pid = st.pid ? st.pid : 1;
 	if (sfd >= 0)
@@ -87,7 +87,7 @@ static void clear_maps(const struct sf_pins *p, const char *name, unsigned int i
 	__u32 zero = 0;
 
 	for (__u32 s = 1; ifd >= 0 && s < SF_MAX_IFACES; s++) {
-		if (bpf_map_lookup_elem(ifd, &s, &fi) || !fi.ifindex ||
+		if (sf_map_read(ifd, &s, &fi, sizeof(fi)) || !fi.ifindex ||
 		    strncmp(fi.name, name, sizeof(fi.name)))
 			continue;
 		if (sfd >= 0 && fi.ifindex < SF_MAX_IFINDEX)

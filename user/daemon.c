@@ -853,15 +853,11 @@ out:
 static void old_state(struct daemon *d, struct sf_state *st)
 {
 	int fd = d->old_map[M_STATE] >= 0 ? d->old_map[M_STATE] : d->map[M_STATE];
-	__u32 zero = 0, t = 0, vs = 0, n = 0;
-	char *buf;
+	__u32 zero = 0;
 
 	memset(st, 0, sizeof(*st));
-	if (!d->takeover || fd < 0 || map_geometry(fd, &t, &vs, &n) || !vs || !(buf = calloc(1, vs)))
-		return;
-	if (!bpf_map_lookup_elem(fd, &zero, buf))
-		memcpy(st, buf, vs < sizeof(*st) ? vs : sizeof(*st));
-	free(buf);
+	if (d->takeover)
+		sf_map_read(fd, &zero, st, sizeof(*st));
 }
 
 /* Slot of name in the earlier run's sf_ifaces (0: none). */
@@ -895,7 +891,7 @@ static int pin_dir_busy(struct daemon *d)
 	int fd = sf_pins_get(&d->pins, SF_MAP_STATE);
 
 	if (fd >= 0) {
-		bpf_map_lookup_elem(fd, &zero, &st);
+		sf_map_read(fd, &zero, &st, sizeof(st));
 		close(fd);
 	}
 	if (st.pid) {

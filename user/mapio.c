@@ -1,14 +1,43 @@
 /* mapio.c - see mapio.h. */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <bpf/bpf.h>
 
 #include "mapio.h"
 
+int sf_map_read(int fd, const void *key, void *val, size_t size)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	void *buf = NULL;
+	int err;
+
+	memset(val, 0, size);
+	memset(&info, 0, sizeof(info));
+	if (fd < 0) {
+		err = -EBADF;
+		goto out;
+	}
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	if (!(buf = calloc(1, info.value_size ? info.value_size : 1))) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = bpf_map_lookup_elem(fd, key, buf) ? -errno : 0;
+	if (!err)
+		memcpy(val, buf, info.value_size < size ? info.value_size : size);
+out:
+	free(buf);
+	return err;
+}
+
 #ifdef SF_FAULT_INJECTION
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "log.h"
 

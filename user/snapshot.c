@@ -14,6 +14,7 @@
 
 #include "loader.h"
 #include "log.h"
+#include "mapio.h"
 #include "snapshot.h"
 #include "util.h"
 
@@ -339,11 +340,11 @@ int sf_snap_read(const struct sf_maps *m, struct sf_snap *s, bool check_attach)
 	err = read_counters(m, s);
 	if (err)
 		goto out;
-	if (m->state >= 0 && !bpf_map_lookup_elem(m->state, &zero, &s->state))
+	if (!sf_map_read(m->state, &zero, &s->state, sizeof(s->state)))
 		s->have_state = s->state.start_boot_ns != 0;
 	s->state.metrics[sizeof(s->state.metrics) - 1] = '\0';
 	s->state.last_error[sizeof(s->state.last_error) - 1] = '\0';
-	s->have_config = m->config >= 0 && !bpf_map_lookup_elem(m->config, &zero, &s->config);
+	s->have_config = !sf_map_read(m->config, &zero, &s->config, sizeof(s->config));
 	if (m->ports >= 0) {
 		s->have_ports = true;
 		for (__u32 w = 0; w < SF_PORT_WORDS; w++) {
