@@ -19,7 +19,7 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
-	      -Wno-unused-parameter -Iinclude -Ibpf -I$(BUILD)
+	      -Iinclude -Ibpf -I$(BUILD)
 LDLIBS   := $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null || echo -lbpf -lxdp) -lelf -lz
 # run's daemon: config file (libinih), sd_notify (libsystemd), shared-secret key derivation (libsodium)
 LDLIBS   += -linih -lsystemd -lsodium

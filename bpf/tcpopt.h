@@ -31,7 +31,7 @@ static __always_inline __u32 sf_be32_at(const __u8 *b, __u32 off)
 }
 
 /* One option per call; returns 1 to stop. Malformed (length < 2 or overrunning) sets bad. */
-static long sf_optwalk_step(__u32 idx, void *arg)
+static long sf_optwalk_step(__u32 idx __attribute__((unused)), void *arg) /* a bpf_loop callback */
 {
 	struct sf_optwalk *w = arg;
 	__u32 off = w->off, olen;

@@ -4,7 +4,7 @@
 #include <bpf/bpf_helpers.h>
 
 SEC("xdp")
-int xdp_pass(struct xdp_md *ctx)
+int xdp_pass(struct xdp_md *ctx __attribute__((unused)))
 {
 	return XDP_PASS;
 }
