@@ -1572,8 +1572,10 @@ static void reload(struct daemon *d)
 		fault(d, false, "reload failed: %s; keeping the running config", strerror(ENOMEM));
 		goto out;
 	}
-	ret = sf_settings_resolve(d->o->config, d->o->config_given, &d->o->cli, n, &used, d->err,
-				  sizeof(d->err));
+	/* The default config file, when start read one, is required now: without it the reload would
+	 * fall back to the built-in defaults (and lose, say, its ports). */
+	ret = sf_settings_resolve(d->o->config, d->o->config_given || d->o->config_used, &d->o->cli, n,
+				  &used, d->err, sizeof(d->err));
 	if (!ret)
 		ret = sf_settings_check(n, d->err, sizeof(d->err));
 	if (!ret)
