@@ -79,6 +79,7 @@ struct daemon {
 	struct sf_config want;         /* from the sysctls */
 	bool cfg_written;
 	bool suspended;                /* tcp_syncookies is off and we may not change it */
+	long syncookies_found;         /* tcp_syncookies before start set it to 1, else -1 */
 	bool shared;                   /* keys derived from set.secret_file */
 	struct sf_master master;
 	struct sf_state st;
@@ -624,9 +625,10 @@ static int sysctl_sync(struct daemon *d, bool startup)
 			}
 			snprintf(msg, sizeof(msg), "net.ipv4.tcp_syncookies was %ld: set it to 1 (the "
 				 "handoff to the kernel needs it; --no-sysctl-changes refuses instead)", sc);
-			if (startup)
+			if (startup) {
+				d->syncookies_found = sc; /* put back if start fails */
 				sf_info("%s", msg);
-			else
+			} else
 				fault(d, true, "%s", msg);
 		}
 	} else if (d->suspended) {
@@ -1264,6 +1266,9 @@ fail:
 	sf_dbg("start failed: %s", strerror(-ret));
 	if (!d->takeover) {
 		sf_err("%s", d->err);
+		if (d->syncookies_found >= 0 &&
+		    !sf_sysctl_write_int("net.ipv4.tcp_syncookies", d->syncookies_found))
+			sf_info("net.ipv4.tcp_syncookies put back to %ld", d->syncookies_found);
 		sf_pins_remove_all(&d->pins);
 		sf_pins_close(&d->pins, true);
 	} else {
@@ -1872,6 +1877,7 @@ int sf_daemon_run(struct sf_run_opts *o)
 	d->o = o;
 	d->set = o->set;
 	d->sig_fd = d->rot_fd = d->tick_fd = d->wd_fd = d->nl_fd = -1;
+	d->syncookies_found = -1;
 	d->pins.lock_fd = -1;
 	for (int i = 0; i < SF_N_MAPS; i++)
 		d->map[i] = d->old_map[i] = -1;

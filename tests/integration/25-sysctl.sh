@@ -6,7 +6,8 @@
 #  - with --no-sysctl-changes, tcp_syncookies=0 while running suspends protection (everything
 #    passes to the kernel, logged as an error) until it is 1 again;
 #  - `status` shows the mirror (-j: daemon.sysctl, daemon.synack), the last error, and while
-#    suspended says so (daemon.suspended, working NO) and exits 1.
+#    suspended says so (daemon.suspended, working NO) and exits 1;
+#  - a start that set tcp_syncookies to 1 and then failed puts the old value back.
 SF_PREFIX=sfr
 . "$(dirname "$0")/../lib.sh"
 
@@ -101,4 +102,15 @@ check_eq "$(curls 4)" 4 "connections succeed"
 sf_snap "$TMPD/n3"
 check_eq "$(sf_delta "$TMPD/n2" "$TMPD/n3" handoff_ok)" 4 "... through synfence again"
 sf_synfence_stop
+
+log "a start that fails after setting tcp_syncookies to 1 puts it back"
+ip -n "$SRV_NS" link set dev "$SRV_IF" xdp obj "$XDP_PASS" sec xdp || die "xdp_pass on $SRV_IF failed"
+srv sysctl -qw net.ipv4.tcp_syncookies=0
+out=$(srv "$SYNFENCE" run "$SRV_IF" --ports 80 --pin-dir "$PIN" 2>&1)
+check_eq "$?" 1 "synfence run on an interface with another XDP program: exit 1"
+check_match "$out" 'tcp_syncookies was 0: set it to 1' "... after it had set tcp_syncookies to 1"
+check_match "$out" 'net.ipv4.tcp_syncookies put back to 0' "... which it says it put back"
+check_eq "$(srv sysctl -n net.ipv4.tcp_syncookies)" 0 "tcp_syncookies is 0 again after the failed start"
+ip -n "$SRV_NS" link set dev "$SRV_IF" xdp off
+srv sysctl -qw net.ipv4.tcp_syncookies=1
 sf_finish
