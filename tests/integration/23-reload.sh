@@ -20,8 +20,9 @@ NGINX_ADDRS=("$SRV4" "[$SRV6]" "$SRV2_4")
 sf_nginx_start 80 8080
 CONF=$TMPD/synfence.conf
 
+# write_conf IFACES PORTS ROTATE [LINE]: the config file, with an extra LINE if given
 write_conf() {
-	printf '# test config\ninterfaces = %s\nports = %s\nrotate = %s\n' "$1" "$2" "$3" >"$CONF.tmp"
+	printf '# test config\ninterfaces = %s\nports = %s\nrotate = %s\n%s\n' "$1" "$2" "$3" "${4:-}" >"$CONF.tmp"
 	mv "$CONF.tmp" "$CONF"
 }
 # hup REGEX: SIGHUP, then wait for a log line matching REGEX after the previous ones
@@ -76,8 +77,9 @@ check_eq "$(bpftool map dump pinned "$PIN/sf_state" -j | jq -r '.[0].value | .[3
 	"the published state has the new rotation period (rotate_s = 30)"
 
 log "8080 and $SRV2_IF removed"
-write_conf "$SRV_IF" 80 30
-check_true "SIGHUP: reloaded" hup "reloaded $CONF: ports=80 -$SRV2_IF"
+write_conf "$SRV_IF" 80 30 "sysctl_interval = 30" # --sysctl-interval 1 overrides it
+check_true "SIGHUP: reloaded, sysctl_interval from the flag, not the file" \
+	hup "reloaded $CONF: ports=80 -$SRV2_IF\$"
 if sf_xdp_attached "$SRV2_IF"; then _fail "$SRV2_IF detached after the reload"; else _ok "$SRV2_IF detached after the reload"; fi
 check_eq "$(sf_pinned_link_id xdp "$SRV2_IF")" none "$SRV2_IF's link pin is gone"
 sf_snap "$TMPD/b0"
