@@ -1,7 +1,8 @@
 #!/bin/bash
 # Every wrong input to `synfence run` (and detach) gets one line on stderr naming the problem and
 # exit status 2 (usage: flags, config file, secret file) or 1 (runtime: not root, no such interface,
-# pin dir or interface taken, tcp_syncookies off with --no-sysctl-changes). No crash, and nothing
+# pin dir or interface taken, tcp_syncookies off with --no-sysctl-changes, a kernel without BTF or
+# without the handoff kfunc). No crash, and nothing
 # is left behind: no XDP program, no pins. Also: --check-config, config keys with file:line errors,
 # flags overriding the config file, the pin dir's permissions.
 SF_PREFIX=sfr
@@ -53,12 +54,13 @@ ports = 80
 secret_file = $CONF/secret-open"
 
 RUNNING=
+WRAP=() # a command that runs synfence (below: in a mount namespace with another kernel BTF)
 # bad EXPECTED_RC REGEX LABEL ARGS...: synfence ARGS in the server namespace must exit with
 # EXPECTED_RC and print exactly one line on stderr matching REGEX; nothing may be left attached.
 bad() {
 	local want=$1 re=$2 label=$3 rc out lines
 	shift 3
-	out=$(srv timeout 20 "$SYNFENCE" "$@" 2>&1 >/dev/null)
+	out=$(srv timeout 20 "${WRAP[@]}" "$SYNFENCE" "$@" 2>&1 >/dev/null)
 	rc=$?
 	lines=$(printf '%s' "$out" | grep -c '')
 	check_eq "$rc" "$want" "[$label] exit status"
@@ -116,6 +118,18 @@ srv sysctl -qw net.ipv4.tcp_syncookies=0
 bad 1 "tcp_syncookies is 0 and sysctl changes are off" "syncookies off, no sysctl changes" run "$SRV_IF" --ports 80 --pin-dir "$PIN" --no-sysctl-changes
 check_eq "$(srv sysctl -n net.ipv4.tcp_syncookies)" 0 "[syncookies] left as it was"
 srv sysctl -qw net.ipv4.tcp_syncookies=1
+log "a kernel without BTF or without the handoff kfunc (exit 1): /sys/kernel/btf/vmlinux hidden, or"
+log "replaced by a BTF without the kfunc (xdp_pass.bpf.o's), in a private mount namespace"
+WRAP=(unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec "$@"' sh)
+bad 1 "no kernel BTF at /sys/kernel/btf/vmlinux .*CONFIG_DEBUG_INFO_BTF" "no kernel BTF" \
+	run "$SRV_IF" --ports 80 --pin-dir "$PIN"
+llvm-objcopy --dump-section .BTF="$TMPD/nokfunc.btf" "$XDP_PASS" "$TMPD/xdp_pass.o" ||
+	die "cannot extract the BTF of $XDP_PASS"
+WRAP=(unshare -m sh -c 'mount --bind "$0" /sys/kernel/btf/vmlinux && exec "$@"' "$TMPD/nokfunc.btf")
+bad 1 "kernel lacks the kfunc bpf_sk_assign_tcp_reqsk: synfence needs Linux >= 6.9" "no handoff kfunc" \
+	run "$SRV_IF" --ports 80 --pin-dir "$PIN"
+WRAP=()
+check_true "[kernel checks] no pins left behind" test ! -e "$PIN/sf_config"
 bad 1 "no such interface: nope0" "detach: unknown interface" detach nope0 --pin-dir "$PIN"
 bad 2 "no interface given" "detach: no interface" detach --pin-dir "$PIN"
 
