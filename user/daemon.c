@@ -1115,9 +1115,11 @@ static int start(struct daemon *d)
 	}
 	old_shared = prev.flags & SF_ST_SHARED_SECRET;
 
+	/* Counters are added up, so they move once, after the swap, when the old programs have
+	 * stopped counting into the old map (moving them here too counted them twice). */
 	for (int i = 0; i < SF_N_MAPS; i++)
-		if (d->old_map[i] >= 0 && i != M_SECRETS)
-			migrate_map(d->old_map[i], d->map[i]); /* counters: again after the swap */
+		if (d->old_map[i] >= 0 && i != M_SECRETS && i != M_COUNTERS)
+			migrate_map(d->old_map[i], d->map[i]);
 
 	/* the interfaces: they must exist now */
 	for (int i = 0; i < d->set.n_ifs; i++) {

@@ -9,6 +9,8 @@
 #     with a warning; --mode native there fails (exit 1, nothing attached); with -q only
 #     warnings and errors are printed.
 #  4. --no-reattach: an interface deleted and re-created under the daemon is not attached again.
+#  5. a take-over of pins whose counter map has an older layout (one counter fewer): the map is
+#     replaced and its counts carried over.
 SF_PREFIX=sfm
 . "$(dirname "$0")/../lib.sh"
 
@@ -33,6 +35,14 @@ via_xdp() {
 kernel_xdp_mode() {
 	ip -n "$SRV_NS" -d link show "${1:-$SRV_IF}" | grep -oE '\b(xdp|xdpgeneric|xdpdrv|xdpoffload)\b' | head -n 1 |
 		grep . || echo none
+}
+# le_bytes N VALUE: VALUE as N little-endian bytes, for bpftool
+le_bytes() {
+	local i v=$2
+	for ((i = 0; i < $1; i++)); do
+		printf '%d ' $((v & 255))
+		v=$((v >> 8))
+	done
 }
 status_j() { srv "$SYNFENCE" status -j -i 0 --pin-dir "$PIN"; }
 no_xdp() { ! sf_xdp_attached "$@"; }
@@ -140,5 +150,37 @@ check_eq "$(grep -c "is back" "$SF_LOG")" 0 "no 'is back' line"
 check_eq "$(status_j | jq -r --arg n "$BR" '.interfaces[] | select(.name == $n) | .attached.xdp')" false \
 	"status -j: $BR not attached"
 via_xdp "$SRV_IF still protected"
+sf_synfence_stop
+log "5. take-over of pins whose counter map has an older layout (one counter fewer)"
+SF_LOG=$TMPD/older.log
+sf_daemon_start "$SF_LOG" "$SRV_IF" "${RUN[@]}"
+kill -KILL "$SF_PID"
+sf_daemon_wait "$SF_PID"
+vs=$(bpftool map show pinned "$PIN/sf_counters" -j | jq .bytes_value)
+entries=$(bpftool map show pinned "$PIN/sf_counters" -j | jq .max_entries)
+slot=$(bpftool map lookup pinned "$PIN/sf_if_slot" key $(le_bytes 4 "$(sf_ifindex)") -j | jq -r '.formatted.value // .value')
+check_ge "$slot" 1 "$SRV_IF's counter slot ($slot)"
+# The older version's map: value one counter shorter, handoff_ok = 1000 on every CPU of the slot
+# (bpftool writes the value to each CPU).
+idx=$(sf_counter_names | grep -nx handoff_ok | cut -d: -f1)
+value=()
+for ((w = 0; w < vs / 8 - 1; w++)); do
+	if [ "$w" = $((idx - 1)) ]; then value+=($(le_bytes 8 1000)); else value+=($(le_bytes 8 0)); fi
+done
+rm "$PIN/sf_counters"
+bpftool map create "$PIN/sf_counters" type percpu_array key 4 value $((vs - 8)) entries "$entries" name sf_counters ||
+	die "bpftool map create failed"
+bpftool map update pinned "$PIN/sf_counters" key $(le_bytes 4 "$slot") value "${value[@]}" ||
+	die "bpftool map update failed"
+ncpu=$(( $(sed 's/.*-//' /sys/devices/system/cpu/possible) + 1 ))
+SF_LOG=$TMPD/newer.log
+sf_daemon_start "$SF_LOG" "$SRV_IF" "${RUN[@]}"
+check_true "the next run takes over" grep -q "took over the pinned state" "$SF_LOG"
+check_true "... and says the counter map had another layout" \
+	grep -q "pinned map sf_counters has another layout (another synfence version): its contents move to a new map" "$SF_LOG"
+check_eq "$(bpftool map show pinned "$PIN/sf_counters" -j | jq .bytes_value)" "$vs" "the pinned counter map has the new layout again"
+sf_snap "$TMPD/o1"
+check_eq "$(sf_cnt "$TMPD/o1" handoff_ok)" $((1000 * ncpu)) "the older map's counts were carried over (handoff_ok 1000 x $ncpu CPUs)"
+via_xdp "after taking over the older layout"
 sf_synfence_stop
 sf_finish
