@@ -1,5 +1,6 @@
 /* listen_addr.c - the ADDR:PORT of `--metrics` / `metrics =`, parsed (see metrics.h); apart from
- * metrics.c so that the config parser (and its fuzzer) need no HTTP library. */
+ * metrics.c so that the config parser (and its fuzzer) need no HTTP library. The messages never
+ * quote the input: callers quote it themselves, made printable. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -38,14 +39,14 @@ int sf_metrics_parse(const char *spec, struct sockaddr_storage *sa, socklen_t *s
 		port_s = colon + 1;
 	}
 	if (sf_parse_uint(port_s, 1, 65535, &port)) {
-		snprintf(err, errlen, "bad port '%s': expected 1-65535", port_s);
+		snprintf(err, errlen, "bad port: expected 1-65535");
 		return -EINVAL;
 	}
 	if (spec[0] == '[') {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
 
 		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1) {
-			snprintf(err, errlen, "'%s' is not an IPv6 address", host);
+			snprintf(err, errlen, "not an IPv6 address in the brackets");
 			return -EINVAL;
 		}
 		s6->sin6_family = AF_INET6;
@@ -55,8 +56,7 @@ int sf_metrics_parse(const char *spec, struct sockaddr_storage *sa, socklen_t *s
 		struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
 
 		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) {
-			snprintf(err, errlen, "'%s' is not an IPv4 address (IPv6: [ADDR]:PORT; no host names)",
-				 host);
+			snprintf(err, errlen, "not an IPv4 address (IPv6: [ADDR]:PORT; no host names)");
 			return -EINVAL;
 		}
 		s4->sin_family = AF_INET;

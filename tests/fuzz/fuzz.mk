@@ -57,7 +57,7 @@ $(FUZZ_B)/fuzz_ports: tests/fuzz/fuzz_ports.c tests/fuzz/require.h user/ports.c 
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/ports.c user/util.c -o $@
 
-$(FUZZ_B)/fuzz_conf: tests/fuzz/fuzz_conf.c tests/fuzz/require.h user/conf.c user/conf.h user/listen_addr.c \
+$(FUZZ_B)/fuzz_conf: tests/fuzz/fuzz_conf.c tests/fuzz/require.h user/conf.c user/conf.h user/listen_addr.c user/metrics.h \
 		     user/loader.h user/ports.c user/ports.h user/util.c user/util.h include/synfence.h \
 		     | $(FUZZ_B)
 	$(call msg,FUZZ-CC,$@)

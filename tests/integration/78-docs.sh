@@ -96,7 +96,7 @@ check_match "$out" 'metrics \[::1\]:9465$' "--metrics overrides the config key"
 printf 'interfaces = lo\nports = 80\nmetrics = localhost:9464\n' >"$conf"
 out=$("$SYNFENCE" run --config "$conf" --check-config 2>&1)
 check_eq "$?/$(wc -l <<<"$out")" 2/1 "a bad metrics key: exit 2, one line"
-check_match "$out" "^synfence: $conf:3: metrics: bad address \"localhost:9464\": 'localhost' is not" "... naming the file, line, key and problem ($out)"
+check_match "$out" "^synfence: $conf:3: metrics: bad address \"localhost:9464\": not an IPv4 address" "... naming the file, line, key and problem ($out)"
 rm -f "$conf"
 check_true "contrib/synfence.conf shows the metrics key" grep -qx '#metrics = 127.0.0.1:9464' "$SF_SRC/contrib/synfence.conf"
 
