@@ -85,5 +85,7 @@ sleep 0.5
 cookies=$(($(sf_nstat "$SRV_NS" TcpExtSyncookiesSent) - cookies0))
 sr=$(synrecv)
 log "without synfence: TcpExtSyncookiesSent +$cookies, SYN_RECV sockets $sr"
-check_ge "$((cookies + sr))" 2000 "without synfence the kernel itself answers the SYNs (SYN_RECV sockets + own cookies)"
+# (not all 2000: random spoofed tuples repeat now and then, about 1 run in 8 has a pair, and the
+# kernel takes the second SYN of a pair for a retransmission of the first)
+check_ge "$((cookies + sr))" 1990 "without synfence the kernel itself answers the SYNs (SYN_RECV sockets + own cookies)"
 sf_finish
