@@ -832,4 +832,8 @@ void sf_render_prom(FILE *out, const struct sf_snap *s)
 	prom_head(out, "synfence_start_time_seconds", "gauge",
 		  "When synfence run finished attaching, in seconds since the Unix epoch");
 	fprintf(out, "synfence_start_time_seconds %.3f\n", s->state.start_real_ns / 1e9);
+	prom_head(out, "synfence_suspended", "gauge",
+		  "1 while protection is suspended (net.ipv4.tcp_syncookies is 0 and sysctl changes "
+		  "are off: everything passes to the kernel unfiltered), else 0");
+	fprintf(out, "synfence_suspended %d\n", suspended(s));
 }

@@ -74,7 +74,19 @@ sf_synfence_stop
 
 log "--no-sysctl-changes: tcp_syncookies=0 while running suspends protection"
 SF_LOG=$TMPD/run2.log
-sf_daemon_start "$SF_LOG" "$SRV_IF" --ports 80 --pin-dir "$PIN" --sysctl-interval 1 --no-sysctl-changes
+sf_daemon_start "$SF_LOG" "$SRV_IF" --ports 80 --pin-dir "$PIN" --sysctl-interval 1 --no-sysctl-changes \
+	--metrics 127.0.0.1:9464
+suspended_gauge() { srv curl -sS --max-time 5 http://127.0.0.1:9464/metrics | awk '$1 == "synfence_suspended" { print $2 }'; }
+# gauge_is V: synfence_suspended is V within 3 s (the state is published just after the log line)
+gauge_is() {
+	local i
+	for i in $(seq 30); do
+		[ "$(suspended_gauge)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check_true "metrics: synfence_suspended 0 while protecting" gauge_is 0
 srv sysctl -qw net.ipv4.tcp_syncookies=0
 check_true "the refusal is logged" sf_wait_log "$SF_LOG" "error: net.ipv4.tcp_syncookies is 0 and sysctl changes are off: protection suspended" 3
 check_eq "$(srv sysctl -n net.ipv4.tcp_syncookies)" 0 "tcp_syncookies was left at 0"
@@ -86,6 +98,7 @@ check_match "$(jq -r .verdict.working_text <<<"$out")" '^NO: protection suspende
 	"status -j: working_text says it is suspended, and why"
 check_match "$(jq -r .daemon.last_error <<<"$out")" 'tcp_syncookies is 0 and sysctl changes are off: protection suspended' \
 	"status -j: the last error names it"
+check_true "metrics: synfence_suspended 1" gauge_is 1
 out=$(srv "$SYNFENCE" status -i 0 --pin-dir "$PIN")
 check_match "$out" $'\nworking +NO: protection suspended' "status (text): working NO: protection suspended"
 check_nomatch "$out" 'yes: XDP and TC attached' "status (text) does not say protection works"
@@ -95,6 +108,7 @@ sf_snap "$TMPD/n1"
 check_eq "$(sf_delta "$TMPD/n0" "$TMPD/n1" synack_sent)" 0 "XDP answers no SYN while suspended"
 srv sysctl -qw net.ipv4.tcp_syncookies=1
 check_true "protection resumes when it is 1 again" sf_wait_log "$SF_LOG" "protection resumed" 3
+check_true "metrics: synfence_suspended 0 again" gauge_is 0
 out=$(sf_status_json)
 check_eq "$?/$(jq -c '[.daemon.suspended, .verdict.working]' <<<"$out")" '0/[false,true]' "status after resuming: exit 0, not suspended, working"
 sf_snap "$TMPD/n2"
