@@ -44,16 +44,20 @@ tally() {
 	if [ "$2" = 1 ]; then SURV[$1]=$((${SURV[$1]:-0} + 1)); SURV_ALL=$((SURV_ALL + 1)); fi
 }
 
-# launch BIN LOG ARGS...: synfence run in the server namespace, in the background; PID=its pid
-N_RUN=0
+# launch [VAR=VALUE...] BIN LOG ARGS...: synfence run in the server namespace, in the background,
+# with VAR=VALUE in its environment (the fault-injection settings); PID=its pid
 launch() {
-	local bin=$1 lg=$2
+	local envs=() bin lg
+	while [[ $1 == *=* ]]; do
+		envs+=("$1")
+		shift
+	done
+	bin=$1 lg=$2
 	shift 2
 	: >"$lg"
-	ip netns exec "$SRV_NS" "$bin" run "$@" >>"$lg" 2>&1 &
+	ip netns exec "$SRV_NS" env "${envs[@]}" "$bin" run "$@" >>"$lg" 2>&1 &
 	PID=$!
 	sf_track_pid "$PID"
-	N_RUN=$((N_RUN + 1))
 }
 # wait_up LOG: the run in LOG protects its interface (10 s)
 wait_up() { sf_wait_log "$1" "protecting $SRV_IF" 10; }
@@ -345,10 +349,7 @@ log "4a. every kind of start-up map update made to fail"
 strings "$SYNFENCE" | grep -q SF_FAULT && _fail "the release binary has no fault-injection hook" ||
 	_ok "the release binary has no fault-injection hook"
 SF_RC=
-ip netns exec "$SRV_NS" env SF_FAULT_TRACE=1 "$FAULTS" run "$SRV_IF" --ports 80 --pin-dir "$PIN" \
-	>"$TMPD/trace.log" 2>&1 &
-PID=$!
-sf_track_pid $PID
+launch SF_FAULT_TRACE=1 "$FAULTS" "$TMPD/trace.log" "$SRV_IF" --ports 80 --pin-dir "$PIN"
 wait_up "$TMPD/trace.log" || die "traced run did not come up: $(tail "$TMPD/trace.log")"
 term
 # the updates before "protecting": N and map; pick the first and last of each run of one map
@@ -359,9 +360,7 @@ log "   start-up makes $NUPD map updates ($(awk '{print $2}' "$TMPD/updates" | u
 for n in $picks; do
 	what=$(awk -v n="$n" '$1 == n { print $2 }' "$TMPD/updates")
 	lg=$TMPD/f$n.log
-	ip netns exec "$SRV_NS" env SF_FAULT_MAP_UPDATE="$n" "$FAULTS" run "$SRV_IF" --ports 80 --pin-dir "$PIN" >"$lg" 2>&1 &
-	PID=$!
-	sf_track_pid $PID
+	launch SF_FAULT_MAP_UPDATE="$n" "$FAULTS" "$lg" "$SRV_IF" --ports 80 --pin-dir "$PIN"
 	case $what in sf_flows | sf_flow_tags)
 		# the flow cache's seed (existing connections) is an aid, not protection: a warning
 		# naming the map, protection as usual, a clean stop
@@ -395,14 +394,23 @@ done
 
 # runtime: N counted on one map only; start-up counts from the trace
 nstart() { awk -v m="$1" '$2 == m' "$TMPD/updates" | wc -l; }
+# survived OK MESSAGE [DETAIL]: the run (PID, log $lg) is still alive, and SIGTERM stops it with
+# exit 0 and nothing left behind; one map-update fault counted; passes with MESSAGE, or fails with
+# MESSAGE, DETAIL and the log.
+survived() {
+	local ok=$1
+	kill -0 "$PID" 2>/dev/null || ok=0
+	term
+	[ "$SF_RC/$(state)" = 0/clean ] || ok=0
+	tally mapupdate "$ok"
+	if [ "$ok" = 1 ]; then _ok "$2"; else _fail "$2${3:-}: $(tr '\n' '|' <"$lg")"; fi
+}
 
 log "4b. rotation: each of the two writes of a rotation made to fail"
 for j in 1 2; do
 	lg=$TMPD/fr$j.log
-	ip netns exec "$SRV_NS" env SF_FAULT_MAP=sf_secrets SF_FAULT_MAP_UPDATE=$(($(nstart sf_secrets) + j)) \
-		"$FAULTS" run "$SRV_IF" --ports 80 --pin-dir "$PIN" --rotate 1 >"$lg" 2>&1 &
-	PID=$!
-	sf_track_pid $PID
+	launch SF_FAULT_MAP=sf_secrets SF_FAULT_MAP_UPDATE=$(($(nstart sf_secrets) + j)) \
+		"$FAULTS" "$lg" "$SRV_IF" --ports 80 --pin-dir "$PIN" --rotate 1
 	ok=1
 	wait_up "$lg" || ok=0
 	sf_wait_log "$lg" "error: cannot rotate the cookie secret: Cannot allocate memory \(will retry\)" 4 || ok=0
@@ -411,12 +419,7 @@ for j in 1 2; do
 	e2=$(sf_stats_json | jq -r '.daemon.secret.epoch')
 	_isint "$e1" && _isint "$e2" && [ "$e2" -gt "$e1" ] || ok=0
 	cookie_made pinned_handoffs || ok=0
-	kill -0 "$PID" 2>/dev/null || ok=0
-	term
-	[ "$SF_RC/$(state)" = 0/clean ] || ok=0
-	tally mapupdate $ok
-	if [ $ok = 1 ]; then _ok "rotation write $j fails: logged, rotation goes on (epoch $e1 -> $e2), cookies work, clean stop"
-	else _fail "rotation write $j fails: logged, rotation goes on (epoch $e1 -> $e2), cookies work, clean stop: $(tr '\n' '|' <"$lg")"; fi
+	survived $ok "rotation write $j fails: logged, rotation goes on (epoch $e1 -> $e2), cookies work, clean stop"
 done
 
 log "4c. reload: a port-set write and the shared-secret write made to fail"
@@ -426,10 +429,7 @@ for what in ports secret; do
 	printf 'interfaces = %s\nports = 80\n' "$SRV_IF" >"$CONF"
 	lg=$TMPD/fh-$what.log
 	if [ $what = ports ]; then fm=sf_ports; else fm=sf_secrets; fi
-	ip netns exec "$SRV_NS" env SF_FAULT_MAP=$fm SF_FAULT_MAP_UPDATE=$(($(nstart $fm) + 1)) \
-		"$FAULTS" run --config "$CONF" --pin-dir "$PIN" >"$lg" 2>&1 &
-	PID=$!
-	sf_track_pid $PID
+	launch SF_FAULT_MAP=$fm SF_FAULT_MAP_UPDATE=$(($(nstart $fm) + 1)) "$FAULTS" "$lg" --config "$CONF" --pin-dir "$PIN"
 	ok=1
 	wait_up "$lg" || ok=0
 	if [ $what = ports ]; then
@@ -452,30 +452,20 @@ for what in ports secret; do
 	kill -HUP "$PID"
 	sf_wait_log "$lg" "reloaded $CONF: " 4 || ok=0
 	cookie_made pinned_handoffs || ok=0
-	kill -0 "$PID" 2>/dev/null || ok=0
-	term
-	[ "$SF_RC/$(state)" = 0/clean ] || ok=0
-	tally mapupdate $ok
-	if [ $ok = 1 ]; then _ok "reload $what write fails: logged, the running config stays and works, the next reload applies"
-	else _fail "reload $what write fails: logged, running config stays (8080 synack_sent $a -> $b): $(tr '\n' '|' <"$lg")"; fi
+	survived $ok "reload $what write fails: logged, the running config stays and works, the next reload applies" \
+		" (8080 synack_sent $a -> $b)"
 done
 
 log "4d. the state map's write at a tick made to fail"
 lg=$TMPD/fs.log
-ip netns exec "$SRV_NS" env SF_FAULT_MAP=sf_state SF_FAULT_MAP_UPDATE=$(($(nstart sf_state) + 1)) \
-	"$FAULTS" run "$SRV_IF" --ports 80 --pin-dir "$PIN" --sysctl-interval 1 >"$lg" 2>&1 &
-PID=$!
-sf_track_pid $PID
+launch SF_FAULT_MAP=sf_state SF_FAULT_MAP_UPDATE=$(($(nstart sf_state) + 1)) \
+	"$FAULTS" "$lg" "$SRV_IF" --ports 80 --pin-dir "$PIN" --sysctl-interval 1
 ok=1
 wait_up "$lg" || ok=0
 sf_wait_log "$lg" "error: cannot write the daemon state \(map sf_state\): Cannot allocate memory" 4 || ok=0
 sleep 1.2
 cookie_made pinned_handoffs || ok=0
-kill -0 "$PID" 2>/dev/null || ok=0
-term
-[ "$SF_RC/$(state)" = 0/clean ] || ok=0
-tally mapupdate $ok
-[ $ok = 1 ] && _ok "state write fails: logged once, daemon goes on" || _fail "state write fails: $(tr '\n' '|' <"$lg")"
+survived $ok "state write fails: logged once, daemon goes on"
 
 # ---- summary ------------------------------------------------------------------------------------
 
