@@ -988,35 +988,22 @@ static int drop_stale_link(enum sf_link_kind kind, const char *ifname, void *arg
 	return 0;
 }
 
-static int write_ports(struct daemon *d, const __u64 *bitmap)
-{
-	for (__u32 w = 0; w < SF_PORT_WORDS; w++) {
-		int ret = map_put(d->map[M_PORTS], w, &bitmap[w]);
-
-		if (ret) {
-			snprintf(d->err, sizeof(d->err), "cannot write the port set (map %s, word %u): %s",
-				 SF_MAP_PORTS, w, strerror(-ret));
-			return ret;
-		}
-	}
-	return 0;
-}
-
-/* Change the port set from one bitmap to another: only the words that differ. On failure the words
- * already written get their old value back, so the set in force stays the old one. */
-static int write_ports_from(struct daemon *d, const __u64 *from, const __u64 *to)
+/* Write the port set `to`: every word (from NULL: at start, when the map's contents are not known)
+ * or only the words that differ from `from`. On failure the words already written get from's value
+ * back, so the set in force stays the old one. */
+static int write_ports(struct daemon *d, const __u64 *from, const __u64 *to)
 {
 	__u32 w;
 	int ret = 0;
 
 	for (w = 0; w < SF_PORT_WORDS; w++)
-		if (from[w] != to[w] && (ret = map_put(d->map[M_PORTS], w, &to[w])))
+		if ((!from || from[w] != to[w]) && (ret = map_put(d->map[M_PORTS], w, &to[w])))
 			break;
 	if (!ret)
 		return 0;
 	snprintf(d->err, sizeof(d->err), "cannot write the port set (map %s, word %u): %s",
 		 SF_MAP_PORTS, w, strerror(-ret));
-	while (w-- > 0)
+	while (from && w-- > 0)
 		if (from[w] != to[w])
 			map_put(d->map[M_PORTS], w, &from[w]);
 	return ret;
@@ -1159,7 +1146,7 @@ static int start(struct daemon *d)
 	}
 
 	save_maps(d, &saved);
-	if ((ret = write_ports(d, d->set.ports)))
+	if ((ret = write_ports(d, NULL, d->set.ports)))
 		goto fail_restore;
 	for (int i = 0; i < d->n_ifs; i++)
 		if ((ret = write_if_info(d, &d->ifs[i])))
@@ -1649,7 +1636,7 @@ static void reload(struct daemon *d)
 	}
 	/* the port set: all of it or none (a failed write puts the old words back) */
 	ports_changed = memcmp(n->ports, d->set.ports, sizeof(n->ports)) != 0;
-	if (ports_changed && (ret = write_ports_from(d, d->set.ports, n->ports))) {
+	if (ports_changed && (ret = write_ports(d, d->set.ports, n->ports))) {
 		ports_failed = true; /* it put the old words back itself */
 		goto undo;
 	}
@@ -1760,7 +1747,7 @@ static void reload(struct daemon *d)
 undo:
 	sf_dbg("reload failed: %s", strerror(-ret));
 	if (ports_changed && !ports_failed)
-		write_ports_from(d, n->ports, d->set.ports);
+		write_ports(d, n->ports, d->set.ports);
 	for (int i = 0; i < n_added; i++) {
 		detach_if(d, &added[i]);
 		clear_if_slot(d, added[i].ifindex);
