@@ -302,7 +302,7 @@ static int check_running(const struct view_args *a, const struct sf_snap *s)
  * suspended. */
 static int status_exit(const struct sf_snap *s)
 {
-	if (!s->have_state || (s->state.flags & SF_ST_SUSPENDED))
+	if (!s->have_state || sf_snap_suspended(s))
 		return SF_EXIT_FAIL;
 	if (!s->running)
 		return sf_snap_left(s) == SF_LEFT_ALL ? SF_EXIT_OK : SF_EXIT_FAIL;

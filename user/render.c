@@ -111,11 +111,6 @@ static double age_s(const struct sf_snap *s, __u64 then)
 	return then ? (double)(s->boot_ns - then) / 1e9 : NAN;
 }
 
-static bool suspended(const struct sf_snap *s)
-{
-	return s->have_state && (s->state.flags & SF_ST_SUSPENDED);
-}
-
 /* The value of sysctl i as run last read it, -1 when unknown. */
 static int sysctl_val(const struct sf_snap *s, int i)
 {
@@ -249,7 +244,7 @@ static void compute_verdict(const struct sf_snap *cur, const struct sf_snap *pre
 	} else if (!cur->state.epoch) {
 		v->working = 0;
 		snprintf(v->working_txt, sizeof(v->working_txt), "NO: no cookie secret loaded");
-	} else if (suspended(cur)) {
+	} else if (sf_snap_suspended(cur)) {
 		v->working = 0;
 		snprintf(v->working_txt, sizeof(v->working_txt),
 			 "NO: protection suspended: net.ipv4.tcp_syncookies is %d and sysctl changes are "
@@ -419,7 +414,7 @@ static void json_daemon(struct json_writer *jw, const struct sf_snap *s, const c
 			jw_null(jw);
 		jw_uint_field(jw, "xdp_prog_id", s->state.xdp_prog_id);
 		jw_uint_field(jw, "tc_prog_id", s->state.tc_prog_id);
-		jw_bool_field(jw, "suspended", suspended(s));
+		jw_bool_field(jw, "suspended", sf_snap_suspended(s));
 		jw_name(jw, "sysctl");
 		jw_start_object(jw);
 		for (int i = 0; i < SF_SYSCTL_MAX; i++) {
@@ -538,7 +533,7 @@ static void text_sysctl(FILE *out, const struct sf_snap *s)
 		fprintf(out, " (read %s ago)", age);
 	}
 	fputc('\n', out);
-	if (suspended(s))
+	if (sf_snap_suspended(s))
 		fprintf(out, "synack    none: protection SUSPENDED (everything passes)\n");
 	else if (s->have_config && (c->flags & SF_CFG_ENABLED)) {
 		if (c->flags & SF_CFG_WSCALE)
@@ -576,7 +571,7 @@ static void text_header(FILE *out, const struct sf_snap *s, const char *ports, d
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 		if (s->running)
 			fprintf(out, "synfence  running (pid %u), up %s since %s%s\n", s->state.pid, up,
-				when, suspended(s) ? "; protection SUSPENDED" : "");
+				when, sf_snap_suspended(s) ? "; protection SUSPENDED" : "");
 		else
 			fprintf(out, "synfence  NOT RUNNING: no daemon, %s; %s; started %s\n", gone,
 				sf_left_text(sf_snap_left(s)), when);
@@ -835,5 +830,5 @@ void sf_render_prom(FILE *out, const struct sf_snap *s)
 	prom_head(out, "synfence_suspended", "gauge",
 		  "1 while protection is suspended (net.ipv4.tcp_syncookies is 0 and sysctl changes "
 		  "are off: everything passes to the kernel unfiltered), else 0");
-	fprintf(out, "synfence_suspended %d\n", suspended(s));
+	fprintf(out, "synfence_suspended %d\n", sf_snap_suspended(s));
 }

@@ -386,6 +386,11 @@ enum sf_left sf_snap_left(const struct sf_snap *s)
 	return SF_LEFT_PARTLY;
 }
 
+bool sf_snap_suspended(const struct sf_snap *s)
+{
+	return s->have_state && (s->state.flags & SF_ST_SUSPENDED);
+}
+
 double sf_snap_interval(const struct sf_snap *a, const struct sf_snap *b)
 {
 	return (double)(b->mono.tv_sec - a->mono.tv_sec) + (b->mono.tv_nsec - a->mono.tv_nsec) / 1e9;

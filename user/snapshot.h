@@ -75,6 +75,9 @@ enum sf_left {
 };
 enum sf_left sf_snap_left(const struct sf_snap *s);
 
+/* Protection suspended by run (tcp_syncookies off and no sysctl changes allowed). */
+bool sf_snap_suspended(const struct sf_snap *s);
+
 /* Seconds between two snapshots (b later than a). */
 double sf_snap_interval(const struct sf_snap *a, const struct sf_snap *b);
 
