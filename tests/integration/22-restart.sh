@@ -91,7 +91,7 @@ out=$(srv "$SYNFENCE" stats -i 0 --pin-dir "$PIN" 2>&1)
 check_eq "$?" 0 "stats after SIGUSR2: exit 0"
 check_match "$out" "^synfence NOT RUNNING: no daemon, run stopped without detaching \(SIGUSR2 or keep_attached\); protection left attached;" \
 	"stats says no daemon runs but protection is left attached"
-out=$(srv "$SYNFENCE" status -j -i 0 --pin-dir "$PIN")
+out=$(sf_status_json)
 check_eq "$?" 0 "status -j after SIGUSR2: exit 0"
 check_eq "$(jq -r '[.daemon.running, .daemon.pid, .verdict.working, .interfaces[0].attached.xdp, .interfaces[0].attached.tc] | join(",")' <<<"$out")" \
 	"false,0,true,true,true" "status -j after SIGUSR2: not running (pid 0), working, XDP and TC attached"

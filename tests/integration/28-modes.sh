@@ -44,7 +44,6 @@ le_bytes() {
 		v=$((v >> 8))
 	done
 }
-status_j() { srv "$SYNFENCE" status -j -i 0 --pin-dir "$PIN"; }
 no_xdp() { ! sf_xdp_attached "$@"; }
 br_up() {
 	ip -n "$SRV_NS" link add "$BR" type bridge && ip -n "$SRV_NS" link set "$BR" up
@@ -68,7 +67,7 @@ check_true "XDP stays attached" sf_xdp_attached
 check_eq "$(sf_pinned_link_id xdp "$SRV_IF")/$(sf_pinned_link_id tc "$SRV_IF")" "$xdp_link/$tc_link" "the same links stay pinned"
 via_xdp "no daemon after --keep-attached"
 sf_snap "$TMPD/k1"
-out=$(status_j)
+out=$(sf_status_json)
 check_eq "$?" 0 "status -j without a daemon, protection in place: exit 0"
 check_eq "$(jq -r '[.daemon.running, .daemon.pid, .interfaces[0].name, .interfaces[0].attached.xdp, .interfaces[0].attached.tc] | join(",")' <<<"$out")" \
 	"false,0,$SRV_IF,true,true" "status -j: not running (pid 0), $SRV_IF with XDP and TC attached"
@@ -103,7 +102,7 @@ SF_LOG=$TMPD/generic.log
 sf_daemon_start "$SF_LOG" "$SRV_IF" "${RUN[@]}" --mode generic
 SF_TCX=$(sf_tcx_links "$SF_PID")
 check_true "it logs generic mode" grep -q "protecting $SRV_IF (generic) ports 80" "$SF_LOG"
-check_eq "$(status_j | jq -r '.interfaces[0].xdp_mode')" generic "status -j: xdp_mode generic"
+check_eq "$(sf_status_json | jq -r '.interfaces[0].xdp_mode')" generic "status -j: xdp_mode generic"
 check_eq "$(kernel_xdp_mode)" xdpgeneric "ip -d link: xdpgeneric"
 via_xdp "generic mode"
 sf_synfence_stop INT
@@ -123,7 +122,7 @@ sf_synfence_start 80
 check_true "auto: the fallback is warned about" \
 	grep -qx "synfence: warning: native XDP failed on $BR: attached in generic mode" "$SF_LOG"
 check_true "... and logged as generic" grep -q "protecting $BR (generic) ports 80" "$SF_LOG"
-check_eq "$(status_j | jq -r '.interfaces[0].xdp_mode')" generic "status -j: xdp_mode generic"
+check_eq "$(sf_status_json | jq -r '.interfaces[0].xdp_mode')" generic "status -j: xdp_mode generic"
 check_eq "$(kernel_xdp_mode "$BR")" xdpgeneric "ip -d link: xdpgeneric on $BR"
 sf_synfence_stop
 log "-q: only warnings and errors"
@@ -147,7 +146,7 @@ check_true "the daemon survives" kill -0 "$SF_PID"
 check_eq "$(kernel_xdp_mode "$BR")" none "no XDP on the re-created $BR"
 check_eq "$(sf_pinned_link_id xdp "$BR")/$(sf_pinned_link_id tc "$BR")" none/none "no link pinned for $BR"
 check_eq "$(grep -c "is back" "$SF_LOG")" 0 "no 'is back' line"
-check_eq "$(status_j | jq -r --arg n "$BR" '.interfaces[] | select(.name == $n) | .attached.xdp')" false \
+check_eq "$(sf_status_json | jq -r --arg n "$BR" '.interfaces[] | select(.name == $n) | .attached.xdp')" false \
 	"status -j: $BR not attached"
 via_xdp "$SRV_IF still protected"
 sf_synfence_stop

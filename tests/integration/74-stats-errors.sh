@@ -63,7 +63,7 @@ check_match "$out" "synfence  running \(pid $SF_PID\)" "status: running, with ru
 check_match "$out" 'interface veth-srv \(ifindex [0-9]+\): xdp native attached, tc attached' "status: both programs attached, XDP in native mode (veth)"
 check_match "$out" 'metrics   http://127.0.0.1:9464/metrics' "status: the metrics address"
 check_nomatch "$out" '[0-9a-f]{32}' "status shows nothing that looks like key material"
-check_eq "$(srv "$SYNFENCE" status -j -i 0 --pin-dir "$PIN" | jq -r '[.daemon.running, .daemon.pid, .interfaces[0].attached.xdp, .interfaces[0].attached.tc, .interfaces[0].xdp_mode] | join(",")')" \
+check_eq "$(sf_status_json | jq -r '[.daemon.running, .daemon.pid, .interfaces[0].attached.xdp, .interfaces[0].attached.tc, .interfaces[0].xdp_mode] | join(",")')" \
 	"true,$SF_PID,true,true,native" "status -j: running, pid, attached, xdp_mode native"
 
 log "TC detached behind run's back (bpftool link detach)"
