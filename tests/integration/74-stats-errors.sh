@@ -89,7 +89,7 @@ check_match "$out" "^synfence NOT RUNNING: no daemon, run \(pid $SF_PID\) is gon
 	"stats says no daemon runs and what is left attached"
 check_match "$out" $'\nworking +NO: TC not attached to veth-srv' "stats: working NO (TC was detached)"
 check_match "$out" $'\ncounter +veth-srv' "stats shows the counter table"
-check_eq "$(srv "$SYNFENCE" stats -j -i 0 --pin-dir "$PIN" | jq -r '[.daemon.running, .daemon.pid, .interfaces[0].attached.xdp, .interfaces[0].attached.tc, (.total | length > 20)] | join(",")')" \
+check_eq "$(sf_stats_json | jq -r '[.daemon.running, .daemon.pid, .interfaces[0].attached.xdp, .interfaces[0].attached.tc, (.total | length > 20)] | join(",")')" \
 	"false,$SF_PID,true,false,true" "stats -j: not running, its pid, XDP still attached, TC not, counters"
 out=$(srv "$SYNFENCE" status -i 0 --pin-dir "$PIN" 2>&1)
 check_eq "$?" 1 "status after run died with TC detached: exit status 1"
@@ -105,7 +105,7 @@ check_eq "$?" 1 "stats with nothing attached: exit status 1"
 check_eq "$out" "" "stats with nothing attached: nothing on stdout"
 check_match "$(cat "$TMPD/err")" "^synfence: synfence is not running: run \(pid $SF_PID\) is gone and nothing is attached; the maps in $PIN are left over" \
 	"stats says synfence is not running, and why"
-out=$(srv "$SYNFENCE" stats -j -i 0 --pin-dir "$PIN" 2>/dev/null)
+out=$(sf_stats_json 2>/dev/null)
 check_eq "$?" 1 "stats -j with nothing attached: exit status 1"
 check_match "$(jq -r .error <<<"$out")" '^synfence is not running' "stats -j with nothing attached: a JSON error"
 out=$(srv "$SYNFENCE" status -i 0 --pin-dir "$PIN" 2>&1)
