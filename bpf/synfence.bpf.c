@@ -7,52 +7,15 @@
 #include "consts.h"
 #include "maps.h"
 #include "csum.h"
+#include "hook.h"
 #include "siphash.h"
 #include "parse.h"
 #include "tcpopt.h"
 #include "cookie.h"
+#include "validate.h"
 #include "synack.h"
 #include "flowcache.h"
-
-extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
-				   struct bpf_tcp_req_attrs *attrs, int attrs__sz) __ksym;
-
-/* The whole TCP header (fixed part and options) must be inside the frame. */
-static __always_inline int sf_tcp_hdr_ok(struct xdp_md *ctx, const struct sf_pkt *p)
-{
-	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-
-	return p->doff >= SF_TCP_HDR_LEN && data + p->l4_off + p->doff <= data_end;
-}
-
-/* What the SYN and the ACK path both need before the cookie: the whole TCP header, a secret,
- * parseable options. Returns -1 to go on, or the XDP verdict (counted) to return. A malformed
- * would-be cookie ACK (ack != 0) counts as a bad cookie, a malformed SYN as drop_malformed. */
-static __always_inline int sf_prepare(struct xdp_md *ctx, const struct sf_pkt *p,
-				      struct sf_counters *cnt, struct sf_secrets **sec,
-				      struct sf_tcpopts *o, int ack)
-{
-	__u32 zero = 0;
-
-	if (!sf_tcp_hdr_ok(ctx, p))
-		goto malformed;
-	*sec = bpf_map_lookup_elem(&sf_secrets, &zero);
-	if (!*sec || (*sec)->epoch == 0) {
-		sf_inc(cnt, SF_CNT_pass_no_secret);
-		return XDP_PASS;
-	}
-	if (sf_parse_opts(ctx, p, o) < 0)
-		goto malformed;
-	return -1;
-malformed:
-	if (ack) {
-		sf_inc(cnt, SF_CNT_ack_cookie_bad);
-		sf_inc(cnt, SF_CNT_ack_bad_malformed);
-	} else {
-		sf_inc(cnt, SF_CNT_drop_malformed);
-	}
-	return XDP_DROP;
-}
+#include "handoff.h"
 
 /* The state (BPF_TCP_*) of the kernel's socket for the packet's tuple: an established, time-wait or
  * request socket, else the listener; -1 if there is none. */
@@ -80,7 +43,6 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 	struct sf_tcpopts o;
 	__u32 tsval, isn;
 	struct sf_hs hs;
-	int verdict;
 
 	sf_inc(cnt, SF_CNT_syn_recv);
 	if (p->flags & (SF_TCPF_FIN | SF_TCPF_RST)) {
@@ -103,9 +65,14 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 		if (flow)
 			sf_flow_forget(flow, pos); /* the final ACK must be checked */
 	}
-	verdict = sf_prepare(ctx, p, cnt, &sec, &o, 0);
-	if (verdict >= 0)
-		return verdict;
+	switch (sf_prepare(ctx, SF_HOOK_XDP, p, &sec, &o)) {
+	case SF_PREP_NO_SECRET:
+		sf_inc(cnt, SF_CNT_pass_no_secret);
+		return XDP_PASS;
+	case SF_PREP_MALFORMED:
+		sf_inc(cnt, SF_CNT_drop_malformed);
+		return XDP_DROP;
+	}
 
 	hs.mss_idx = sf_mss_to_idx(o.mss ? o.mss : sf_idx_to_mss(0));
 	if (p->ipv6 && hs.mss_idx < SF_MSS_IDX_MIN_V6)
@@ -128,17 +95,15 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 }
 
 /* A bare ACK (or data) to a protected port: existing connections pass; a segment that only a
- * listener would get must carry a valid cookie, and then goes up with metadata for the handoff. */
+ * listener would get must carry a valid cookie, and then goes up to TC, which checks it again from
+ * the packet alone and hands it off. */
 static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p,
-				      const struct sf_config *cfg, struct sf_counters *cnt)
+				      struct sf_counters *cnt)
 {
 	struct sf_flow_pos pos = sf_flow_pos(p);
-	struct sf_secrets *sec;
 	struct sf_tcpopts o;
-	struct sf_meta *meta;
 	struct sf_hs hs;
-	void *data;
-	int verdict, state;
+	int state;
 
 	if (sf_flow_find(p, pos)) {
 		sf_inc(cnt, SF_CNT_est_pass);
@@ -155,36 +120,23 @@ static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p
 		return XDP_PASS;
 	}
 
-	verdict = sf_prepare(ctx, p, cnt, &sec, &o, 1);
-	if (verdict >= 0)
-		return verdict;
-	verdict = sf_cookie_check(p, &o, sec, &hs);
-	if (verdict != SF_COOKIE_OK) {
-		sf_inc(cnt, SF_CNT_ack_cookie_bad);
-		sf_inc(cnt, verdict == SF_COOKIE_BAD_EPOCH ? SF_CNT_ack_bad_epoch : SF_CNT_ack_bad_hash);
-		return XDP_DROP;
+	switch (sf_check_ack(ctx, SF_HOOK_XDP, p, &o, &hs)) {
+	case SF_ACK_VALID:
+		sf_inc(cnt, SF_CNT_ack_cookie_ok);
+		return XDP_PASS;
+	case SF_ACK_NO_SECRET:
+		sf_inc(cnt, SF_CNT_pass_no_secret);
+		return XDP_PASS;
+	case SF_ACK_MALFORMED:
+		sf_inc(cnt, SF_CNT_ack_bad_malformed);
+		break;
+	case SF_ACK_BAD_EPOCH:
+		sf_inc(cnt, SF_CNT_ack_bad_epoch);
+		break;
+	default:
+		sf_inc(cnt, SF_CNT_ack_bad_hash);
 	}
-
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
-		goto no_room;
-	data = (void *)(long)ctx->data;
-	meta = (void *)(long)ctx->data_meta;
-	if ((void *)(meta + 1) > data)
-		goto no_room;
-	meta->magic = SF_META_MAGIC;
-	meta->tsval = o.tsval;
-	meta->tsecr = o.tsecr;
-	meta->mss = sf_idx_to_mss(hs.mss_idx);
-	meta->snd_wscale = hs.wscale == SF_COOKIE_WS_NONE ? 0 : hs.wscale;
-	meta->rcv_wscale = hs.wscale == SF_COOKIE_WS_NONE ? 0 : cfg->rcv_wscale;
-	meta->flags = (hs.ts ? SF_META_TS : 0) | (hs.sack ? SF_META_SACK : 0) |
-		      (hs.wscale != SF_COOKIE_WS_NONE ? SF_META_WSCALE : 0) |
-		      (hs.ecn ? SF_META_ECN : 0);
-	meta->pad[0] = meta->pad[1] = meta->pad[2] = 0;
-	sf_inc(cnt, SF_CNT_ack_cookie_ok);
-	return XDP_PASS;
-no_room:
-	sf_inc(cnt, SF_CNT_drop_no_room);
+	sf_inc(cnt, SF_CNT_ack_cookie_bad);
 	return XDP_DROP;
 }
 
@@ -235,69 +187,39 @@ int synfence_xdp(struct xdp_md *ctx)
 		return sf_xdp_syn(ctx, &p, cfg, cnt);
 	}
 	if ((p.flags & (SF_TCPF_ACK | SF_TCPF_RST)) == SF_TCPF_ACK)
-		return sf_xdp_ack(ctx, &p, cfg, cnt);
+		return sf_xdp_ack(ctx, &p, cnt);
 other:
 	sf_inc(cnt, SF_CNT_pass_other);
 	return XDP_PASS;
 }
 
-/* TC ingress: a segment that XDP validated (metadata present) becomes a kernel connection. */
+/* TC ingress: the handoff. It sees every frame XDP passed, so its gate is cheap: a parse and a port
+ * bitmap test for unprotected traffic, the flow cache for established connections; only a segment
+ * no cached flow explains pays the socket lookup (and, for a listener, the cookie check). */
 SEC("tc")
 int synfence_tc(struct __sk_buff *skb)
 {
-	void *data = (void *)(long)skb->data, *data_end = (void *)(long)skb->data_end;
-	struct sf_meta *meta = (void *)(long)skb->data_meta;
-	struct bpf_tcp_req_attrs attrs = {};
-	struct bpf_sock_tuple tuple;
-	struct sf_counters *cnt;
-	struct tcp_sock *tsk;
-	struct bpf_sock *sk;
+	struct sf_config *cfg;
+	struct sf_flow_pos pos;
 	struct sf_pkt p = {};
-	__u32 tuple_len;
-	__u8 mflags;
-	int err;
+	__u32 zero = 0;
+	int r;
 
-	if ((void *)(meta + 1) > data || meta->magic != SF_META_MAGIC)
+	r = sf_parse(sf_hook_data(skb, SF_HOOK_TC), sf_hook_data_end(skb, SF_HOOK_TC), &p);
+	if (r == SF_PARSE_UNPARSED && sf_tc_pull_headers(skb))
+		r = sf_parse(sf_hook_data(skb, SF_HOOK_TC), sf_hook_data_end(skb, SF_HOOK_TC), &p);
+	/* The kfunc does not check that this is TCP: sf_parse did, on the packet itself. */
+	if (r != SF_PARSE_TCP || (p.flags & (SF_TCPF_SYN | SF_TCPF_RST | SF_TCPF_ACK)) != SF_TCPF_ACK)
 		return SF_TC_ACT_OK;
-	mflags = meta->flags;
-	attrs.rcv_tsval = meta->tsval;
-	attrs.rcv_tsecr = meta->tsecr;
-	attrs.mss = meta->mss;
-	attrs.rcv_wscale = meta->rcv_wscale;
-	attrs.snd_wscale = meta->snd_wscale;
-	attrs.ecn_ok = !!(mflags & SF_META_ECN);
-	attrs.wscale_ok = !!(mflags & SF_META_WSCALE);
-	attrs.sack_ok = !!(mflags & SF_META_SACK);
-	attrs.tstamp_ok = !!(mflags & SF_META_TS);
-
-	/* The kfunc does not check that this is TCP: we do, on the packet itself. */
-	if (sf_parse(data, data_end, &p) != SF_PARSE_TCP)
+	if (!sf_port_protected(bpf_ntohs(p.dport)))
 		return SF_TC_ACT_OK;
-	if ((p.flags & (SF_TCPF_SYN | SF_TCPF_RST | SF_TCPF_ACK)) != SF_TCPF_ACK)
+	cfg = bpf_map_lookup_elem(&sf_config, &zero);
+	if (!cfg || !(cfg->flags & SF_CFG_ENABLED))
 		return SF_TC_ACT_OK;
-
-	cnt = sf_counters_for(skb->ingress_ifindex);
-	tuple_len = sf_fill_tuple(&p, &tuple);
-	sk = bpf_skc_lookup_tcp(skb, &tuple, tuple_len, BPF_F_CURRENT_NETNS, 0);
-	if (!sk) {
-		sf_inc(cnt, SF_CNT_handoff_no_listener);
+	pos = sf_flow_pos(&p);
+	if (sf_flow_find(&p, pos))
 		return SF_TC_ACT_OK;
-	}
-	if (sk->state != BPF_TCP_LISTEN) { /* made by an earlier copy of this ACK */
-		sf_inc(cnt, SF_CNT_handoff_dup);
-		bpf_sk_release(sk);
-		return SF_TC_ACT_OK;
-	}
-	tsk = bpf_skc_to_tcp_sock(sk);
-	err = tsk ? bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tsk, &attrs, sizeof(attrs)) : 1;
-	if (err == 0) {
-		sf_inc(cnt, SF_CNT_handoff_ok);
-	} else { /* the kernel answers it as it would without us */
-		sf_inc(cnt, SF_CNT_handoff_err);
-		sf_inc(cnt, err == -SF_EINVAL ? SF_CNT_handoff_err_einval :
-			    err == -SF_ENOMEM ? SF_CNT_handoff_err_enomem : SF_CNT_handoff_err_other);
-	}
-	bpf_sk_release(sk);
+	sf_tc_handoff(skb, &p, pos, cfg, sf_counters_for(skb->ingress_ifindex));
 	return SF_TC_ACT_OK;
 }
 

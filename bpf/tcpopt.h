@@ -72,7 +72,7 @@ bad:
 }
 
 /* General parser: copies the option bytes to the stack and walks them. 0 or -1 if malformed. */
-static __always_inline int sf_parse_opts_slow(struct xdp_md *ctx, const struct sf_pkt *p,
+static __always_inline int sf_parse_opts_slow(void *ctx, enum sf_hook hook, const struct sf_pkt *p,
 					      struct sf_tcpopts *o)
 {
 	struct sf_optwalk w = {};
@@ -80,7 +80,7 @@ static __always_inline int sf_parse_opts_slow(struct xdp_md *ctx, const struct s
 
 	if (len == 0 || len > SF_TCP_MAX_OPT_LEN)
 		return 0;
-	if (bpf_xdp_load_bytes(ctx, p->l4_off + SF_TCP_HDR_LEN, w.buf, len))
+	if (sf_hook_load_bytes(ctx, hook, p->l4_off + SF_TCP_HDR_LEN, w.buf, len))
 		return -1;
 	w.len = len;
 	bpf_loop(SF_TCP_MAX_OPT_LEN, sf_optwalk_step, &w, 0);
@@ -92,10 +92,10 @@ static __always_inline int sf_parse_opts_slow(struct xdp_md *ctx, const struct s
 
 /* Parses the options of a segment whose header (p->doff bytes) is known to be inside the frame.
  * The layouts Linux sends are matched directly; anything else takes the general parser. */
-static __always_inline int sf_parse_opts(struct xdp_md *ctx, const struct sf_pkt *p,
+static __always_inline int sf_parse_opts(void *ctx, enum sf_hook hook, const struct sf_pkt *p,
 					 struct sf_tcpopts *o)
 {
-	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	void *data = sf_hook_data(ctx, hook), *data_end = sf_hook_data_end(ctx, hook);
 	__u32 *w = data + p->l4_off + SF_TCP_HDR_LEN;
 	__u32 len = p->doff - SF_TCP_HDR_LEN;
 
@@ -123,7 +123,7 @@ static __always_inline int sf_parse_opts(struct xdp_md *ctx, const struct sf_pkt
 		o->tsecr = bpf_ntohl(w[2]);
 		return 0;
 	}
-	return sf_parse_opts_slow(ctx, p, o);
+	return sf_parse_opts_slow(ctx, hook, p, o);
 }
 
 #endif

@@ -31,35 +31,37 @@
  * ack_bad_malformed; handoff_err = handoff_err_einval + handoff_err_enomem + handoff_err_other;
  * every SYN to a protected port ends in exactly one of synack_sent, drop_syn_flags, drop_malformed,
  * drop_no_room, pass_no_secret, syn_pass_existing; every TCP segment XDP sees is counted once in syn_recv, est_pass,
- * ack_no_listener, pass_no_secret (ACKs), ack_cookie_ok, ack_cookie_bad, drop_no_room (ACKs),
+ * ack_no_listener, pass_no_secret (ACKs), ack_cookie_ok, ack_cookie_bad,
  * pass_unprotected, pass_fragment or pass_other; every IPv4/IPv6 frame whose IP or TCP header it
- * cannot read, in pass_unparsed (other ethertypes and protocols pass uncounted). */
+ * cannot read, in pass_unparsed (other ethertypes and protocols pass uncounted). TC (the handoff)
+ * counts only the handoff_* outcomes of the segments it checks itself (bpf/handoff.h). */
 #define SF_COUNTERS(X)                                                                           \
 	X(syn_recv,            "SYNs to protected ports")                                            \
 	X(synack_sent,         "SYN-ACKs with a cookie sent back (XDP_TX)")                          \
-	X(ack_cookie_ok,       "ACKs with a valid cookie, passed on for handoff")                    \
+	X(ack_cookie_ok,       "ACKs with a valid cookie, passed on to TC for the handoff")          \
 	X(ack_cookie_bad,      "ACKs with an invalid cookie, dropped (sum of the ack_bad_* reasons)") \
 	X(ack_bad_hash,        "ACKs dropped: cookie or timestamp authenticator mismatch")           \
 	X(ack_bad_epoch,       "ACKs dropped: cookie from an expired secret epoch")                  \
-	X(handoff_ok,          "validated ACKs turned into kernel connections")                      \
-	X(handoff_err,         "validated ACKs the kernel refused to turn into connections")         \
-	X(handoff_no_listener, "validated ACKs for which no listening socket was found")             \
+	X(handoff_ok,          "valid cookie ACKs TC turned into kernel connections")               \
+	X(handoff_err,         "valid cookie ACKs the kernel refused to turn into connections")      \
+	X(handoff_no_listener, "valid cookie ACKs for which TC found no listening socket")           \
 	X(est_pass,            "packets of existing connections passed")                             \
 	X(ack_no_listener,     "ACKs to a protected port with no socket at all, passed to the kernel") \
 	X(pass_fragment,       "TCP in IP fragments, passed to the kernel (never answered)")         \
 	X(pass_no_secret,      "SYNs/ACKs passed to the kernel because no secret is loaded yet")     \
 	X(drop_syn_flags,      "SYNs dropped: SYN together with FIN or RST")                        \
 	X(drop_malformed,      "SYNs to protected ports dropped: bad data offset or options")        \
-	X(drop_no_room,        "dropped: frame could not be resized for the SYN-ACK or the metadata") \
+	X(drop_no_room,        "SYNs dropped: the frame could not be resized for the SYN-ACK")     \
 	X(ack_bad_malformed,   "ACKs dropped: a would-be cookie ACK with a bad data offset or options") \
 	X(handoff_err_einval,  "handoff_err with EINVAL: attributes refused (e.g. an option the sysctls switched off)") \
 	X(handoff_err_enomem,  "handoff_err with ENOMEM: no memory for the request socket")         \
 	X(handoff_err_other,   "handoff_err for any other reason (ENETUNREACH, EOPNOTSUPP, not a TCP listener)") \
-	X(handoff_dup,         "validated ACKs whose connection already existed when TC saw them, passed on") \
+	X(handoff_dup,         "valid cookie ACKs whose connection already existed when TC saw them, passed on") \
 	X(pass_unprotected,    "TCP segments to unprotected ports, passed untouched")                \
 	X(pass_other,          "TCP segments to protected ports passed unchecked: RST, SYN-ACK, no ACK flag") \
 	X(syn_pass_existing,   "SYNs for a tuple the kernel still has a socket for (TIME_WAIT reuse), passed to it") \
-	X(pass_unparsed,       "IPv4/IPv6 frames passed unexamined: IP/TCP header truncated, bad version or IHL, or more than 4 IPv6 extension headers")
+	X(pass_unparsed,       "IPv4/IPv6 frames passed unexamined: IP/TCP header truncated, bad version or IHL, or more than 4 IPv6 extension headers") \
+	X(handoff_cookie_bad,  "segments a listener would get that reached TC without a valid cookie (not checked by XDP), passed on unhanded")
 
 enum sf_counter {
 #define SF_COUNTER_ENUM(name, help) SF_CNT_##name,
@@ -237,23 +239,21 @@ static inline __u8 sf_flow_hash_tag(__u32 h) { return (__u8)(h >> (24 - SF_FLOW_
 			 X(6, 1460) X(7, 8960)
 #define SF_MSS_IDX_MIN_V6 1
 
-/* --- XDP -> TC handoff metadata (in front of the packet, bpf_xdp_adjust_meta) -------------- */
-#define SF_META_MAGIC 0x53594e46u /* "SYNF" */
-enum sf_meta_flags {
-	SF_META_TS     = 1 << 0,
-	SF_META_SACK   = 1 << 1,
-	SF_META_WSCALE = 1 << 2,
-	SF_META_ECN    = 1 << 3,
-};
-struct sf_meta {
-	__u32 magic;
-	__u32 tsval;      /* the client's TSval from the ACK */
-	__u32 tsecr;      /* our SYN-ACK TSval, echoed by the client */
+/* --- The last handoff TC attempted (the program's global sf_last_handoff) ---------------------
+ * The layout of the kernel's struct bpf_tcp_req_attrs (the kfunc's argument), which bpftool 7.1's
+ * skeletons cannot describe to userspace; bpf/handoff.h checks that the two agree. */
+struct sf_handoff_attrs {
+	__u32 rcv_tsval;  /* the client's TSval from the ACK */
+	__u32 rcv_tsecr;  /* our SYN-ACK's TSval, echoed by the client */
 	__u16 mss;        /* the client's MSS, decoded from the cookie */
-	__u8 snd_wscale;  /* the client's window scale */
 	__u8 rcv_wscale;  /* ours, as advertised in the SYN-ACK */
-	__u8 flags;       /* enum sf_meta_flags */
-	__u8 pad[3];
+	__u8 snd_wscale;  /* the client's */
+	__u8 ecn_ok;
+	__u8 wscale_ok;
+	__u8 sack_ok;
+	__u8 tstamp_ok;
+	__u8 usec_ts_ok;
+	__u8 reserved[3];
 };
 
 #endif /* SYNFENCE_H */

@@ -52,7 +52,7 @@
 
 static struct {
 	struct synfence_bpf *skel;
-	int prog, cfg, sec, ports, slot, cnt;
+	int prog, tc, cfg, sec, ports, slot, cnt;
 	int ncpu;
 	struct sf_config cfg_default;
 	struct sf_secrets sec_default;
@@ -251,6 +251,38 @@ static int xdp_run(const uint8_t *in, int len, struct run *r)
 	return r->err;
 }
 
+#define SF_TC_ACT_OK_ 0 /* TC_ACT_OK (linux/pkt_cls.h) */
+
+/* One run of the TC program (ingress on lo, like the XDP runs) with the counter deltas; the
+ * attributes of the last handoff are cleared first, so that sf_last_handoff.mss != 0 afterwards
+ * means this run called the kfunc. */
+static int tc_run(const uint8_t *in, int len, struct run *r)
+{
+	struct __sk_buff ctx_in = { .ingress_ifindex = 1 };
+	uint64_t before[SF_CNT_MAX], after[SF_CNT_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (__u32)len,
+		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &ctx_in,
+		    .ctx_size_in = sizeof(ctx_in), .repeat = 1);
+	int i, err;
+
+	memset(r->d, 0, sizeof(r->d));
+	memset(&E.skel->bss->sf_last_handoff, 0, sizeof(E.skel->bss->sf_last_handoff));
+	if (read_counters(before))
+		return -EIO;
+	err = bpf_prog_test_run_opts(E.tc, &o);
+	r->err = err < 0 ? (errno ? -errno : err) : 0;
+	r->retval = o.retval;
+	r->outlen = o.data_size_out;
+	r->metalen = 0;
+	r->frame = r->out;
+	r->framelen = (int)r->outlen;
+	if (read_counters(after))
+		return -EIO;
+	for (i = 0; i < SF_CNT_MAX; i++)
+		r->d[i] = (int64_t)(after[i] - before[i]);
+	return r->err;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Expectations (the oracle side): what the SYN-ACK to a given SYN must be
  * ------------------------------------------------------------------------------------------- */
@@ -402,13 +434,11 @@ static void check_synack(const struct synexp *x, const struct run *r, char *why,
 		addf(why, wl, "%d duplicated options in the SYN-ACK", a.n_dup);
 }
 
-/* The frame passed up must be the input, byte for byte. */
-static void check_unchanged(const uint8_t *in, int len, const struct run *r, int allow_meta,
-			    char *why, size_t wl)
+/* The frame passed up must be the input, byte for byte, with nothing in front of it. */
+static void check_unchanged(const uint8_t *in, int len, const struct run *r, char *why, size_t wl)
 {
-	if (r->metalen && !allow_meta)
-		addf(why, wl, "%u bytes of metadata in front of a frame passed without validation",
-		     r->metalen);
+	if (r->metalen)
+		addf(why, wl, "%u bytes of metadata in front of a passed frame", r->metalen);
 	if (r->framelen != len)
 		addf(why, wl, "frame length changed: %d -> %d", len, r->framelen);
 	else if (memcmp(in, r->frame, (size_t)len)) {
@@ -421,47 +451,90 @@ static void check_unchanged(const uint8_t *in, int len, const struct run *r, int
 	}
 }
 
-struct metaexp {
-	unsigned mss, flags, snd_ws, rcv_ws;
+/* What TC must hand to bpf_sk_assign_tcp_reqsk for a valid final ACK (from the oracle's cookie). */
+struct attrexp {
+	unsigned mss, ts, sack, ws_ok, snd_ws, rcv_ws, ecn;
 	uint32_t tsval, tsecr;
 };
 
-static void check_meta(const struct metaexp *m, const struct run *r, char *why, size_t wl)
-{
-	struct sf_meta mt;
-
-	if (r->metalen < sizeof(mt)) {
-		addf(why, wl, "metadata: expected %zu bytes in front of the frame, got %u", sizeof(mt),
-		     r->metalen);
-		return;
-	}
-	if (r->metalen != sizeof(mt))
-		addf(why, wl, "metadata length: expected %zu, got %u", sizeof(mt), r->metalen);
-	memcpy(&mt, r->out, sizeof(mt));
-	EXPECT_EQ("meta.magic", SF_META_MAGIC, mt.magic);
-	EXPECT_EQ("meta.mss", m->mss, mt.mss);
-	EXPECT_EQ("meta.flags", m->flags, mt.flags);
-	if (m->flags & SF_META_WSCALE) {
-		EXPECT_EQ("meta.snd_wscale", m->snd_ws, mt.snd_wscale);
-		EXPECT_EQ("meta.rcv_wscale", m->rcv_ws, mt.rcv_wscale);
-	}
-	if (m->flags & SF_META_TS) {
-		EXPECT_EQ("meta.tsval (client TSval)", m->tsval, mt.tsval);
-		EXPECT_EQ("meta.tsecr (our TSval)", m->tsecr, mt.tsecr);
-	}
-}
-
-static void meta_from_cookie(const struct oc_params *cp, int ts_in_ack, uint32_t tsval,
-			     uint32_t tsecr, struct metaexp *m)
+static void attrs_from_cookie(const struct oc_params *cp, int ts_in_ack, uint32_t tsval,
+			      uint32_t tsecr, struct attrexp *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->mss = oc_mss_value(cp->mss_idx);
-	m->flags = (ts_in_ack ? SF_META_TS : 0) | (cp->sack ? SF_META_SACK : 0) |
-		   (cp->ws != SF_COOKIE_WS_NONE ? SF_META_WSCALE : 0) | (cp->ecn ? SF_META_ECN : 0);
-	m->snd_ws = cp->ws;
-	m->rcv_ws = E.cfg_now.rcv_wscale;
-	m->tsval = tsval;
-	m->tsecr = tsecr;
+	m->ts = ts_in_ack;
+	m->sack = cp->sack;
+	m->ws_ok = cp->ws != SF_COOKIE_WS_NONE;
+	m->snd_ws = m->ws_ok ? cp->ws : 0;
+	m->rcv_ws = m->ws_ok ? E.cfg_now.rcv_wscale : 0;
+	m->ecn = cp->ecn;
+	m->tsval = ts_in_ack ? tsval : 0;
+	m->tsecr = ts_in_ack ? tsecr : 0;
+}
+
+/* A TC run: TC_ACT_OK, the frame untouched, and exactly the TC counters in want[] (the handoff of
+ * a valid cookie ACK, whose attributes must then be m's; or nothing at all). */
+static void check_tc_run(const uint8_t *in, int len, const struct run *t, const int64_t *want,
+			 const struct sf_handoff_attrs *got, const struct attrexp *m, char *why,
+			 size_t wl)
+{
+	int i;
+
+	if (t->err) {
+		struct pkt_parsed p;
+		char err[128];
+
+		/* the kernel refuses a TC test run of a frame whose IP header is cut, as our
+		 * parser does; anything else is a failure */
+		if (t->err != -EINVAL || pkt_parse(in, len, &p, err, sizeof(err)) == 0)
+			addf(why, wl, "TC: bpf_prog_test_run_opts failed: %s", strerror(-t->err));
+		return;
+	}
+	if (t->retval != SF_TC_ACT_OK_)
+		addf(why, wl, "TC: verdict %u, expected TC_ACT_OK", t->retval);
+	if (t->framelen != len || memcmp(in, t->frame, (size_t)len))
+		addf(why, wl, "TC: frame modified");
+	for (i = 0; i < SF_CNT_MAX; i++)
+		if (t->d[i] != (want ? want[i] : 0))
+			addf(why, wl, "TC: counter %s: expected +%lld, got %+lld", cnt_names[i],
+			     (long long)(want ? want[i] : 0), (long long)t->d[i]);
+	if (!m) {
+		if (got->mss)
+			addf(why, wl, "TC: handoff attempted (mss %u) for a segment it must not hand off",
+			     got->mss);
+		return;
+	}
+	EXPECT_EQ("handoff mss", m->mss, got->mss);
+	EXPECT_EQ("handoff tstamp_ok", m->ts, got->tstamp_ok);
+	EXPECT_EQ("handoff sack_ok", m->sack, got->sack_ok);
+	EXPECT_EQ("handoff wscale_ok", m->ws_ok, got->wscale_ok);
+	EXPECT_EQ("handoff snd_wscale", m->snd_ws, got->snd_wscale);
+	EXPECT_EQ("handoff rcv_wscale", m->rcv_ws, got->rcv_wscale);
+	EXPECT_EQ("handoff ecn_ok", m->ecn, got->ecn_ok);
+	EXPECT_EQ("handoff rcv_tsval (client TSval)", m->tsval, got->rcv_tsval);
+	EXPECT_EQ("handoff rcv_tsecr (our TSval)", m->tsecr, got->rcv_tsecr);
+	EXPECT_EQ("handoff usec_ts_ok", 0, got->usec_ts_ok);
+}
+
+/* Runs a frame through TC and checks it: handed off with m's attributes (m != NULL), or left
+ * alone, nothing counted. */
+static void check_tc(const uint8_t *in, int len, const struct attrexp *m, char *why, size_t wl)
+{
+	struct run *t = calloc(1, sizeof(*t));
+	int64_t want[SF_CNT_MAX] = { 0 };
+
+	if (!t)
+		exit(1);
+	tc_run(in, len, t);
+	/* A test run is not at TC ingress, so the kfunc refuses every handoff there with EINVAL
+	 * (after checking its attributes): the attempt is what this judges, the connection itself
+	 * is the integration tests' (10-connect and the others accept() it). */
+	if (m) {
+		want[SF_CNT_handoff_err] = 1;
+		want[SF_CNT_handoff_err_einval] = 1;
+	}
+	check_tc_run(in, len, t, want, &E.skel->bss->sf_last_handoff, m, why, wl);
+	free(t);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -476,7 +549,7 @@ enum scen {
 	S_ORACLE,   /* self-test of the oracle */
 };
 
-enum chk { CHK_AUTO, CHK_NONE, CHK_META };
+enum chk { CHK_AUTO, CHK_NONE, CHK_HANDOFF };
 
 #define WPORT 1 /* pkt_spec.dport: the port of the wildcard listener (E.wport) */
 
@@ -514,6 +587,7 @@ struct tcase {
 	int npoke;            /* bytes overwritten after building (S_FRAME) */
 	struct poke poke[4];
 	int sweep;            /* truncate at every length 0 .. full-1 (one result line each) */
+	int tc_only;          /* the frame goes to the TC program alone; delta: its counters */
 	unsigned verdicts;    /* mask of 1 << XDP_* */
 	enum chk chk;
 	int8_t delta[SF_CNT_MAX];
@@ -557,13 +631,18 @@ struct tcase {
 
 #define SYNACK_OK .verdicts = V_TX, .delta = { D(syn_recv), D(synack_sent) }
 #define PASS_QUIET .verdicts = V_PASS
-#define ACK_OK .verdicts = V_PASS, .chk = CHK_META, .delta = { D(ack_cookie_ok) }
+#define ACK_OK .verdicts = V_PASS, .chk = CHK_HANDOFF, .delta = { D(ack_cookie_ok) }
 #define ACK_BAD_HASH .verdicts = V_DROP, .delta = { D(ack_cookie_bad), D(ack_bad_hash) }
 #define ACK_BAD_EPOCH .verdicts = V_DROP, .delta = { D(ack_cookie_bad), D(ack_bad_epoch) }
 #define MALFORMED .verdicts = V_DROP, .delta = { D(drop_malformed) }, .dontcare = DC(syn_recv)
 #define ACK_MALFORMED .verdicts = V_DROP, .delta = { D(ack_cookie_bad), D(ack_bad_malformed) }
 #define PASS_UNPROT .verdicts = V_PASS, .delta = { D(pass_unprotected) }
 #define PASS_UNPARSED .verdicts = V_PASS, .delta = { D(pass_unparsed) }
+/* TC alone (a frame XDP did not see): a test run is not at TC ingress, so a handoff it attempts
+ * ends in the kfunc's EINVAL (see check_tc) */
+#define TC_HANDOFF .tc_only = 1, .chk = CHK_HANDOFF, .delta = { D(handoff_err), D(handoff_err_einval) }
+#define TC_REFUSED .tc_only = 1, .delta = { D(handoff_cookie_bad) }
+#define TC_QUIET .tc_only = 1
 _Static_assert(SF_CNT_MAX <= 32, "tcase.dontcare is a 32-bit mask of counters");
 
 /* raw option blocks for the malformed cases */
@@ -750,6 +829,62 @@ static const struct tcase cases[] = {
 	{ "roundtrip6_ext_routing_srh", S_RT, LSYN6(.v6ext = V6X_RH),
 	  .delta = { D(syn_recv), D(synack_sent), D(ack_cookie_ok) } },
 	{ "established_ack_passes", S_EST, .verdicts = V_PASS, .delta = { D(est_pass) } },
+
+	/* --- TC alone: it checks every cookie itself, whatever XDP did or did not see --- */
+	{ "tc_ack4_valid", S_ACK, LSYN4(), TC_HANDOFF },
+	{ "tc_ack4_valid_no_ts", S_ACK, LSYN4(.opts = "MNNSNW"), TC_HANDOFF },
+	{ "tc_ack4_valid_ecn_ws_14", S_ACK, LSYN4(.flags = TF_SYN | TF_ECE | TF_CWR, .ws = 14),
+	  TC_HANDOFF },
+	{ "tc_ack4_valid_no_options", S_ACK, LSYN4(.opts = NULL), TC_HANDOFF },
+	{ "tc_ack4_valid_with_data", S_ACK, LSYN4(), TC_HANDOFF,
+	  .am = { .paylen = 100, .flags = TF_ACK | TF_PSH } },
+	{ "tc_ack4_valid_vlan", S_ACK, LSYN4(VLAN1), TC_HANDOFF },
+	{ "tc_ack4_valid_qinq_ip_options", S_ACK, LSYN4(QINQ, .ipoptlen = 8), TC_HANDOFF },
+	{ "tc_ack4_valid_prev_epoch", S_ACK, LSYN4(), TC_HANDOFF, .am = { .epoch_delta = -1 } },
+	{ "tc_ack4_valid_wildcard_listener", S_ACK, LSYN4(.dport = WPORT, .daddr = { 127, 0, 0, 3 }),
+	  TC_HANDOFF },
+	{ "tc_ack6_valid", S_ACK, LSYN6(), TC_HANDOFF },
+	{ "tc_ack6_valid_ext_hbh_dstopts", S_ACK, LSYN6(.v6ext = V6X_HBH | V6X_DST), TC_HANDOFF },
+	{ "tc_ack6_valid_qinq_ext_hbh_dst", S_ACK, LSYN6(QINQ, .v6ext = V6X_HBH | V6X_DST),
+	  TC_HANDOFF },
+	{ "tc_ack4_forged_hash", S_ACK, LSYN4(), TC_REFUSED, .am = { .flip = 1u << 20 } },
+	{ "tc_ack4_forged_tsecr", S_ACK, LSYN4(), TC_REFUSED, .am = { .tsecr_delta = 1 } },
+	{ "tc_ack4_forged_mss_bits", S_ACK, LSYN4(), TC_REFUSED,
+	  .am = { .flip = 1u << SF_COOKIE_MSS_SHIFT } },
+	{ "tc_ack4_expired_epoch", S_ACK, LSYN4(), TC_REFUSED, .am = { .epoch_delta = -2 } },
+	{ "tc_ack4_other_source_port", S_ACK, LSYN4(), TC_REFUSED, .am = { .sport_delta = 1 } },
+	{ "tc_ack4_malformed_options", S_ACK, LSYN4(), TC_REFUSED,
+	  .am = { .rawopt = opt_len0, .rawoptlen = sizeof(opt_len0) } },
+	{ "tc_ack4_doff_beyond_frame", S_ACK, LSYN4(), TC_REFUSED, .am = { .doff = 15 } },
+	{ "tc_ack6_forged_hash", S_ACK, LSYN6(), TC_REFUSED, .am = { .flip = 1u << 15 } },
+	{ "tc_ack6_forged_ext_hbh_dst", S_ACK, LSYN6(.v6ext = V6X_HBH | V6X_DST), TC_REFUSED,
+	  .am = { .flip = 1u << 25 } },
+	{ "tc_ack4_forged_qinq", S_ACK, LSYN4(QINQ), TC_REFUSED, .am = { .flip = 1u << 30 } },
+	{ "tc_ack4_no_secret", S_ACK, LSYN4(), TC_QUIET, .no_secret = 1 },
+	{ "tc_ack4_disabled", S_ACK, LSYN4(), TC_QUIET, .cfg_clear = SF_CFG_ENABLED },
+	{ "tc_ack4_no_socket", S_ACK, LSYN4(), TC_QUIET, .am = { .to_nowhere = 1 } },
+	{ "tc_ack4_rst", S_ACK, LSYN4(), TC_QUIET, .am = { .flags = TF_ACK | TF_RST } },
+	{ "tc_established", S_EST, TC_QUIET },
+	{ "tc_syn4", S_FRAME, LSYN4(), TC_QUIET },
+	{ "tc_synack4", S_FRAME, LSYN4(.flags = TF_SYN | TF_ACK), TC_QUIET },
+	{ "tc_ack4_unprotected_port", S_FRAME, SYN4(.dport = 81, .flags = TF_ACK, .opts = "NNT"),
+	  TC_QUIET },
+	{ "tc_ack6_unprotected_port", S_FRAME, SYN6(.dport = 81, .flags = TF_ACK, .opts = "NNT"),
+	  TC_QUIET },
+	{ "tc_arp", S_ARP, TC_QUIET },
+	/* cut at every length: never a handoff; a listener-bound segment whose options are cut
+	 * is refused (handoff_cookie_bad), one cut before its TCP header is left alone */
+	{ "tc_trunc_ack4_valid", S_ACK, LSYN4(), .tc_only = 1, .sweep = 1 },
+	{ "tc_trunc_ack4_valid_qinq_ip_options", S_ACK, LSYN4(QINQ, .ipoptlen = 8), .tc_only = 1,
+	  .sweep = 1 },
+	{ "tc_trunc_ack6_valid_ext", S_ACK, LSYN6(.v6ext = V6X_HBH | V6X_DST), .tc_only = 1,
+	  .sweep = 1 },
+	{ "tc_trunc_ack6_valid_vlan", S_ACK, LSYN6(VLAN1), .tc_only = 1, .sweep = 1 },
+	{ "tc_trunc_ack4_forged", S_ACK, LSYN4(), .tc_only = 1, .sweep = 1,
+	  .am = { .flip = 1u << 20 } },
+	{ "tc_trunc_established", S_EST, .tc_only = 1, .sweep = 1 },
+	{ "tc_trunc_ack4_unprotected", S_FRAME, SYN4(.dport = 81, .flags = TF_ACK, .opts = "NNT"),
+	  .tc_only = 1, .sweep = 1 },
 
 	/* --- pass-through --- */
 	{ "syn4_port_81_unprotected", S_FRAME, SYN4(.dport = 81), PASS_UNPROT },
@@ -939,7 +1074,7 @@ static int build_frame(const struct tcase *tc, uint8_t *buf)
 #pragma GCC diagnostic pop
 
 /* S_ACK: the final ACK for the SYN tc->pkt, cookie from the oracle, then tc->am applied. */
-static int build_ack(const struct tcase *tc, uint8_t *buf, struct metaexp *m, char *why, size_t wl)
+static int build_ack(const struct tcase *tc, uint8_t *buf, struct attrexp *m, char *why, size_t wl)
 {
 	struct pkt_spec syn = tc->pkt, ack;
 	uint8_t synf[PKT_MAX];
@@ -980,7 +1115,7 @@ static int build_ack(const struct tcase *tc, uint8_t *buf, struct metaexp *m, ch
 	}
 	if (tc->am.doff)
 		ack.doff = tc->am.doff;
-	meta_from_cookie(&x.cp, ts, ack.tsval, ack.tsecr, m);
+	attrs_from_cookie(&x.cp, ts, ack.tsval, ack.tsecr, m);
 	return pkt_build(&ack, buf, PKT_MAX);
 }
 
@@ -995,15 +1130,16 @@ static void dump_failure(const uint8_t *in, int len, const struct run *r)
 
 /* The checks that depend on the verdict actually returned. */
 static void check_output(const struct tcase *tc, const uint8_t *in, int len, const struct run *r,
-			 const struct metaexp *m, char *why, size_t wl)
+			 const struct attrexp *m, char *why, size_t wl)
 {
 	if (r->err || !(tc->verdicts & (1u << r->retval)))
 		return;
 	if (tc->chk == CHK_NONE)
 		return;
-	if (tc->chk == CHK_META) {
-		check_meta(m, r, why, wl);
-		check_unchanged(in, len, r, 1, why, wl);
+	if (r->retval == XDP_PASS) {
+		/* XDP passes it up untouched; TC then hands it off (only) if it is a valid cookie ACK */
+		check_unchanged(in, len, r, why, wl);
+		check_tc(in, len, tc->chk == CHK_HANDOFF ? m : NULL, why, wl);
 		return;
 	}
 	if (r->retval == XDP_TX) {
@@ -1011,8 +1147,6 @@ static void check_output(const struct tcase *tc, const uint8_t *in, int len, con
 
 		if (syn_expect(in, len, E.sec_now.epoch, &x, why, wl) == 0)
 			check_synack(&x, r, why, wl);
-	} else if (r->retval == XDP_PASS) {
-		check_unchanged(in, len, r, 0, why, wl);
 	}
 }
 
@@ -1023,7 +1157,7 @@ static void run_roundtrip(const struct tcase *tc, char *why, size_t wl)
 	struct run *r1 = calloc(1, sizeof(*r1)), *r2 = calloc(1, sizeof(*r2));
 	struct synexp x;
 	struct pkt_parsed sa;
-	struct metaexp m;
+	struct attrexp m;
 	char err[128];
 	int n, an, i;
 	int64_t d[SF_CNT_MAX];
@@ -1058,9 +1192,9 @@ static void run_roundtrip(const struct tcase *tc, char *why, size_t wl)
 	xdp_run(ackf, an, r2);
 	check_verdict(V_PASS, r2, why, wl);
 	if (!why[0]) {
-		meta_from_cookie(&x.cp, sa.has_ts, ack.tsval, ack.tsecr, &m);
-		check_meta(&m, r2, why, wl);
-		check_unchanged(ackf, an, r2, 1, why, wl);
+		attrs_from_cookie(&x.cp, sa.has_ts, ack.tsval, ack.tsecr, &m);
+		check_unchanged(ackf, an, r2, why, wl);
+		check_tc(ackf, an, &m, why, wl);
 	}
 	for (i = 0; i < SF_CNT_MAX; i++)
 		d[i] = r1->d[i] + r2->d[i];
@@ -1128,11 +1262,52 @@ static void run_sweep(const struct tcase *tc)
 	free(r);
 }
 
+/* TC alone, the frame cut at every length: never a handoff; a listener-bound segment whose TCP
+ * header is there but whose options are cut is refused (handoff_cookie_bad), anything shorter is
+ * left alone. The kernel refuses test runs of frames shorter than an Ethernet header, and of some
+ * whose IP header is cut: noted, never judged. */
+static void run_sweep_tc(const struct tcase *tc)
+{
+	uint8_t full[PKT_MAX];
+	struct run *r = calloc(1, sizeof(*r));
+	struct pkt_parsed p;
+	struct attrexp m;
+	char why[1024] = "", name[128], err[128];
+	int n, len;
+
+	n = tc->scen == S_ACK ? build_ack(tc, full, &m, why, sizeof(why)) : build_frame(tc, full);
+	if (!r || n < 0 || pkt_parse(full, n, &p, err, sizeof(err)) < 0) {
+		report(tc->name, "test bug: cannot build the frame", NULL);
+		free(r);
+		return;
+	}
+	for (len = 0; len < n; len++) {
+		int64_t want[SF_CNT_MAX] = { 0 };
+		const char *note = NULL;
+
+		why[0] = 0;
+		snprintf(name, sizeof(name), "%s@%d", tc->name, len);
+		tc_run(full, len, r);
+		if (r->err == -EINVAL && len < p.l4off) {
+			note = "kernel refuses the test run: EINVAL";
+		} else {
+			if (tc->scen == S_ACK && len >= p.l4off + 20)
+				want[SF_CNT_handoff_cookie_bad] = 1;
+			check_tc_run(full, len, r, want, &E.skel->bss->sf_last_handoff, NULL, why,
+				     sizeof(why));
+		}
+		report(name, why, note);
+		if (why[0])
+			dump_failure(full, len, r);
+	}
+	free(r);
+}
+
 static void run_case(const struct tcase *tc)
 {
 	uint8_t in[PKT_MAX];
 	struct run *r;
-	struct metaexp m;
+	struct attrexp m;
 	char why[2048] = "";
 	int n;
 
@@ -1143,7 +1318,10 @@ static void run_case(const struct tcase *tc)
 		return;
 	}
 	if (tc->sweep) {
-		run_sweep(tc);
+		if (tc->tc_only)
+			run_sweep_tc(tc);
+		else
+			run_sweep(tc);
 		return;
 	}
 	if (tc->scen == S_RT) {
@@ -1168,6 +1346,21 @@ static void run_case(const struct tcase *tc)
 	if (n < 0) {
 		addf(why, sizeof(why), "test bug: frame not built");
 		report(tc->name, why, NULL);
+		free(r);
+		return;
+	}
+	if (tc->tc_only) {
+		int64_t want[SF_CNT_MAX];
+		int i;
+
+		for (i = 0; i < SF_CNT_MAX; i++)
+			want[i] = tc->delta[i];
+		tc_run(in, n, r);
+		check_tc_run(in, n, r, want, &E.skel->bss->sf_last_handoff,
+			     tc->chk == CHK_HANDOFF ? &m : NULL, why, sizeof(why));
+		report(tc->name, why, NULL);
+		if (why[0])
+			dump_failure(in, n, r);
 		free(r);
 		return;
 	}
@@ -1334,6 +1527,7 @@ static int setup(void)
 		return -1;
 	}
 	E.prog = bpf_program__fd(E.skel->progs.synfence_xdp);
+	E.tc = bpf_program__fd(E.skel->progs.synfence_tc);
 	E.cfg = bpf_map__fd(E.skel->maps.sf_config);
 	E.sec = bpf_map__fd(E.skel->maps.sf_secrets);
 	E.ports = bpf_map__fd(E.skel->maps.sf_ports);
@@ -1496,7 +1690,7 @@ static int bench(const char *pass_path, const char *argv0)
 	uint8_t syn[PKT_MAX], vack[PKT_MAX], fack[PKT_MAX], est[PKT_MAX], unp[PKT_MAX], fsyn[PKT_MAX];
 	int nsyn, nvack, nfack, nest, nunp, nfsyn;
 	struct run *r = calloc(1, sizeof(*r));
-	struct metaexp m;
+	struct attrexp m;
 	char why[1024] = "";
 	struct replay rp = { 0 };
 	cpu_set_t cs;
