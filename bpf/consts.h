@@ -52,7 +52,9 @@
 #define SF_OPTW_NOP_NOP_SACKPERM 0x01010402
 #define SF_OPTW_NOP_WSCALE    0x01030300 /* | shift */
 
-#define SF_TC_ACT_OK 0
+/* TC's only verdict, TC_ACT_UNSPEC (TCX_NEXT for tcx): TC never decides a packet's fate, so the
+ * programs and filters after it (of other tools) still run; with none, the packet goes on. */
+#define SF_TC_ACT_NEXT (-1)
 
 /* errno values returned by the handoff kfunc (vmlinux.h has no errno macros) */
 #define SF_ENOMEM 12

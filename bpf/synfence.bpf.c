@@ -210,17 +210,17 @@ int synfence_tc(struct __sk_buff *skb)
 		r = sf_parse(sf_hook_data(skb, SF_HOOK_TC), sf_hook_data_end(skb, SF_HOOK_TC), &p);
 	/* The kfunc does not check that this is TCP: sf_parse did, on the packet itself. */
 	if (r != SF_PARSE_TCP || (p.flags & (SF_TCPF_SYN | SF_TCPF_RST | SF_TCPF_ACK)) != SF_TCPF_ACK)
-		return SF_TC_ACT_OK;
+		return SF_TC_ACT_NEXT;
 	if (!sf_port_protected(bpf_ntohs(p.dport)))
-		return SF_TC_ACT_OK;
+		return SF_TC_ACT_NEXT;
 	cfg = bpf_map_lookup_elem(&sf_config, &zero);
 	if (!cfg || !(cfg->flags & SF_CFG_ENABLED))
-		return SF_TC_ACT_OK;
+		return SF_TC_ACT_NEXT;
 	pos = sf_flow_pos(&p);
 	if (sf_flow_find(&p, pos))
-		return SF_TC_ACT_OK;
+		return SF_TC_ACT_NEXT;
 	sf_tc_handoff(skb, &p, pos, cfg, sf_counters_for(skb->ingress_ifindex));
-	return SF_TC_ACT_OK;
+	return SF_TC_ACT_NEXT;
 }
 
 char LICENSE[] SEC("license") = "GPL";

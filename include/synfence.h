@@ -135,6 +135,16 @@ struct sf_state {
 	__u64 error_boot_ns;   /* CLOCK_BOOTTIME of last_error (0: none yet) */
 	__s32 sysctl[SF_SYSCTL_MAX]; /* the sysctls of SF_SYSCTLS as last read (-1: unreadable) */
 	char last_error[160];  /* the daemon's last runtime error or warning, "" if none */
+	__u32 features;        /* enum sf_feature_flags: what run found in the kernel at start */
+	__u32 pad;
+};
+
+/* sf_state.features: the kernel features run probed at start, which pick its paths. The handoff
+ * always runs in TC, which checks the cookie itself (no XDP metadata: some kernels refuse
+ * bpf_xdp_adjust_meta, many NIC drivers do not support it). */
+enum sf_feature_flags {
+	SF_FEAT_HANDOFF_KFUNC = 1 << 0, /* bpf_sk_assign_tcp_reqsk (Linux >= 6.9): required */
+	SF_FEAT_TCX           = 1 << 1, /* tcx links (Linux >= 6.6); without: clsact filters */
 };
 
 /* sf_state.flags */

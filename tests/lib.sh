@@ -386,7 +386,7 @@ sf_tcx_links() {
 		     END { if (t == "tcx") printf "%s:%s ", id, ix }' "$f" 2>/dev/null
 	done
 }
-sf_clsact_filters() { ip netns exec "$SRV_NS" tc filter show dev "${1:-$SRV_IF}" ingress 2>/dev/null | grep -c 'bpf'; }
+sf_clsact_filters() { ip netns exec "$SRV_NS" tc filter show dev "${1:-$SRV_IF}" ingress 2>/dev/null | grep -c ' bpf .*handle '; }
 # sf_link_exists ID
 sf_link_exists() { bpftool link show id "$1" >/dev/null 2>&1; }
 

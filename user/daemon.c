@@ -83,6 +83,7 @@ struct daemon {
 	bool shared;                   /* keys derived from set.secret_file */
 	struct sf_master master;
 	struct sf_state st;
+	__u32 features;                /* enum sf_feature_flags, probed at start */
 	struct sf_metrics *metrics;    /* --metrics: its thread reads the maps */
 	int sig_fd, rot_fd, tick_fd, wd_fd, nl_fd;
 	__u64 rotated_mono_ns;         /* random keys: CLOCK_MONOTONIC of the last rotation */
@@ -417,15 +418,21 @@ static int attach_if(struct daemon *d, struct rt_if *r)
 	if (ret)
 		goto fail;
 	if (r->tc_link < 0) {
-		fd = sf_tcx_link_create(d->tc_prog, r->ifindex, r->name, d->err, sizeof(d->err));
+		fd = d->features & SF_FEAT_TCX ?
+			     sf_tcx_link_create(d->tc_prog, r->ifindex, r->name, d->err, sizeof(d->err)) :
+			     -EOPNOTSUPP;
 		if (fd >= 0) {
 			r->tc_link = fd;
 			r->tc_created = true;
 		} else {
 			/* kernels before 6.6 have no tcx: a clsact filter, which does not outlive us */
 			ret = sf_clsact_attach(d->tc_prog, r->ifindex, &r->clsact);
+			if (ret && !(d->features & SF_FEAT_TCX))
+				snprintf(d->err, sizeof(d->err), "cannot attach TC ingress (clsact "
+					 "filter, no tcx on this kernel) to %s: %s", r->name,
+					 strerror(-ret));
 			if (ret)
-				goto fail; /* d->err has the tcx error */
+				goto fail; /* d->err has the tcx error, or the clsact one */
 			sf_warn("%s: no tcx on this kernel: TC attached as a clsact filter, which a restart "
 				"cannot take over", r->name);
 		}
@@ -1185,6 +1192,7 @@ static int start(struct daemon *d)
 	d->st.xdp_prog_id = prog_id(d->xdp_prog);
 	d->st.tc_prog_id = prog_id(d->tc_prog);
 	d->st.netns_ino = sf_netns_self();
+	d->st.features = d->features;
 	d->st.takeovers = prev.takeovers + (d->takeover ? 1 : 0);
 	d->st.flags = (d->st.flags & SF_ST_SUSPENDED) | (d->shared ? SF_ST_SHARED_SECRET : 0) |
 		      (d->set.keep_attached ? SF_ST_KEEP_ATTACHED : 0);
@@ -1874,6 +1882,13 @@ int sf_daemon_run(struct sf_run_opts *o)
 
 	if (sf_check_root() || sf_check_kernel())
 		goto out;
+	d->features = sf_probe_features();
+	{
+		char feat[256];
+
+		sf_features_text(d->features, feat, sizeof(feat));
+		sf_info("kernel: %s", feat);
+	}
 	if (load_master(d, &d->set, &d->master)) {
 		sf_err("%s", d->err);
 		code = SF_EXIT_USAGE;

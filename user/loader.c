@@ -131,7 +131,8 @@ static void destroy_clsact(unsigned int ifindex)
 int sf_clsact_attach(int prog_fd, unsigned int ifindex, struct sf_clsact *c)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = SF_CLSACT_HANDLE,
+			    .priority = SF_CLSACT_PRIORITY);
 	int err;
 
 	memset(c, 0, sizeof(*c));
@@ -151,6 +152,18 @@ int sf_clsact_attach(int prog_fd, unsigned int ifindex, struct sf_clsact *c)
 	c->priority = opts.priority;
 out:
 	return err;
+}
+
+long sf_clsact_prog_id(unsigned int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SF_CLSACT_HANDLE,
+			    .priority = SF_CLSACT_PRIORITY);
+	int err = bpf_tc_query(&hook, &opts);
+
+	if (err == -ENOENT || err == -EINVAL) /* no filter there, or no clsact qdisc at all */
+		return 0;
+	return err ? err : (long)opts.prog_id;
 }
 
 void sf_clsact_detach(unsigned int ifindex, struct sf_clsact *c)

@@ -43,12 +43,17 @@ int sf_xdp_link_create(int prog_fd, unsigned int ifindex, const char *ifname, en
 /* Attach prog_fd as a tcx ingress link; returns the link fd or -errno. */
 int sf_tcx_link_create(int prog_fd, unsigned int ifindex, const char *ifname, char *err, size_t errlen);
 
-/* clsact fallback (kernels before 6.6): not a link, cannot be pinned or taken over. */
+/* clsact fallback (kernels before 6.6): not a link, cannot be pinned or taken over. Our filter has
+ * a fixed handle and priority, so that status (another process) can find it. */
+#define SF_CLSACT_HANDLE   0x5346 /* "SF" */
+#define SF_CLSACT_PRIORITY 0x5346
 struct sf_clsact {
 	bool attached, hook_created;
 	__u32 handle, priority;
 };
 int sf_clsact_attach(int prog_fd, unsigned int ifindex, struct sf_clsact *c);
+/* The id of the program in our clsact filter on ifindex: 0 if there is none, or -errno. */
+long sf_clsact_prog_id(unsigned int ifindex);
 void sf_clsact_detach(unsigned int ifindex, struct sf_clsact *c);
 
 /* Atomically replace the program of a link; with old_prog_fd >= 0 only if it still runs that one. */

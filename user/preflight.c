@@ -1,13 +1,19 @@
 /* preflight.c - see preflight.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 
 #include "log.h"
 #include "preflight.h"
 #include "sysctl.h"
+#include "synfence.h"
 
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
@@ -62,4 +68,37 @@ int sf_check_syncookies(void)
 		return -EOPNOTSUPP;
 	}
 	return 0;
+}
+
+#ifndef BPF_TCX_INGRESS /* libbpf 1.1's headers predate tcx (Linux 6.6) */
+#define BPF_TCX_INGRESS 46
+#endif
+#define LOOPBACK_IFINDEX 1 /* every network namespace has lo, at ifindex 1 */
+
+/* A tcx query on lo answers on kernels that have tcx (EINVAL: no such attach type); nothing is
+ * attached. */
+static bool tcx_available(void)
+{
+	__u32 ids[1], cnt = 1, flags = 0;
+
+#ifdef SF_FAULT_INJECTION
+	const char *hide = getenv("SF_FAULT_NO_TCX");
+
+	if (hide && *hide && strcmp(hide, "0"))
+		return false;
+#endif
+	return bpf_prog_query(LOOPBACK_IFINDEX, BPF_TCX_INGRESS, 0, &flags, ids, &cnt) == 0;
+}
+
+__u32 sf_probe_features(void)
+{
+	return SF_FEAT_HANDOFF_KFUNC | (tcx_available() ? SF_FEAT_TCX : 0);
+}
+
+void sf_features_text(__u32 features, char *buf, size_t len)
+{
+	snprintf(buf, len, "handoff in TC ingress (the cookie checked again from the packet, no XDP "
+		 "metadata needed) by %s%s; TC attached as %s", SF_KFUNC_HANDOFF,
+		 features & SF_FEAT_HANDOFF_KFUNC ? "" : " (MISSING)",
+		 features & SF_FEAT_TCX ? "tcx links" : "clsact filters (no tcx: not kept across a restart)");
 }

@@ -7,6 +7,7 @@
 #include "json.h"
 #include "loader.h"
 #include "ports.h"
+#include "preflight.h"
 #include "render.h"
 #include "util.h"
 
@@ -393,6 +394,24 @@ static void json_synack(struct json_writer *jw, const struct sf_snap *s)
 	jw_end_object(jw);
 }
 
+/* What run found in the kernel at start and the paths it picked, or null (a run too old to say). */
+static void json_features(struct json_writer *jw, const struct sf_snap *s)
+{
+	__u32 f = s->state.features;
+
+	jw_name(jw, "features");
+	if (!f) {
+		jw_null(jw);
+		return;
+	}
+	jw_start_object(jw);
+	jw_string_field(jw, "handoff_path", "tc");
+	jw_bool_field(jw, "uses_xdp_metadata", false);
+	jw_bool_field(jw, "handoff_kfunc", f & SF_FEAT_HANDOFF_KFUNC);
+	jw_bool_field(jw, "tcx", f & SF_FEAT_TCX);
+	jw_end_object(jw);
+}
+
 static void json_daemon(struct json_writer *jw, const struct sf_snap *s, const char *ports)
 {
 	jw_name(jw, "daemon");
@@ -428,6 +447,7 @@ static void json_daemon(struct json_writer *jw, const struct sf_snap *s, const c
 		jw_end_object(jw);
 		json_num(jw, "sysctl_age_s", age_s(s, s->state.sysctl_boot_ns));
 		json_synack(jw, s);
+		json_features(jw, s);
 		jw_name(jw, "last_error");
 		if (s->state.last_error[0])
 			jw_string(jw, s->state.last_error);
@@ -585,6 +605,12 @@ static void text_header(FILE *out, const struct sf_snap *s, const char *ports, d
 			fprintf(out, "metrics   off\n");
 		fprintf(out, "programs  xdp id %u, tc id %u\n", s->state.xdp_prog_id,
 			s->state.tc_prog_id);
+		if (s->state.features) {
+			char feat[256];
+
+			sf_features_text(s->state.features, feat, sizeof(feat));
+			fprintf(out, "features  %s\n", feat);
+		}
 		text_sysctl(out, s);
 		for (int i = 0; i < s->n_ifs; i++) {
 			const struct sf_snap_if *si = &s->ifs[i];

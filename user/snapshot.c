@@ -228,14 +228,22 @@ enum sf_attach sf_tc_attached(__u32 ifindex, __u32 prog_id)
 
 	if (!prog_id)
 		return SF_ATTACH_UNKNOWN;
+	long clsact;
+
 	/* for tcx, target_fd is the ifindex */
-	if (bpf_prog_query((int)ifindex, BPF_TCX_INGRESS, 0, &flags, ids, &cnt))
-		return errno == ENODEV ? SF_ATTACH_NO : SF_ATTACH_UNKNOWN;
-	for (__u32 i = 0; i < cnt && i < SF_ARRAY_SIZE(ids); i++)
-		if (ids[i] == prog_id || named(ids[i], SF_PROG_TC)) /* (see sf_xdp_attached) */
-			return SF_ATTACH_YES;
-	/* not at tcx: it may be a clsact filter (kernels without tcx), which we do not inspect */
-	return SF_ATTACH_NO;
+	if (bpf_prog_query((int)ifindex, BPF_TCX_INGRESS, 0, &flags, ids, &cnt) == 0) {
+		for (__u32 i = 0; i < cnt && i < SF_ARRAY_SIZE(ids); i++)
+			if (ids[i] == prog_id || named(ids[i], SF_PROG_TC)) /* (see sf_xdp_attached) */
+				return SF_ATTACH_YES;
+	} else if (errno == ENODEV) {
+		return SF_ATTACH_NO;
+	}
+	/* not at tcx (or no tcx): our clsact filter, on kernels without tcx */
+	clsact = sf_clsact_prog_id(ifindex);
+	if (clsact < 0)
+		return SF_ATTACH_UNKNOWN;
+	return clsact && ((__u32)clsact == prog_id || named((__u32)clsact, SF_PROG_TC)) ?
+		       SF_ATTACH_YES : SF_ATTACH_NO;
 }
 
 static int read_counters(const struct sf_maps *m, struct sf_snap *s)

@@ -1,11 +1,11 @@
 /* sf_replay.bpf.c - micro-benchmark wrapper (test_xdp --bench): replays one frame per iteration
- * of a BPF_PROG_TEST_RUN with a large repeat, so that paths which rewrite the frame (SYN ->
- * SYN-ACK) or add metadata (valid ACK) can be timed without a syscall per packet.
+ * of a BPF_PROG_TEST_RUN with a large repeat, so that a path which rewrites the frame (SYN ->
+ * SYN-ACK) can be timed without a syscall per packet.
  *
- * Each iteration drops any metadata left by the previous one, writes the template frame back when
- * one is set (the SYN case: synfence turned it into a SYN-ACK of the same length), then tail-calls
- * the program in slot 0 of `target`: synfence_xdp, or the trivial XDP_PASS program for the
- * baseline (the wrapper's own cost is then subtracted). */
+ * Each iteration writes the template frame back when one is set (the SYN case: synfence turned it
+ * into a SYN-ACK of the same length), then tail-calls the program in slot 0 of `target`:
+ * synfence_xdp, or the trivial XDP_PASS program for the baseline (the wrapper's own cost is then
+ * subtracted). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
@@ -28,13 +28,9 @@ struct replay_cfg {
 SEC("xdp")
 int sf_replay(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *meta = (void *)(long)ctx->data_meta, *data_end;
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 
-	if (meta < data && bpf_xdp_adjust_meta(ctx, (int)(data - meta)))
-		return XDP_ABORTED;
 	if (replay_cfg.restore) {
-		data = (void *)(long)ctx->data;
-		data_end = (void *)(long)ctx->data_end;
 		if (data + SF_REPLAY_LEN > data_end)
 			return XDP_ABORTED;
 		__builtin_memcpy(data, replay_cfg.tmpl, SF_REPLAY_LEN);

@@ -11,6 +11,10 @@
 #  4. --no-reattach: an interface deleted and re-created under the daemon is not attached again.
 #  5. a take-over of pins whose counter map has an older layout (one counter fewer): the map is
 #     replaced and its counts carried over.
+#  6. the kernel features run probed, in status (text and -j daemon.features) and its log; and a
+#     kernel without tcx (SF_FAULT_NO_TCX=1 in the fault-injection build hides it): TC is attached
+#     as a clsact filter, status finds it there, real connections are handed off, SIGTERM removes
+#     the filter.
 SF_PREFIX=sfm
 . "$(dirname "$0")/../lib.sh"
 
@@ -181,5 +185,27 @@ check_eq "$(bpftool map show pinned "$PIN/sf_counters" -j | jq .bytes_value)" "$
 sf_snap "$TMPD/o1"
 check_eq "$(sf_cnt "$TMPD/o1" handoff_ok)" $((1000 * ncpu)) "the older map's counts were carried over (handoff_ok 1000 x $ncpu CPUs)"
 via_xdp "after taking over the older layout"
+out=$(sf_status_json)
+check_eq "$(jq -c .daemon.features <<<"$out")" \
+	'{"handoff_path":"tc","uses_xdp_metadata":false,"handoff_kfunc":true,"tcx":true}' \
+	"status -j daemon.features: handoff in TC without XDP metadata, the kfunc and tcx found"
+check_true "the log names the probed features in one line" \
+	grep -q "kernel: handoff in TC ingress .* by bpf_sk_assign_tcp_reqsk; TC attached as tcx links" "$SF_LOG"
 sf_synfence_stop
+log "6. a kernel without tcx: TC as a clsact filter"
+FAULTS=$(sf_abspath "${SYNFENCE_FAULTS:-$BUILD/synfence-faults}")
+SF_LOG=$TMPD/clsact.log
+SYNFENCE=$FAULTS SF_FAULT_NO_TCX=1 sf_daemon_start "$SF_LOG" "$SRV_IF" "${RUN[@]}"
+check_eq "$(sf_clsact_filters)" 1 "one clsact ingress filter on $SRV_IF"
+check_eq "$(sf_tcx_links "$SF_PID")" "" "no tcx link"
+check_true "the log says TC is a clsact filter" grep -q "TC attached as clsact filters" "$SF_LOG"
+out=$(sf_status_json)
+check_eq "$(jq -r '[.daemon.features.tcx, .interfaces[0].attached.xdp, .interfaces[0].attached.tc] | join(",")' <<<"$out")" \
+	"false,true,true" "status -j: no tcx; XDP and TC (the clsact filter) attached"
+out=$(srv "$SYNFENCE" status -i 0 --pin-dir "$PIN" 2>&1)
+check_match "$out" "features +handoff in TC ingress .* TC attached as clsact filters" "status: the features line names clsact"
+check_match "$out" "interface $SRV_IF \(ifindex [0-9]+\): xdp native attached, tc attached" "status: the clsact filter is found"
+via_xdp "TC as a clsact filter"
+sf_synfence_stop
+check_eq "$(sf_clsact_filters)" 0 "SIGTERM removed the clsact filter"
 sf_finish

@@ -251,31 +251,39 @@ static int xdp_run(const uint8_t *in, int len, struct run *r)
 	return r->err;
 }
 
-#define SF_TC_ACT_OK_ 0 /* TC_ACT_OK (linux/pkt_cls.h) */
+#define SF_TC_ACT_NEXT_ 0xffffffffu /* TC_ACT_UNSPEC = TCX_NEXT (bpf/consts.h), as retval */
 
-/* One run of the TC program (ingress on lo, like the XDP runs) with the counter deltas; the
- * attributes of the last handoff are cleared first, so that sf_last_handoff.mss != 0 afterwards
- * means this run called the kfunc. */
-static int tc_run(const uint8_t *in, int len, struct run *r)
+static int tc_run_prog(int prog, const uint8_t *in, int len, struct run *r, int repeat)
 {
 	struct __sk_buff ctx_in = { .ingress_ifindex = 1 };
-	uint64_t before[SF_CNT_MAX], after[SF_CNT_MAX];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (__u32)len,
 		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &ctx_in,
-		    .ctx_size_in = sizeof(ctx_in), .repeat = 1);
-	int i, err;
+		    .ctx_size_in = sizeof(ctx_in), .repeat = repeat);
+	int err = bpf_prog_test_run_opts(prog, &o);
 
-	memset(r->d, 0, sizeof(r->d));
-	memset(&E.skel->bss->sf_last_handoff, 0, sizeof(E.skel->bss->sf_last_handoff));
-	if (read_counters(before))
-		return -EIO;
-	err = bpf_prog_test_run_opts(E.tc, &o);
 	r->err = err < 0 ? (errno ? -errno : err) : 0;
 	r->retval = o.retval;
 	r->outlen = o.data_size_out;
 	r->metalen = 0;
 	r->frame = r->out;
 	r->framelen = (int)r->outlen;
+	r->duration = o.duration;
+	return r->err;
+}
+
+/* One run of the TC program (ingress on lo, like the XDP runs) with the counter deltas; the
+ * attributes of the last handoff are cleared first, so that sf_last_handoff.mss != 0 afterwards
+ * means this run called the kfunc. */
+static int tc_run(const uint8_t *in, int len, struct run *r)
+{
+	uint64_t before[SF_CNT_MAX], after[SF_CNT_MAX];
+	int i;
+
+	memset(r->d, 0, sizeof(r->d));
+	memset(&E.skel->bss->sf_last_handoff, 0, sizeof(E.skel->bss->sf_last_handoff));
+	if (read_counters(before))
+		return -EIO;
+	tc_run_prog(E.tc, in, len, r, 1);
 	if (read_counters(after))
 		return -EIO;
 	for (i = 0; i < SF_CNT_MAX; i++)
@@ -490,8 +498,8 @@ static void check_tc_run(const uint8_t *in, int len, const struct run *t, const 
 			addf(why, wl, "TC: bpf_prog_test_run_opts failed: %s", strerror(-t->err));
 		return;
 	}
-	if (t->retval != SF_TC_ACT_OK_)
-		addf(why, wl, "TC: verdict %u, expected TC_ACT_OK", t->retval);
+	if (t->retval != SF_TC_ACT_NEXT_)
+		addf(why, wl, "TC: verdict %d, expected TC_ACT_UNSPEC (-1)", (int)t->retval);
 	if (t->framelen != len || memcmp(in, t->frame, (size_t)len))
 		addf(why, wl, "TC: frame modified");
 	for (i = 0; i < SF_CNT_MAX; i++)
@@ -1586,9 +1594,11 @@ struct bres {
 	unsigned bad;     /* runs with an unexpected verdict or output */
 };
 
+typedef int (*run_prog_fn)(int prog, const uint8_t *in, int len, struct run *r, int repeat);
+
 /* repeat=1 calls: the frame is fresh every call. Average of the kernel-reported durations. */
-static void bench_loop1(int prog, const uint8_t *in, int len, unsigned want, int calls,
-			struct bres *b, struct run *r)
+static void bench_loop1(run_prog_fn run_prog, int prog, const uint8_t *in, int len, unsigned want,
+			int calls, struct bres *b, struct run *r)
 {
 	double t0, ksum = 0;
 	int i;
@@ -1596,7 +1606,7 @@ static void bench_loop1(int prog, const uint8_t *in, int len, unsigned want, int
 	b->bad = 0;
 	t0 = now_ns();
 	for (i = 0; i < calls; i++) {
-		xdp_run_prog(prog, in, len, r, 1);
+		run_prog(prog, in, len, r, 1);
 		ksum += r->duration;
 		if (r->err || r->retval != want)
 			b->bad++;
@@ -1607,12 +1617,12 @@ static void bench_loop1(int prog, const uint8_t *in, int len, unsigned want, int
 
 /* One call with a large repeat: for paths that leave the frame unchanged (same_frame: checked), or
  * through the replay wrapper, which restores or cleans the frame before every iteration. */
-static void bench_bulk(int prog, const uint8_t *in, int len, unsigned want, int repeat,
-		       int same_frame, struct bres *b, struct run *r)
+static void bench_bulk(run_prog_fn run_prog, int prog, const uint8_t *in, int len, unsigned want,
+		       int repeat, int same_frame, struct bres *b, struct run *r)
 {
 	double t0 = now_ns();
 
-	xdp_run_prog(prog, in, len, r, repeat);
+	run_prog(prog, in, len, r, repeat);
 	b->wall = (now_ns() - t0) / repeat;
 	b->kern = r->duration;
 	b->bad = r->err || r->retval != want || r->framelen != len ||
@@ -1626,9 +1636,10 @@ struct replay_cfg {
 	uint8_t tmpl[SF_REPLAY_LEN];
 };
 struct replay {
-	struct bpf_object *obj, *floor_obj;
+	struct bpf_object *obj, *floor_obj, *tc_pass_obj;
 	int prog, target, bss;
 	int floor; /* the bench's minimal SYN -> SYN-ACK program (tests/bpf/sf_synack_floor.bpf.c) */
+	int tc_pass; /* the trivial TC program (tests/bpf/sf_tc_pass.bpf.c) */
 };
 
 static int replay_open(struct replay *rp, const char *pass_path)
@@ -1657,7 +1668,18 @@ static int replay_open(struct replay *rp, const char *pass_path)
 	}
 	pg = bpf_object__find_program_by_name(rp->floor_obj, "sf_synack_floor");
 	rp->floor = pg ? bpf_program__fd(pg) : -1;
-	return rp->prog < 0 || rp->target < 0 || rp->bss < 0 || rp->floor < 0 ? -1 : 0;
+	snprintf(dir, sizeof(dir), "%s", pass_path);
+	snprintf(path, sizeof(path), "%s/sf_tc_pass.bpf.o", dirname(dir));
+	rp->tc_pass_obj = bpf_object__open_file(path, NULL);
+	if (!rp->tc_pass_obj || libbpf_get_error(rp->tc_pass_obj) ||
+	    bpf_object__load(rp->tc_pass_obj)) {
+		fprintf(stderr, "cannot load %s (build it: make BUILD=<dir> all)\n", path);
+		return -1;
+	}
+	pg = bpf_object__find_program_by_name(rp->tc_pass_obj, "sf_tc_pass");
+	rp->tc_pass = pg ? bpf_program__fd(pg) : -1;
+	return rp->prog < 0 || rp->target < 0 || rp->bss < 0 || rp->floor < 0 || rp->tc_pass < 0
+		       ? -1 : 0;
 }
 
 /* Points the wrapper at prog; with a SF_REPLAY_LEN-byte tmpl, restores it every iteration. */
@@ -1677,7 +1699,7 @@ static int replay_set(const struct replay *rp, int prog, const uint8_t *tmpl, in
 	return 0;
 }
 
-#define NPATHS 11
+#define NPATHS 14
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -1701,6 +1723,7 @@ static int bench(const char *pass_path, const char *argv0)
 		unsigned want;
 		int bulk; /* 0: repeat=1 loop; 1: repeat=1M; 2: repeat=1M through the replay
 			   * wrapper; 3: the same with the floor program in synfence's place */
+		int tc;   /* the TC program (baseline: the trivial TC program) */
 	} paths[NPATHS];
 	double res[NPATHS][2][16], walls[NPATHS][2][16];
 	unsigned bad[NPATHS][2] = { { 0 } };
@@ -1769,30 +1792,38 @@ static int bench(const char *pass_path, const char *argv0)
 	paths[6] = (typeof(paths[0])){ "unprotected", "repeat=1 loop", unp, nunp, XDP_PASS, 0 };
 	paths[7] = (typeof(paths[0])){ "unprotected", "repeat=1M", unp, nunp, XDP_PASS, 1 };
 	paths[8] = (typeof(paths[0])){ "SYN -> SYN-ACK", "replay 1M", syn, nsyn, XDP_TX, 2 };
-	paths[9] = (typeof(paths[0])){ "valid ACK", "replay 1M", vack, nvack, XDP_PASS, 2 };
+	paths[9] = (typeof(paths[0])){ "valid ACK", "repeat=1M", vack, nvack, XDP_PASS, 1 };
 	/* not synfence: the floor program in synfence's place, for the SYN row above */
 	paths[10] = (typeof(paths[0])){ "SYN-ACK floor", "replay 1M", fsyn, nfsyn, XDP_TX, 3 };
+	/* TC ingress after XDP: the same frames (established: cached by the XDP runs before) */
+	paths[11] = (typeof(paths[0])){ "TC established", "repeat=1M", est, nest, SF_TC_ACT_NEXT_, 1, 1 };
+	paths[12] = (typeof(paths[0])){ "TC unprotected", "repeat=1M", unp, nunp, SF_TC_ACT_NEXT_, 1, 1 };
+	paths[13] = (typeof(paths[0])){ "TC valid ACK", "repeat=1M", vack, nvack, SF_TC_ACT_NEXT_, 1, 1 };
 
 	/* sanity: each path does what it should, once */
 	for (i = 0; i < NPATHS; i++) {
-		xdp_run_prog(paths[i].bulk == 3 ? rp.floor : E.prog, paths[i].f, paths[i].n, r, 1);
+		if (paths[i].tc)
+			tc_run_prog(E.tc, paths[i].f, paths[i].n, r, 1);
+		else
+			xdp_run_prog(paths[i].bulk == 3 ? rp.floor : E.prog, paths[i].f, paths[i].n,
+				     r, 1);
 		if (r->err || r->retval != paths[i].want) {
-			fprintf(stderr, "bench: path '%s' returned %s (err %d), expected %s\n",
-				paths[i].name, verdict_name((int)r->retval), r->err,
-				verdict_name((int)paths[i].want));
+			fprintf(stderr, "bench: path '%s' returned %u (err %d), expected %u\n",
+				paths[i].name, r->retval, r->err, paths[i].want);
 			return 1;
 		}
 	}
-	/* how repeat > 1 behaves on the valid-ACK path (metadata is not reset between iterations) */
+	/* what repeat > 1 does on the paths that need care */
 	{
 		uint64_t b4[SF_CNT_MAX], af[SF_CNT_MAX];
 
 		read_counters(b4);
-		xdp_run_prog(E.prog, vack, nvack, r, 2);
+		tc_run_prog(E.tc, vack, nvack, r, 2);
 		read_counters(af);
-		printf("note: valid ACK with repeat=2: %s, %u bytes of metadata, ack_cookie_ok %+lld, "
-		       "frame %s\n", verdict_name((int)r->retval), r->metalen,
-		       (long long)(af[SF_CNT_ack_cookie_ok] - b4[SF_CNT_ack_cookie_ok]),
+		printf("note: TC valid ACK with repeat=2: handoff attempts %+lld (the kfunc refuses them "
+		       "with EINVAL outside TC ingress: %+lld), frame %s\n",
+		       (long long)(af[SF_CNT_handoff_err] - b4[SF_CNT_handoff_err]),
+		       (long long)(af[SF_CNT_handoff_err_einval] - b4[SF_CNT_handoff_err_einval]),
 		       r->framelen == nvack && !memcmp(r->frame, vack, (size_t)nvack) ? "unchanged"
 										 : "changed");
 		xdp_run_prog(E.prog, syn, nsyn, r, 2);
@@ -1806,8 +1837,11 @@ static int bench(const char *pass_path, const char *argv0)
 
 			for (j = 0; j < 2; j++) {
 				struct bres b;
-				int prog = j ? pass_fd : paths[i].bulk == 3 ? rp.floor : E.prog;
-				unsigned want = j ? XDP_PASS : paths[i].want;
+				int tc = paths[i].tc;
+				int prog = j ? (tc ? rp.tc_pass : pass_fd) :
+					   tc ? E.tc : paths[i].bulk == 3 ? rp.floor : E.prog;
+				unsigned want = j ? (tc ? SF_TC_ACT_NEXT_ : XDP_PASS) : paths[i].want;
+				run_prog_fn run_prog = tc ? tc_run_prog : xdp_run_prog;
 				int syn_like = paths[i].want == XDP_TX;
 
 				if (paths[i].bulk >= 2) {
@@ -1817,12 +1851,14 @@ static int bench(const char *pass_path, const char *argv0)
 							"wrapper for '%s'\n", paths[i].name);
 						return 1;
 					}
-					bench_bulk(rp.prog, paths[i].f, paths[i].n, want, repeat, 0,
-						   &b, r);
+					bench_bulk(run_prog, rp.prog, paths[i].f, paths[i].n, want,
+						   repeat, 0, &b, r);
 				} else if (paths[i].bulk)
-					bench_bulk(prog, paths[i].f, paths[i].n, want, repeat, 1, &b, r);
+					bench_bulk(run_prog, prog, paths[i].f, paths[i].n, want, repeat,
+						   1, &b, r);
 				else
-					bench_loop1(prog, paths[i].f, paths[i].n, want, calls, &b, r);
+					bench_loop1(run_prog, prog, paths[i].f, paths[i].n, want, calls,
+						    &b, r);
 				res[i][j][k] = b.kern;
 				walls[i][j][k] = b.wall;
 				bad[i][j] += b.bad;
@@ -1833,7 +1869,7 @@ static int bench(const char *pass_path, const char *argv0)
 	       "the kernel's test-run timer\n", sched_getcpu(), rounds);
 	printf("(repeat=1 loop: %d calls per round, averaged kernel duration of each call; repeat=1M: "
 	       "one call of %d iterations per round)\n\n", calls, repeat);
-	printf("%-16s %-14s %9s %15s %9s %7s %14s\n", "path", "method", "ns/pkt", "XDP_PASS ns/pkt",
+	printf("%-16s %-14s %9s %15s %9s %7s %14s\n", "path", "method", "ns/pkt", "trivial ns/pkt",
 	       "net ns", "ratio", "wall ns/call");
 	for (i = 0; i < NPATHS; i++) {
 		double a, p, w;
@@ -1848,17 +1884,19 @@ static int bench(const char *pass_path, const char *argv0)
 		       paths[i].method, a, p, a - p, p > 0 ? a / p : 0.0, w,
 		       bad[i][0] || bad[i][1] ? "  (unexpected verdicts!)" : "");
 	}
-	printf("\nnet ns = ns/pkt - XDP_PASS ns/pkt measured the same way (subtracts the test-run "
+	printf("\nnet ns = ns/pkt - trivial ns/pkt: the same frames through a trivial program measured "
+	       "the same way\n(XDP_PASS for XDP rows, TC_ACT_OK for TC rows: subtracts the test-run "
 	       "loop's own cost).\n"
-	       "The SYN path rewrites the frame and the valid-ACK path adds metadata, so a plain "
-	       "repeat>1 run would not\nreplay the same packet: they are measured with repeat=1 calls "
-	       "(fresh frame each call, the kernel's\nper-call timer averaged) and through a replay "
-	       "wrapper (tests/bpf/sf_replay.bpf.c: restores the SYN\nor drops the metadata, then "
-	       "tail-calls synfence or XDP_PASS; its own cost is in both columns, so net ns\nis "
-	       "synfence's alone); forged ACK, established and unprotected leave the frame unchanged "
-	       "and are shown\nboth ways. SYN-ACK floor: tests/bpf/sf_synack_floor.bpf.c (the bench's "
-	       "minimal SYN -> SYN-ACK, no cookie)\nin synfence's place, the same way as the SYN "
-	       "row above it.\n");
+	       "The SYN path rewrites the frame, so a plain repeat>1 run would not replay the same "
+	       "packet: it is\nmeasured with repeat=1 calls (fresh frame each call, the kernel's "
+	       "per-call timer averaged) and through\na replay wrapper (tests/bpf/sf_replay.bpf.c: "
+	       "restores the SYN, then tail-calls synfence or XDP_PASS;\nits own cost is in both "
+	       "columns, so net ns is synfence's alone); the other paths leave the frame\nunchanged. "
+	       "SYN-ACK floor: tests/bpf/sf_synack_floor.bpf.c (the bench's minimal SYN -> SYN-ACK, no "
+	       "cookie)\nin synfence's place, the same way as the SYN row above it. TC valid ACK: "
+	       "socket lookup, cookie check\nand the kfunc call, which refuses outside TC ingress "
+	       "before it allocates the request socket.\n");
+	bpf_object__close(rp.tc_pass_obj);
 	bpf_object__close(rp.floor_obj);
 	bpf_object__close(rp.obj);
 	bpf_object__close(obj);
