@@ -1067,6 +1067,16 @@ static void restore_maps(struct daemon *d, struct saved *s)
 		map_put(d->map[M_STATE], 0, &s->st);
 }
 
+/* The paths the probed kernel features chose; logged once attached (a failed start prints its one
+ * error line and nothing else). */
+static void log_features(struct daemon *d)
+{
+	char feat[256];
+
+	sf_features_text(d->features, feat, sizeof(feat));
+	sf_info("kernel: %s", feat);
+}
+
 static void log_protecting(struct daemon *d)
 {
 	char ports[512];
@@ -1244,6 +1254,7 @@ static int start(struct daemon *d)
 	if (d->takeover)
 		sf_info("took over the pinned state in %s (earlier run pid %u): programs replaced, "
 			"secrets and counters kept", d->pins.dir, prev.pid);
+	log_features(d);
 	log_protecting(d);
 	sf_dbg("maps and links pinned in %s; mss4 %u mss6 %u wscale %u flags 0x%x; secret %s, "
 	       "rotates every %lus", d->pins.dir, d->want.mss4, d->want.mss6, d->want.rcv_wscale,
@@ -1883,12 +1894,6 @@ int sf_daemon_run(struct sf_run_opts *o)
 	if (sf_check_root() || sf_check_kernel())
 		goto out;
 	d->features = sf_probe_features();
-	{
-		char feat[256];
-
-		sf_features_text(d->features, feat, sizeof(feat));
-		sf_info("kernel: %s", feat);
-	}
 	if (load_master(d, &d->set, &d->master)) {
 		sf_err("%s", d->err);
 		code = SF_EXIT_USAGE;
