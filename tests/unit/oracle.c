@@ -147,6 +147,81 @@ uint32_t oc_cookie(const uint8_t key[16], const struct oc_tuple *t, const struct
 	return (uint32_t)(h & 0x1fffff) << SF_COOKIE_HASH_SHIFT | low;
 }
 
+int oc_ack_check(const struct oc_tuple *t, uint32_t ack, int ts, uint32_t tsecr, uint32_t cur,
+		 const void *keys, struct oc_params *p)
+{
+	uint32_t isn = ack - 1, bits = isn >> SF_COOKIE_EPOCH_SHIFT & 3, ep;
+	uint32_t info = (isn & SF_COOKIE_INFO_MASK) | (ts ? SF_COOKIE_TS_BIT : 0);
+	uint8_t msg[64];
+	uint64_t h;
+
+	/* the epoch bits name the current epoch or the one before; epoch 0 never had a key */
+	if (bits == (cur & 3))
+		ep = cur;
+	else if (bits == ((cur - 1) & 3))
+		ep = cur - 1;
+	else
+		return OC_ACK_BAD_EPOCH;
+	if (ep == 0)
+		return OC_ACK_BAD_EPOCH;
+	h = oc_siphash((const uint8_t *)keys + 16 * (ep & 3), msg, oc_cookie_msg(t, ep, info, msg));
+	if (isn >> SF_COOKIE_HASH_SHIFT != (uint32_t)(h & 0x1fffff) ||
+	    (ts && tsecr != (uint32_t)(h >> 32)))
+		return OC_ACK_BAD_HASH;
+	p->epoch = ep;
+	p->mss_idx = isn >> SF_COOKIE_MSS_SHIFT & 7;
+	p->ws = isn >> SF_COOKIE_WS_SHIFT & 15;
+	p->sack = isn >> SF_COOKIE_SACK_SHIFT & 1;
+	p->ecn = isn >> SF_COOKIE_ECN_SHIFT & 1;
+	p->ts = ts != 0;
+	return OC_ACK_OK;
+}
+
+void oc_handoff_attrs(const struct oc_params *p, int ts, uint32_t tsval, uint32_t tsecr,
+		      unsigned rcv_wscale, struct sf_handoff_attrs *a)
+{
+	int ws = p->ws != SF_COOKIE_WS_NONE;
+
+	memset(a, 0, sizeof(*a));
+	a->mss = (__u16)oc_mss_value(p->mss_idx);
+	a->tstamp_ok = ts != 0;
+	a->rcv_tsval = ts ? tsval : 0;
+	a->rcv_tsecr = ts ? tsecr : 0;
+	a->sack_ok = (__u8)p->sack;
+	a->wscale_ok = ws;
+	a->snd_wscale = ws ? (__u8)p->ws : 0;
+	a->rcv_wscale = ws ? (__u8)rcv_wscale : 0;
+	a->ecn_ok = (__u8)p->ecn;
+}
+
+int oc_handoff_diff(const struct sf_handoff_attrs *want, const struct sf_handoff_attrs *got,
+		    char *buf, size_t n)
+{
+#define F(f) { #f, want->f, got->f }
+	const struct {
+		const char *name;
+		unsigned long long want, got;
+	} f[] = { F(mss), F(tstamp_ok), F(rcv_tsval), F(rcv_tsecr), F(sack_ok), F(wscale_ok),
+		  F(snd_wscale), F(rcv_wscale), F(ecn_ok), F(usec_ts_ok), F(reserved[0]),
+		  F(reserved[1]), F(reserved[2]) };
+#undef F
+	size_t i, o = 0;
+	int bad = 0;
+
+	if (n)
+		buf[0] = 0;
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (f[i].want == f[i].got)
+			continue;
+		bad++;
+		if (o < n)
+			o += (size_t)snprintf(buf + o, n - o, "%shandoff %s %llu (%#llx), want %llu (%#llx)",
+					      o ? ", " : "", f[i].name, f[i].got, f[i].got,
+					      f[i].want, f[i].want);
+	}
+	return bad;
+}
+
 #define SF_MSS_ENTRY(idx, mss) [idx] = mss,
 static const unsigned mss_table[] = { SF_MSS_VALUES(SF_MSS_ENTRY) };
 #undef SF_MSS_ENTRY

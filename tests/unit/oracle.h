@@ -54,6 +54,25 @@ uint32_t oc_cookie_low(const struct oc_params *p);
 unsigned oc_mss_idx(int mss, int family);
 unsigned oc_mss_value(unsigned idx);
 
+/* --- the final ACK: the server's verdict, and what TC then hands to the kernel --- */
+enum oc_ack { OC_ACK_OK, OC_ACK_BAD_HASH, OC_ACK_BAD_EPOCH };
+/* The final-ACK check of include/synfence.h. t: the connection's tuple, t->isn the client's ISN
+ * (the ACK's seq - 1); ack: the ACK's acknowledgment number; ts, tsecr: its TS option (ts 0: none);
+ * cur: the current epoch; keys: the four 16-byte key slots, as in sf_secrets.key. On OC_ACK_OK, *p
+ * gets what the cookie remembers of the handshake (p->ts = ts). */
+int oc_ack_check(const struct oc_tuple *t, uint32_t ack, int ts, uint32_t tsecr, uint32_t cur,
+		 const void *keys, struct oc_params *p);
+
+struct sf_handoff_attrs;
+/* The attributes of bpf_sk_assign_tcp_reqsk for a final ACK whose cookie decodes to p; ts, tsval,
+ * tsecr: the ACK's TS option (ts 0: none); rcv_wscale: ours (sf_config.rcv_wscale). */
+void oc_handoff_attrs(const struct oc_params *p, int ts, uint32_t tsval, uint32_t tsecr,
+		      unsigned rcv_wscale, struct sf_handoff_attrs *a);
+/* Names each field in which got differs from want, with both values, in buf ("" if none);
+ * returns how many differ. */
+int oc_handoff_diff(const struct sf_handoff_attrs *want, const struct sf_handoff_attrs *got,
+		    char *buf, size_t n);
+
 /* Known-answer self-tests of the oracle itself (SipHash reference vector, RFC 1071 example).
  * Returns 0 when fine, else writes a reason. */
 int oc_selftest(char *why, size_t whylen);
