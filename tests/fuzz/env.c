@@ -75,25 +75,20 @@ int env_counters(struct env *e, uint64_t out[SF_CNT_MAX])
 	return 0;
 }
 
-int env_xdp(struct env *e, const uint8_t *in, int len, struct xrun *r)
+/* The run with the counter deltas around it. */
+static int env_run(struct env *e, int prog, struct bpf_test_run_opts *o, struct xrun *r)
 {
-	struct xdp_md ctx_in = { .data = 0, .data_end = (__u32)len }, ctx_out;
 	uint64_t before[SF_CNT_MAX], after[SF_CNT_MAX];
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (__u32)len,
-		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &ctx_in,
-		    .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out, .ctx_size_out = sizeof(ctx_out),
-		    .repeat = 1);
 	int i;
 
-	memset(&ctx_out, 0, sizeof(ctx_out));
+	o->data_out = r->out;
+	o->data_size_out = sizeof(r->out);
+	o->repeat = 1;
 	if (env_counters(e, before))
 		return -EIO;
-	r->err = bpf_prog_test_run_opts(e->xdp, &o) < 0 ? -errno : 0;
-	r->ret = o.retval;
-	r->outlen = o.data_size_out;
-	r->metalen = ctx_out.data <= r->outlen ? ctx_out.data : 0;
-	r->frame = r->out + r->metalen;
-	r->framelen = (int)(r->outlen - r->metalen);
+	r->err = bpf_prog_test_run_opts(prog, o) < 0 ? -errno : 0;
+	r->ret = o->retval;
+	r->outlen = r->err ? 0 : (int)o->data_size_out;
 	if (env_counters(e, after))
 		return -EIO;
 	for (i = 0; i < SF_CNT_MAX; i++)
@@ -101,21 +96,39 @@ int env_xdp(struct env *e, const uint8_t *in, int len, struct xrun *r)
 	return r->err;
 }
 
-int env_tc(struct env *e, const uint8_t *in, int len, uint32_t *ret, int64_t d[SF_CNT_MAX])
+int env_xdp(struct env *e, const uint8_t *in, int len, struct xrun *r)
 {
-	uint64_t before[SF_CNT_MAX], after[SF_CNT_MAX];
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (__u32)len, .repeat = 1);
-	int i, err;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (__u32)len);
 
-	if (env_counters(e, before))
-		return -EIO;
-	err = bpf_prog_test_run_opts(e->tc, &o) < 0 ? -errno : 0;
-	*ret = o.retval;
-	if (env_counters(e, after))
-		return -EIO;
-	for (i = 0; i < SF_CNT_MAX; i++)
-		d[i] = (int64_t)(after[i] - before[i]);
-	return err;
+	return env_run(e, e->xdp, &o, r);
+}
+
+int env_tc(struct env *e, const uint8_t *in, int len, struct xrun *r)
+{
+	struct __sk_buff ctx = { .ingress_ifindex = ENV_IFINDEX };
+	struct sf_handoff_attrs *last = &e->skel->bss->sf_last_handoff;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (__u32)len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx));
+	int rc;
+
+	memset(last, 0, sizeof(*last));
+	rc = env_run(e, e->tc, &o, r);
+	r->handoff = *last;
+	return rc;
+}
+
+int env_flows_clear(struct env *e)
+{
+	static const struct sf_flow_tags empty;
+	__u32 zero = 0;
+
+	_Static_assert(SF_FLOW_TAG_EMPTY == 0, "a zeroed tag array is an empty cache");
+
+	if (bpf_map_update_elem(bpf_map__fd(e->skel->maps.sf_flow_tags), &zero, &empty, BPF_ANY)) {
+		fprintf(stderr, "sf_flow_tags: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static int setup_sockets(struct env *e)
@@ -170,7 +183,7 @@ int env_syn_checks_refill(struct env *e)
 int env_setup(struct env *e)
 {
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
-	__u32 k = 1, slot = ENV_SLOT, w;
+	__u32 k = ENV_IFINDEX, slot = ENV_SLOT, w;
 	const char *any = getenv("SF_FUZZ_ANY_NETNS");
 	unsigned p;
 

@@ -9,7 +9,8 @@
 
 #include "synfence.h"
 
-#define ENV_SLOT 1 /* counter slot of lo (ifindex 1), the test-run ingress device */
+#define ENV_IFINDEX 1 /* lo, the test runs' ingress device */
+#define ENV_SLOT 1 /* its counter slot */
 #define ENV_LPORT 33333 /* listener port, when free (always in a fresh namespace) */
 #define ENV_CPORT 33334 /* client port of the established connection */
 
@@ -28,14 +29,17 @@ struct env {
 	struct sf_counters *pcpu;  /* scratch for per-CPU reads */
 };
 
+/* One test run (repeat 1), XDP or TC. */
 struct xrun {
 	int err;               /* 0 or -errno of bpf_prog_test_run_opts */
-	uint32_t ret;
-	uint8_t out[4096];
-	uint32_t outlen, metalen;
-	const uint8_t *frame;  /* out + metalen */
-	int framelen;
+	uint32_t ret;          /* the program's verdict */
+	uint8_t out[4096];     /* the frame after the run */
+	int outlen;
 	int64_t d[SF_CNT_MAX]; /* counter deltas */
+	/* TC: the program's sf_last_handoff after the run, cleared before it: mss != 0 iff the run
+	 * attempted a handoff. A test run is not at TC ingress, so the kfunc refuses every handoff
+	 * there with EINVAL (handoff_err, handoff_err_einval) after the attributes are stored. */
+	struct sf_handoff_attrs handoff;
 };
 
 /* Refuses to run in the initial network namespace unless SF_FUZZ_ANY_NETNS=1. Returns 0 or -1
@@ -48,10 +52,10 @@ int env_counters(struct env *e, uint64_t out[SF_CNT_MAX]);
 /* Give every CPU its whole budget of kernel checks for uncached SYNs (bpf/flowcache.h), so that
  * the next SYN's check does not depend on the clock. 0 or -1 with a message on stderr. */
 int env_syn_checks_refill(struct env *e);
-/* One XDP run (repeat 1) with counter deltas. */
 int env_xdp(struct env *e, const uint8_t *in, int len, struct xrun *r);
-/* One TC run (no metadata can be given to an skb test run): return value and counter deltas. */
-int env_tc(struct env *e, const uint8_t *in, int len, uint32_t *ret, int64_t d[SF_CNT_MAX]);
+int env_tc(struct env *e, const uint8_t *in, int len, struct xrun *r);
+/* Empty the flow cache, as colliding flows would evict its entries. 0 or -1 with a message. */
+int env_flows_clear(struct env *e);
 
 extern const char *const env_cnt_names[SF_CNT_MAX];
 

@@ -41,7 +41,7 @@ run() {
 	t0=$((($(date +%s%N) - t0) / 100000000))
 	echo "   $((t0 / 10)).$((t0 % 10)) s, exit $r"
 	# the summary: the seeded fuzzer's own, or libFuzzer's stats
-	grep -E '^(frames|verdicts|invariant checks|findings):' "$work/$name.log" | sed 's/^/   /'
+	grep -E '^(frames|verdicts|tc|invariant checks|findings):' "$work/$name.log" | sed 's/^/   /'
 	grep -E '^stat::(number_of_executed_units|new_units_added)|^Done [0-9]+ runs' "$work/$name.log" |
 		sed 's/^/   /'
 	if [ "$r" != 0 ]; then

@@ -1,10 +1,11 @@
 /* fuzz_bpf.c - packet fuzzer of the synfence XDP and TC programs through BPF_PROG_TEST_RUN.
  *
- * Every frame is run through the XDP program (and the TC program) and judged against invariants
- * and against a reference model of the specification written here from the protocol rules and
- * README/include/synfence.h, sharing no code with bpf/. Cookies are checked with libsodium's
- * SipHash (tests/unit/oracle.c), checksums with RFC 1071 sums, SYN-ACKs with the strict parser of
- * tests/unit/pkt.c.
+ * Every frame is run through the XDP program, then through the TC program (the handoff, with a
+ * real listener on lo), and both are judged against invariants and against a reference model of
+ * the specification written here from the protocol rules and README/include/synfence.h, sharing
+ * no code with bpf/: verdicts, counters, SYN-ACKs, TC's handoff decision and its attributes, the
+ * flow cache. Cookies are checked with libsodium's SipHash (tests/unit/oracle.c), checksums with
+ * RFC 1071 sums, SYN-ACKs with the strict parser of tests/unit/pkt.c.
  *
  * Two entry points, one source:
  *   sf_fuzz_bpf     structure-aware generator + mutator, deterministic for a seed, bounded in time
@@ -321,62 +322,117 @@ static void ref_tuple(const struct ref *r, uint32_t isn, struct oc_tuple *t)
 	t->isn = isn;
 }
 
-enum cookie_v { CK_OK, CK_BAD_HASH, CK_BAD_EPOCH };
+/* The check of a segment only a listener would get, in the spec's order: the whole TCP header, a
+ * secret, well-formed options, then the cookie (libsodium). On ACK_VALID, cp is what the cookie
+ * remembers. */
+enum { ACK_VALID, ACK_NO_SECRET, ACK_MALFORMED, ACK_BAD_HASH, ACK_BAD_EPOCH };
 
-/* The final-ACK check of the spec (include/synfence.h), with libsodium. */
-static int ref_cookie(const struct ref *r, struct oc_params *cp)
+static int ref_ack(const struct ref *r, struct oc_params *cp)
 {
-	uint32_t isn = r->ack - 1, cur = E.sec_now.epoch, bits = isn >> SF_COOKIE_EPOCH_SHIFT & 3, ep;
-	uint32_t info = (isn & SF_COOKIE_INFO_MASK) | (r->ts ? SF_COOKIE_TS_BIT : 0);
 	struct oc_tuple t;
-	uint8_t msg[64];
-	uint64_t h;
-	size_t n;
 
-	if (bits == (cur & 3))
-		ep = cur;
-	else if (bits == ((cur - 1) & 3))
-		ep = cur - 1;
-	else
-		return CK_BAD_EPOCH;
-	if (ep == 0)
-		return CK_BAD_EPOCH;
+	if (!r->hdr_ok)
+		return ACK_MALFORMED;
+	if (E.sec_now.epoch == 0)
+		return ACK_NO_SECRET;
+	if (!r->opts_ok)
+		return ACK_MALFORMED;
 	ref_tuple(r, r->seq - 1, &t);
-	n = oc_cookie_msg(&t, ep, info, msg);
-	h = oc_siphash((const uint8_t *)E.sec_now.key[ep & 3], msg, n);
-	if (isn >> SF_COOKIE_HASH_SHIFT != (uint32_t)(h & 0x1fffff))
-		return CK_BAD_HASH;
-	if (r->ts && r->tsecr != (uint32_t)(h >> 32))
-		return CK_BAD_HASH;
-	cp->epoch = ep;
-	cp->mss_idx = isn >> SF_COOKIE_MSS_SHIFT & 7;
-	cp->ws = isn >> SF_COOKIE_WS_SHIFT & 15;
-	cp->sack = isn >> SF_COOKIE_SACK_SHIFT & 1;
-	cp->ecn = isn & 1;
-	cp->ts = r->ts;
-	return CK_OK;
+	switch (oc_ack_check(&t, r->ack, r->ts, r->tsecr, E.sec_now.epoch, E.sec_now.key, cp)) {
+	case OC_ACK_OK:
+		return ACK_VALID;
+	case OC_ACK_BAD_EPOCH:
+		return ACK_BAD_EPOCH;
+	}
+	return ACK_BAD_HASH;
 }
 
-/* What the program must do with a frame. */
+/* The flow cache (bpf/flowcache.h, hash and slots in include/synfence.h): a flow is cached when a
+ * segment of it meets a socket other than a listener (XDP's ACK path, TC's lookup), in the slot its
+ * tuple hashes to, replacing what was there; a SYN of a cached flow the kernel has no socket for
+ * (or only the listener) uncaches it. Here only the namespace's established connection ever meets
+ * such a socket, so a few entries hold the whole cache. */
+static struct {
+	uint32_t slot;
+	struct ref r;
+} mcache[8];
+static int nmcache;
+
+static uint32_t mflow_slot(const struct ref *r)
+{
+	uint8_t pb[4] = { (uint8_t)(r->sport >> 8), (uint8_t)r->sport, (uint8_t)(r->dport >> 8),
+			  (uint8_t)r->dport };
+	uint32_t sa[4], da[4], ports;
+
+	/* the words as the program loads them from the packet */
+	memcpy(sa, r->saddr, 16);
+	memcpy(da, r->daddr, 16);
+	memcpy(&ports, pb, 4);
+	return sf_flow_hash_slot(sf_flow_hash(sa, da, ports));
+}
+
+static int mflow_find(const struct ref *r)
+{
+	uint32_t slot = mflow_slot(r);
+	int i;
+
+	for (i = 0; i < nmcache; i++)
+		if (mcache[i].slot == slot && mcache[i].r.family == r->family &&
+		    !memcmp(mcache[i].r.saddr, r->saddr, 16) && !memcmp(mcache[i].r.daddr, r->daddr, 16) &&
+		    mcache[i].r.sport == r->sport && mcache[i].r.dport == r->dport)
+			return i;
+	return -1;
+}
+
+static void mflow_remember(const struct ref *r)
+{
+	uint32_t slot = mflow_slot(r);
+	int i;
+
+	for (i = 0; i < nmcache && mcache[i].slot != slot; i++)
+		;
+	if (i == nmcache) {
+		if (nmcache == (int)(sizeof(mcache) / sizeof(mcache[0])))
+			abort(); /* more cached flows than this namespace has connections */
+		nmcache++;
+	}
+	mcache[i].slot = slot;
+	mcache[i].r = *r;
+}
+
+static void mflow_forget(int i)
+{
+	mcache[i] = mcache[--nmcache];
+}
+
+/* What the XDP program must do with a frame. */
 struct expect {
 	const char *path;      /* the path in the spec, for statistics and messages */
 	unsigned verdict;
 	int8_t d[SF_CNT_MAX];  /* exact counter deltas */
 	int synack;            /* XDP_TX with this SYN-ACK */
-	int meta;              /* XDP_PASS with handoff metadata */
-	struct oc_params cp;   /* negotiated (synack) or decoded (meta) */
+	int valid;             /* a valid cookie ACK to the listener: passed, then TC's to hand off */
+	struct oc_params cp;   /* negotiated (synack) or decoded (valid) */
 	int sock;
+	int remember, forget;  /* the flow is cached / uncached after it */
+};
+
+/* What the TC program must then do with the same frame. */
+struct tc_expect {
+	const char *path;
+	int8_t d[SF_CNT_MAX];
+	int handoff;           /* attempts a handoff, with these attributes */
+	struct sf_handoff_attrs attrs;
+	int remember;
 };
 
 #define C(x) SF_CNT_##x
 
-static void expect_frame(const uint8_t *b, int len, const struct ref *r, struct expect *x)
+static void expect_frame(const struct ref *r, struct expect *x)
 {
 	const struct sf_config *c = &E.cfg_now;
 	int no_secret = E.sec_now.epoch == 0;
 
-	(void)b;
-	(void)len;
 	memset(x, 0, sizeof(*x));
 	x->verdict = XDP_PASS;
 	if (r->kind == RT_NOT_TCP) {
@@ -405,6 +461,8 @@ static void expect_frame(const uint8_t *b, int len, const struct ref *r, struct 
 	if ((r->flags & TF_SYN) && !(r->flags & TF_ACK)) {
 		x->d[C(syn_recv)] = 1;
 		x->verdict = XDP_DROP;
+		x->forget = !(r->flags & (TF_FIN | TF_RST)) && mflow_find(r) >= 0 &&
+			    ref_socket(r) != SK_EST;
 		if (r->flags & (TF_FIN | TF_RST)) {
 			x->path = "syn/flags";
 			x->d[C(drop_syn_flags)] = 1;
@@ -445,10 +503,16 @@ static void expect_frame(const uint8_t *b, int len, const struct ref *r, struct 
 		x->d[C(pass_other)] = 1;
 		return;
 	}
+	if (mflow_find(r) >= 0) {
+		x->path = "ack/cached";
+		x->d[C(est_pass)] = 1;
+		return;
+	}
 	x->sock = ref_socket(r);
 	if (x->sock == SK_EST) {
 		x->path = "ack/established";
 		x->d[C(est_pass)] = 1;
+		x->remember = 1;
 		return;
 	}
 	if (x->sock == SK_NONE) {
@@ -457,34 +521,74 @@ static void expect_frame(const uint8_t *b, int len, const struct ref *r, struct 
 		return;
 	}
 	x->verdict = XDP_DROP;
-	if (!r->hdr_ok || (!no_secret && !r->opts_ok)) {
-		x->path = r->hdr_ok ? "ack/bad-options" : "ack/bad-doff";
-		x->d[C(ack_cookie_bad)] = 1;
-		x->d[C(ack_bad_malformed)] = 1;
+	switch (ref_ack(r, &x->cp)) {
+	case ACK_VALID:
+		x->path = "ack/cookie-ok";
+		x->verdict = XDP_PASS;
+		x->valid = 1;
+		x->d[C(ack_cookie_ok)] = 1;
 		return;
-	}
-	if (no_secret) {
+	case ACK_NO_SECRET:
 		x->path = "ack/no-secret";
 		x->verdict = XDP_PASS;
 		x->d[C(pass_no_secret)] = 1;
 		return;
-	}
-	switch (ref_cookie(r, &x->cp)) {
-	case CK_OK:
-		x->path = "ack/cookie-ok";
-		x->verdict = XDP_PASS;
-		x->meta = 1;
-		x->d[C(ack_cookie_ok)] = 1;
+	case ACK_MALFORMED:
+		x->path = r->hdr_ok ? "ack/bad-options" : "ack/bad-doff";
+		x->d[C(ack_bad_malformed)] = 1;
 		break;
-	case CK_BAD_EPOCH:
+	case ACK_BAD_EPOCH:
 		x->path = "ack/bad-epoch";
-		x->d[C(ack_cookie_bad)] = 1;
 		x->d[C(ack_bad_epoch)] = 1;
 		break;
 	default:
 		x->path = "ack/bad-hash";
-		x->d[C(ack_cookie_bad)] = 1;
 		x->d[C(ack_bad_hash)] = 1;
+	}
+	x->d[C(ack_cookie_bad)] = 1;
+}
+
+/* TC sees the frame after XDP (the flow cache as XDP left it). Its gate: a TCP segment with ACK
+ * but neither SYN nor RST, to a protected port, while enabled, of no cached flow; then the socket
+ * lookup and, whatever the socket, the check of the segment as a final ACK. */
+static void expect_tc(const struct ref *r, struct tc_expect *t)
+{
+	struct oc_params cp;
+	int ack;
+
+	memset(t, 0, sizeof(*t));
+	if (r->kind != RT_TCP || (r->flags & (TF_SYN | TF_RST | TF_ACK)) != TF_ACK ||
+	    !env_protected(&E, r->dport) || !(E.cfg_now.flags & SF_CFG_ENABLED)) {
+		t->path = "tc/gate";
+		return;
+	}
+	if (mflow_find(r) >= 0) {
+		t->path = "tc/cached";
+		return;
+	}
+	ack = ref_ack(r, &cp);
+	switch (ref_socket(r)) {
+	case SK_NONE:
+		t->path = ack == ACK_VALID ? "tc/no-listener" : "tc/no-socket";
+		t->d[C(handoff_no_listener)] = ack == ACK_VALID;
+		break;
+	case SK_EST: /* a cache entry lost to a colliding flow, or a second copy of a final ACK */
+		t->path = ack == ACK_VALID ? "tc/dup" : "tc/established";
+		t->d[C(handoff_dup)] = ack == ACK_VALID;
+		t->remember = 1;
+		break;
+	default:
+		if (ack == ACK_VALID) {
+			t->path = "tc/handoff";
+			t->handoff = 1;
+			t->d[C(handoff_err)] = t->d[C(handoff_err_einval)] = 1; /* see struct xrun */
+			oc_handoff_attrs(&cp, r->ts, r->tsval, r->tsecr, E.cfg_now.rcv_wscale, &t->attrs);
+		} else if (ack == ACK_NO_SECRET) {
+			t->path = "tc/no-secret";
+		} else {
+			t->path = "tc/cookie-bad";
+			t->d[C(handoff_cookie_bad)] = 1;
+		}
 	}
 }
 
@@ -497,13 +601,15 @@ enum inv {
 	INV_TX_SYN,     /* XDP_TX only for a well-formed SYN to a protected port */
 	INV_TX_FRAME,   /* every SYN-ACK parses, checksums right, addresses/ports/MACs/VLANs right,
 			   cookie = libsodium's, options = negotiated */
-	INV_META_VALID, /* metadata (handoff) only on an ACK carrying a valid cookie; meta = cookie */
-	INV_VALID_PASS, /* a valid cookie ACK to the listener is never dropped */
+	INV_HANDOFF,    /* TC hands off only an ACK carrying a valid cookie to a listener; its
+			   attributes = the cookie's */
+	INV_VALID_PASS, /* a valid cookie ACK to the listener is passed by XDP, handed off by TC */
 	INV_UNPROT,     /* nothing outside the protected ports (or not TCP, or fragment) is dropped,
-			   changed or counted as a connection */
-	INV_PASS_SAME,  /* a passed frame without metadata is byte-for-byte the input */
+			   changed, counted as a connection or handed off */
+	INV_PASS_SAME,  /* a passed frame is byte-for-byte the input */
 	INV_COUNTERS,   /* counter accounting identities of include/synfence.h */
-	INV_TC,         /* TC: a frame without XDP metadata is never handed off, TC_ACT_OK */
+	INV_TC_RUN,     /* TC: the test run succeeds, TC_ACT_OK, the frame untouched */
+	INV_TC_MODEL,   /* TC: handoff decision and counter deltas are the reference model's */
 	INV_N
 };
 
@@ -512,22 +618,26 @@ static const char *const inv_names[INV_N] = {
 	"verdict and counters = reference model",
 	"XDP_TX only for a well-formed SYN to a protected port",
 	"SYN-ACK parses, checksums, addresses, cookie (libsodium), options",
-	"metadata only on a valid cookie ACK (libsodium), fields = cookie",
-	"valid cookie ACK to the listener is passed with metadata",
-	"unprotected port / not TCP / fragment: passed untouched",
-	"passed frame without metadata is unchanged",
+	"TC hands off only a valid cookie ACK (libsodium) to a listener, attributes = cookie",
+	"valid cookie ACK to the listener is passed and handed off",
+	"unprotected port / not TCP / fragment: passed untouched, no handoff",
+	"passed frame is unchanged",
 	"counter identities (one class per segment, reasons sum up)",
-	"TC: no metadata, no handoff, TC_ACT_OK",
+	"TC: test run ok, TC_ACT_OK, frame unchanged",
+	"TC: handoff decision and counters = reference model (socket, cookie, flow cache)",
 };
 
+#define MAX_PATHS 48
+
 static struct {
-	uint64_t frames, tc_runs, tc_refused, synacks, metas, len_mismatch_tx, refused_short;
+	uint64_t frames, tc_runs, tc_refused, synacks, handoffs, evictions, len_mismatch_tx;
+	uint64_t refused_short;
 	uint64_t checks[INV_N];
 	uint64_t verdicts[5];
 	struct {
 		const char *path;
 		uint64_t n;
-	} paths[32];
+	} paths[MAX_PATHS];
 	int npaths;
 	uint64_t findings;
 } S;
@@ -571,7 +681,7 @@ static void count_path(const char *p)
 			S.paths[i].n++;
 			return;
 		}
-	if (S.npaths < 32) {
+	if (S.npaths < MAX_PATHS) {
 		S.paths[S.npaths].path = p;
 		S.paths[S.npaths++].n = 1;
 	}
@@ -590,14 +700,13 @@ static void check_synack(const uint8_t *in, const struct ref *r, const struct ex
 	S.synacks++;
 	if (r->len_mismatch)
 		S.len_mismatch_tx++;
-	if (pkt_parse(xr->frame, xr->framelen, &a, err, sizeof(err)) < 0) {
+	if (pkt_parse(xr->out, xr->outlen, &a, err, sizeof(err)) < 0) {
 		CHECK(INV_TX_FRAME, 0, "SYN-ACK does not parse: %s", err);
 		return;
 	}
 	ref_tuple(r, r->seq, &t);
 	cookie = oc_cookie((const uint8_t *)E.sec_now.key[E.sec_now.epoch & 3], &t, &x->cp, &tsval);
 #define T(cond, ...) do { S.checks[INV_TX_FRAME]++; if (!(cond)) { ok = 0; fail(INV_TX_FRAME, __VA_ARGS__); } } while (0)
-	T(xr->metalen == 0, "metadata in front of a SYN-ACK");
 	T(!memcmp(a.dmac, in + 6, 6) && !memcmp(a.smac, in, 6), "MACs not swapped");
 	T(a.nvlan == r->nvlan, "VLAN tags %d -> %d", r->nvlan, a.nvlan);
 	for (i = 0; i < a.nvlan && i < r->nvlan; i++)
@@ -611,13 +720,13 @@ static void check_synack(const uint8_t *in, const struct ref *r, const struct ex
 		  a.ip_csum_ok ? "ok" : "WRONG");
 		T(a.ttl == c->ttl && a.frag == 0x4000 && a.tot_len == 20 + a.doff,
 		  "IPv4 ttl %u frag %#x tot_len %u", a.ttl, a.frag, a.tot_len);
-		T(xr->framelen == a.l3off + 20 + a.doff, "frame length %d, headers end at %d",
-		  xr->framelen, a.l3off + 20 + a.doff);
+		T(xr->outlen == a.l3off + 20 + a.doff, "frame length %d, headers end at %d",
+		  xr->outlen, a.l3off + 20 + a.doff);
 	} else {
 		T(!a.v6_ext && a.nexthdr == 6 && a.hlim == c->ttl && a.plen == a.doff,
 		  "IPv6 header: ext %d nexthdr %u hlim %u plen %u", a.v6_ext, a.nexthdr, a.hlim, a.plen);
-		T(xr->framelen == a.l3off + 40 + a.doff, "frame length %d, headers end at %d",
-		  xr->framelen, a.l3off + 40 + a.doff);
+		T(xr->outlen == a.l3off + 40 + a.doff, "frame length %d, headers end at %d",
+		  xr->outlen, a.l3off + 40 + a.doff);
 	}
 	T(a.tcp_csum_ok, "TCP checksum wrong");
 	T(a.sport == r->dport && a.dport == r->sport, "ports not swapped");
@@ -640,31 +749,10 @@ static void check_synack(const uint8_t *in, const struct ref *r, const struct ex
 	(void)ok;
 }
 
-static void check_meta(const uint8_t *in, int len, const struct ref *r, const struct expect *x,
-		       const struct xrun *xr)
+/* include/synfence.h: TC counts only the handoff_* outcomes, XDP never does. */
+static int is_tc_counter(int i)
 {
-	struct sf_meta m;
-	unsigned flags;
-	int ws_ok = x->cp.ws != SF_COOKIE_WS_NONE;
-
-	S.metas++;
-	CHECK(INV_META_VALID, xr->metalen == sizeof(m), "metadata of %u bytes", xr->metalen);
-	if (xr->metalen < sizeof(m))
-		return;
-	memcpy(&m, xr->out + xr->metalen - sizeof(m), sizeof(m));
-	flags = (x->cp.ts ? SF_META_TS : 0) | (x->cp.sack ? SF_META_SACK : 0) |
-		(ws_ok ? SF_META_WSCALE : 0) | (x->cp.ecn ? SF_META_ECN : 0);
-	CHECK(INV_META_VALID, m.magic == SF_META_MAGIC && m.mss == oc_mss_value(x->cp.mss_idx) &&
-		      m.flags == flags && !m.pad[0] && !m.pad[1] && !m.pad[2],
-	      "meta magic %#x mss %u flags %#x (want mss %u flags %#x)", m.magic, m.mss, m.flags,
-	      oc_mss_value(x->cp.mss_idx), flags);
-	CHECK(INV_META_VALID, m.snd_wscale == (ws_ok ? x->cp.ws : 0) &&
-		      m.rcv_wscale == (ws_ok ? E.cfg_now.rcv_wscale : 0),
-	      "meta wscale %u/%u", m.snd_wscale, m.rcv_wscale);
-	CHECK(INV_META_VALID, m.tsval == (r->ts ? r->tsval : 0) && m.tsecr == (r->ts ? r->tsecr : 0),
-	      "meta ts %#x/%#x", m.tsval, m.tsecr);
-	CHECK(INV_META_VALID, xr->framelen == len && !memcmp(xr->frame, in, (size_t)len),
-	      "a validated ACK was modified");
+	return !strncmp(env_cnt_names[i], "handoff_", 8);
 }
 
 static void check_counters(const struct expect *x, const struct xrun *xr)
@@ -686,13 +774,38 @@ static void check_counters(const struct expect *x, const struct xrun *xr)
 	CHECK(INV_COUNTERS, synend == d[C(syn_recv)], "a SYN did not end in exactly one outcome");
 	seg = d[C(syn_recv)] + d[C(est_pass)] + d[C(ack_no_listener)] + d[C(ack_cookie_ok)] +
 	      d[C(ack_cookie_bad)] + d[C(pass_unprotected)] + d[C(pass_fragment)] + d[C(pass_other)] +
-	      (d[C(syn_recv)] ? 0 : d[C(pass_no_secret)] + d[C(drop_no_room)]);
+	      (d[C(syn_recv)] ? 0 : d[C(pass_no_secret)]);
 	CHECK(INV_COUNTERS, seg == (x->path && strcmp(x->path, "not-tcp") && strcmp(x->path, "disabled") &&
 				    strcmp(x->path, "unparsed")),
 	      "%" PRId64 " segment classes counted", seg);
 	CHECK(INV_COUNTERS, (xr->ret == XDP_TX) == (d[C(synack_sent)] == 1) &&
-		      (xr->ret == XDP_PASS && xr->metalen) == (d[C(ack_cookie_ok)] == 1),
+		      (xr->ret == XDP_PASS || !d[C(ack_cookie_ok)]),
 	      "verdict %s does not match the counters", vname(xr->ret));
+	for (i = 0; i < SF_CNT_MAX; i++)
+		CHECK(INV_COUNTERS, !is_tc_counter(i) || !d[i], "XDP moved TC's counter %s",
+		      env_cnt_names[i]);
+}
+
+/* TC's: at most one handoff outcome per segment, the handoff_err reasons sum up, the attempt (the
+ * attributes stored) is counted, and nothing of XDP's moves. */
+static void check_tc_counters(const struct xrun *tr)
+{
+	const int64_t *d = tr->d;
+	int64_t outcomes = d[C(handoff_ok)] + d[C(handoff_err)] + d[C(handoff_no_listener)] +
+			   d[C(handoff_dup)] + d[C(handoff_cookie_bad)];
+	int i;
+
+	CHECK(INV_COUNTERS, outcomes == 0 || outcomes == 1, "%" PRId64 " handoff outcomes counted",
+	      outcomes);
+	CHECK(INV_COUNTERS, d[C(handoff_err)] == d[C(handoff_err_einval)] + d[C(handoff_err_enomem)] +
+							d[C(handoff_err_other)],
+	      "handoff_err != sum of its reasons");
+	CHECK(INV_COUNTERS, (tr->handoff.mss != 0) == (d[C(handoff_ok)] + d[C(handoff_err)] == 1),
+	      "handoff attempted (mss %u) but handoff_ok %+" PRId64 ", handoff_err %+" PRId64,
+	      tr->handoff.mss, d[C(handoff_ok)], d[C(handoff_err)]);
+	for (i = 0; i < SF_CNT_MAX; i++)
+		CHECK(INV_COUNTERS, is_tc_counter(i) || !d[i], "TC moved XDP's counter %s",
+		      env_cnt_names[i]);
 }
 
 /* bpf_prog_test_run_skb refuses (EINVAL) a frame whose outer ethertype is IPv4/IPv6 and whose IP
@@ -707,23 +820,27 @@ static int tc_refusable(const uint8_t *b, int len)
 	return et == 0x86dd && len < 14 + 40;
 }
 
-/* Judge one frame. Returns 0, or -1 with the reasons in why[]. */
-static int judge(const uint8_t *in, int len)
+/* Whether the flow cache is emptied between the XDP and the TC run of a frame (as colliding flows
+ * may evict an entry in between): for one in four frames, by a hash of the frame, so that a frame
+ * replays alike. TC then meets its cached flows' sockets (tc/established, tc/dup). */
+static int evict_before_tc(const uint8_t *in, int len)
 {
-	struct xrun *xr;
-	struct ref r;
-	struct expect x;
-	int64_t td[SF_CNT_MAX];
-	uint32_t tret;
+	uint32_t h = 2166136261u;
+	int i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ in[i]) * 16777619u;
+	return (h >> 13 & 3) == 0;
+}
+
+/* The XDP run of a frame, judged. Returns 0 to go on to TC, 1 when the frame ends here (too short
+ * for any test run), -1 on a failed run. */
+static int judge_xdp(const uint8_t *in, int len, const struct ref *r, struct expect *x,
+		     struct xrun *xr)
+{
 	int i, rc;
 
-	static struct xrun xrbuf;
-
-	xr = &xrbuf;
-	why[0] = 0;
-	S.frames++;
-	ref_parse(in, len, &r);
-	if ((r.flags & (TF_SYN | TF_ACK)) == TF_SYN && ref_socket(&r) == SK_EST &&
+	if ((r->flags & (TF_SYN | TF_ACK)) == TF_SYN && ref_socket(r) == SK_EST &&
 	    env_syn_checks_refill(&E))
 		return -1;
 	rc = env_xdp(&E, in, len, xr);
@@ -731,7 +848,7 @@ static int judge(const uint8_t *in, int len)
 		/* the kernel refuses frames shorter than an Ethernet header before running anything */
 		CHECK(INV_RUN, rc == -EINVAL, "a %d-byte frame: test run returned %d", len, rc);
 		S.refused_short++;
-		return why[0] ? -1 : 0;
+		return 1;
 	}
 	CHECK(INV_RUN, rc == 0, "bpf_prog_test_run_opts: %s", strerror(-rc));
 	if (rc)
@@ -740,63 +857,132 @@ static int judge(const uint8_t *in, int len)
 	      "verdict %s", vname(xr->ret));
 	if (xr->ret < 5)
 		S.verdicts[xr->ret]++;
-	expect_frame(in, len, &r, &x);
-	count_path(x.path);
+	expect_frame(r, x);
+	count_path(x->path);
 
-	CHECK(INV_MODEL, xr->ret == x.verdict, "verdict %s, model says %s (path %s)", vname(xr->ret),
-	      vname(x.verdict), x.path);
-	check_counters(&x, xr);
+	CHECK(INV_MODEL, xr->ret == x->verdict, "verdict %s, model says %s (path %s)", vname(xr->ret),
+	      vname(x->verdict), x->path);
+	check_counters(x, xr);
 
 	/* The brief's invariants, stated on their own so that they hold even if the model is wrong. */
 	if (xr->ret == XDP_TX) {
-		CHECK(INV_TX_SYN, r.kind == RT_TCP && (E.cfg_now.flags & SF_CFG_ENABLED) &&
-			      env_protected(&E, r.dport) && (r.flags & (TF_SYN | TF_ACK | TF_RST | TF_FIN)) == TF_SYN &&
-			      r.hdr_ok && r.opts_ok && E.sec_now.epoch,
+		CHECK(INV_TX_SYN, r->kind == RT_TCP && (E.cfg_now.flags & SF_CFG_ENABLED) &&
+			      env_protected(&E, r->dport) &&
+			      (r->flags & (TF_SYN | TF_ACK | TF_RST | TF_FIN)) == TF_SYN &&
+			      r->hdr_ok && r->opts_ok && E.sec_now.epoch,
 		      "XDP_TX for a frame that is not a well-formed SYN to a protected port (path %s)",
-		      x.path);
-		if (x.synack)
-			check_synack(in, &r, &x, xr);
+		      x->path);
+		if (x->synack)
+			check_synack(in, r, x, xr);
 	}
-	if (xr->ret == XDP_PASS && xr->metalen) {
-		struct oc_params cp;
-		int valid = r.kind == RT_TCP && env_protected(&E, r.dport) &&
-			    (r.flags & (TF_SYN | TF_ACK | TF_RST)) == TF_ACK && r.hdr_ok &&
-			    ref_cookie(&r, &cp) == CK_OK;
-
-		CHECK(INV_META_VALID, valid, "metadata (handoff) on a frame that is no valid cookie ACK");
-		if (valid && x.meta)
-			check_meta(in, len, &r, &x, xr);
-	}
-	if (x.meta)
-		CHECK(INV_VALID_PASS, xr->ret == XDP_PASS && xr->metalen, "a valid cookie ACK got %s%s",
-		      vname(xr->ret), xr->metalen ? "" : " without metadata");
-	if (r.kind != RT_TCP || !(E.cfg_now.flags & SF_CFG_ENABLED) || !env_protected(&E, r.dport)) {
+	if (x->valid)
+		CHECK(INV_VALID_PASS, xr->ret == XDP_PASS, "a valid cookie ACK got %s", vname(xr->ret));
+	if (r->kind != RT_TCP || !(E.cfg_now.flags & SF_CFG_ENABLED) || !env_protected(&E, r->dport)) {
 		int64_t moved = 0;
 
 		for (i = 0; i < SF_CNT_MAX; i++)
 			if (i != C(pass_unprotected) && i != C(pass_fragment) &&
 			    i != C(pass_unparsed))
 				moved += xr->d[i] != 0;
-		CHECK(INV_UNPROT, xr->ret == XDP_PASS && !xr->metalen && xr->framelen == len &&
-			      !memcmp(xr->frame, in, (size_t)len) && !moved,
-		      "%s frame got %s%s (path %s)", r.kind != RT_TCP ? "a non-TCP" : "an unprotected",
-		      vname(xr->ret), xr->metalen ? " with metadata" : "", x.path);
+		CHECK(INV_UNPROT, xr->ret == XDP_PASS && xr->outlen == len &&
+			      !memcmp(xr->out, in, (size_t)len) && !moved,
+		      "%s frame got %s (path %s)", r->kind != RT_TCP ? "a non-TCP" : "an unprotected",
+		      vname(xr->ret), x->path);
 	}
-	if (xr->ret == XDP_PASS && !xr->metalen)
-		CHECK(INV_PASS_SAME, xr->framelen == len && !memcmp(xr->frame, in, (size_t)len),
+	if (xr->ret == XDP_PASS)
+		CHECK(INV_PASS_SAME, xr->outlen == len && !memcmp(xr->out, in, (size_t)len),
 		      "passed frame modified");
 
-	/* TC: whatever the frame, without XDP's metadata it is not handed off */
-	rc = env_tc(&E, in, len, &tret, td);
+	if (x->remember)
+		mflow_remember(r);
+	if (x->forget)
+		mflow_forget(mflow_find(r));
+	return 0;
+}
+
+/* The TC run of the same frame, judged: the handoff decision against the model and, on its own,
+ * "TC hands off only for valid cookies". */
+static int judge_tc(const uint8_t *in, int len, const struct ref *r, const struct expect *x,
+		    struct xrun *tr)
+{
+	struct tc_expect t;
+	struct oc_params cp;
+	char diff[512];
+	int i, rc, same;
+
+	if (r->kind == RT_TCP && mflow_find(r) >= 0 && evict_before_tc(in, len)) {
+		if (env_flows_clear(&E))
+			return -1;
+		nmcache = 0;
+		S.evictions++;
+	}
+	rc = env_tc(&E, in, len, tr);
 	S.tc_runs++;
 	if (rc == -EINVAL && tc_refusable(in, len)) {
 		S.tc_refused++; /* the kernel refuses an skb whose IP header is cut, before the program */
-		rc = 0;
+		count_path("tc/refused");
+		return 0;
 	}
-	CHECK(INV_TC, rc == 0 && tret == 0, "TC test run: %s, verdict %u", strerror(-rc), tret);
+	same = tr->outlen == len && !memcmp(tr->out, in, (size_t)len);
+	CHECK(INV_TC_RUN, rc == 0 && tr->ret == 0 && same, "TC test run: %s, verdict %u, frame %s",
+	      strerror(-rc), tr->ret, same ? "unchanged" : "CHANGED");
+	if (rc)
+		return -1;
+	expect_tc(r, &t);
+	count_path(t.path);
 	for (i = 0; i < SF_CNT_MAX; i++)
-		CHECK(INV_TC, td[i] == 0, "TC moved counter %s by %+" PRId64, env_cnt_names[i], td[i]);
-	return why[0] ? -1 : 0;
+		CHECK(INV_TC_MODEL, tr->d[i] == t.d[i], "TC counter %s %+" PRId64 ", model says %+d (path %s)",
+		      env_cnt_names[i], tr->d[i], t.d[i], t.path);
+	CHECK(INV_TC_MODEL, (tr->handoff.mss != 0) == t.handoff,
+	      "TC %s a handoff, model says %s (path %s)",
+	      tr->handoff.mss ? "attempted" : "did not attempt", t.handoff ? "hand off" : "not", t.path);
+	check_tc_counters(tr);
+
+	if (tr->handoff.mss) {
+		int valid = r->kind == RT_TCP && (E.cfg_now.flags & SF_CFG_ENABLED) &&
+			    env_protected(&E, r->dport) &&
+			    (r->flags & (TF_SYN | TF_ACK | TF_RST)) == TF_ACK &&
+			    ref_socket(r) == SK_LISTENER && ref_ack(r, &cp) == ACK_VALID;
+
+		CHECK(INV_HANDOFF, valid, "TC attempted a handoff (mss %u) of a frame that is no valid "
+		      "cookie ACK to a listener (path %s)", tr->handoff.mss, t.path);
+		if (valid && t.handoff) {
+			S.handoffs++;
+			CHECK(INV_HANDOFF, !oc_handoff_diff(&t.attrs, &tr->handoff, diff, sizeof(diff)),
+			      "%s", diff);
+		}
+	}
+	if (x->valid)
+		CHECK(INV_VALID_PASS, tr->handoff.mss, "TC did not hand off a valid cookie ACK (path %s)",
+		      t.path);
+	if (r->kind != RT_TCP || !(E.cfg_now.flags & SF_CFG_ENABLED) || !env_protected(&E, r->dport)) {
+		int64_t moved = 0;
+
+		for (i = 0; i < SF_CNT_MAX; i++)
+			moved += tr->d[i] != 0;
+		CHECK(INV_UNPROT, !moved && !tr->handoff.mss, "TC: %s frame counted or handed off",
+		      r->kind != RT_TCP ? "a non-TCP" : "an unprotected");
+	}
+	if (t.remember)
+		mflow_remember(r);
+	return 0;
+}
+
+/* Judge one frame: XDP, then TC. Returns 0, or -1 with the reasons in why[]. */
+static int judge(const uint8_t *in, int len)
+{
+	static struct xrun xr, tr;
+	struct expect x;
+	struct ref r;
+	int rc;
+
+	why[0] = 0;
+	S.frames++;
+	ref_parse(in, len, &r);
+	rc = judge_xdp(in, len, &r, &x, &xr);
+	if (rc == 0)
+		rc = judge_tc(in, len, &r, &x, &tr);
+	return rc < 0 || why[0] ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -840,7 +1026,7 @@ static int gen(struct rng *g, uint8_t *buf, int cap)
 	struct pkt_spec s;
 	uint8_t frame[PKT_MAX], raw[40];
 	char script[16];
-	int n, i, target, valid_ack = 0;
+	int n, i, target;
 	uint8_t sel;
 
 	memset(&s, 0, sizeof(s));
@@ -951,8 +1137,9 @@ static int gen(struct rng *g, uint8_t *buf, int cap)
 	if (pct(g, 5))
 		s.pad_to = 60;
 
-	/* the final ACK with a valid cookie, as a client that got our SYN-ACK would send it */
-	if (s.dport == E.lport && !(s.flags & TF_SYN) && pct(g, 60)) {
+	/* the final ACK with a valid cookie, as a client that got our SYN-ACK would send it (also to
+	 * a protected port without a listener, and on the established connection's tuple) */
+	if (env_protected(&E, s.dport) && !(s.flags & TF_SYN) && pct(g, s.dport == E.lport ? 60 : 30)) {
 		struct oc_params p = { 0 };
 		struct oc_tuple t = { 0 };
 		uint32_t tsv, cur = sel_epoch(sel) ? sel_epoch(sel) : 5;
@@ -982,7 +1169,6 @@ static int gen(struct rng *g, uint8_t *buf, int cap)
 		s.rawopt = NULL;
 		s.opts = p.ts ? (pct(g, 70) ? "NNT" : "TNN") : (pct(g, 80) ? NULL : "NNNN");
 		s.tsecr = tsv;
-		valid_ack = 1;
 	}
 	if (pct(g, 4))
 		s.doff = pct(g, 20) ? -1 : (int)rnd(g, 16);
@@ -990,7 +1176,6 @@ static int gen(struct rng *g, uint8_t *buf, int cap)
 		s.ihl = pct(g, 20) ? -1 : (int)rnd(g, 16);
 	if (pct(g, 5))
 		s.tot_len = (int)rnd(g, 65536);
-	(void)valid_ack;
 
 	n = pkt_build(&s, frame, sizeof(frame));
 	if (n < 14 || n + 1 > cap) {
@@ -1184,7 +1369,7 @@ __attribute__((unused)) static void maybe_save(const uint8_t *data, int size, in
 	if (!save_dir || size < 15)
 		return;
 	ref_parse(data + 1, size - 1, &r);
-	expect_frame(data + 1, size - 1, &r, &x);
+	expect_frame(&r, &x);
 	snprintf(sig, sizeof(sig), "%s-v%d-q%d-%s%s", x.path, r.family, r.nvlan, mutated ? "mut" : "gen",
 		 r.len_mismatch ? "-lenmis" : "");
 	for (i = 0; sig[i]; i++)
@@ -1258,11 +1443,12 @@ __attribute__((unused)) static void print_stats(double secs, uint64_t corpus_n, 
 	printf("frames: %" PRIu64 " (%" PRIu64 " from the corpus, seed %" PRIu64 "), %.1f s, %.0f frames/s\n",
 	       S.frames, corpus_n, seed, secs, secs > 0 ? S.frames / secs : 0.0);
 	printf("verdicts: XDP_PASS %" PRIu64 ", XDP_DROP %" PRIu64 ", XDP_TX %" PRIu64
-	       "; SYN-ACKs verified %" PRIu64 ", handoff metadata verified %" PRIu64
-	       ", TC runs %" PRIu64 " (%" PRIu64 " with a cut IP header refused by the kernel)"
-	       ", frames < 14 bytes refused by the kernel %" PRIu64 "\n",
-	       S.verdicts[XDP_PASS], S.verdicts[XDP_DROP], S.verdicts[XDP_TX], S.synacks, S.metas,
-	       S.tc_runs, S.tc_refused, S.refused_short);
+	       "; SYN-ACKs verified %" PRIu64 ", frames < 14 bytes refused by the kernel %" PRIu64 "\n",
+	       S.verdicts[XDP_PASS], S.verdicts[XDP_DROP], S.verdicts[XDP_TX], S.synacks,
+	       S.refused_short);
+	printf("tc: %" PRIu64 " runs (%" PRIu64 " with a cut IP header refused by the kernel), "
+	       "handoffs verified %" PRIu64 ", flow cache emptied before TC %" PRIu64 " times\n",
+	       S.tc_runs, S.tc_refused, S.handoffs, S.evictions);
 	printf("paths:");
 	for (i = 0; i < S.npaths; i++)
 		printf(" %s=%" PRIu64, S.paths[i].path, S.paths[i].n);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # 90-fuzz-bpf: the XDP and TC programs fuzzed through BPF_PROG_TEST_RUN (tests/fuzz/fuzz_bpf.c):
 # the checked-in corpus replayed, then a seeded structure-aware run, then the libFuzzer build
-# (ASan/UBSan) from the corpus; invariants on every verdict. In namespaces sfz-* of their own.
+# (ASan/UBSan) from the corpus; invariants on every XDP verdict and every TC handoff decision
+# (every frame goes through both). In namespaces sfz-* of their own.
 # SF_FUZZ_CI_SECONDS (default 25) bounds the seeded run, a third of it the libFuzzer one.
 . "$(dirname "$0")/../fuzz/ci-lib.sh"
 ci_require_root
@@ -21,17 +22,20 @@ corpus=$(ls tests/fuzz/corpus/bpf | wc -l)
 check "frames judged: ${frames:-0} (>= 100000 and more than the $corpus corpus frames)" \
 	[ "${frames:-0}" -ge 100000 ]
 check "findings: 0" grep -q '^findings: 0$' "$log"
-# the generator must keep reaching every path of the reference model
+# the generator must keep reaching every path of the reference model, XDP's and TC's
 paths=$(grep '^paths:' "$log")
 missing=
 for p in not-tcp disabled fragment unparsed unprotected other syn/synack syn/flags syn/existing syn/bad-doff \
-	syn/bad-options syn/no-secret ack/established ack/no-socket ack/bad-doff ack/bad-options \
-	ack/no-secret ack/cookie-ok ack/bad-epoch ack/bad-hash; do
+	syn/bad-options syn/no-secret ack/cached ack/established ack/no-socket ack/bad-doff ack/bad-options \
+	ack/no-secret ack/cookie-ok ack/bad-epoch ack/bad-hash tc/gate tc/cached tc/handoff tc/cookie-bad \
+	tc/no-secret tc/no-listener tc/no-socket tc/dup tc/established; do
 	[[ " $paths " == *" $p="* ]] || missing+=" $p"
 done
 check "every path of the reference model reached${missing:+ (missing:$missing)}" [ -z "$missing" ]
-for inv in "XDP_TX only for a well-formed SYN" "SYN-ACK parses" "metadata only on a valid cookie ACK" \
-	"valid cookie ACK to the listener" "unprotected port" "TC: no metadata"; do
+handoffs=$(sed -n 's/^tc: .*handoffs verified \([0-9]*\).*/\1/p' "$log")
+check "TC handoffs verified against the cookie: ${handoffs:-0} (> 0)" [ "${handoffs:-0}" -gt 0 ]
+for inv in "XDP_TX only for a well-formed SYN" "SYN-ACK parses" "TC hands off only a valid cookie ACK" \
+	"valid cookie ACK to the listener" "unprotected port" "TC: test run ok" "TC: handoff decision"; do
 	n=$(grep -F "$inv" "$log" | awk '{ print $1 }' | head -1)
 	check "invariant checked ${n:-0} times: $inv" [ "${n:-0}" -gt 0 ]
 done
