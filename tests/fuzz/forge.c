@@ -1,7 +1,10 @@
 /* forge.c - forgery resistance of the synfence cookie: millions of forged final ACKs per class
  * through the real XDP program (BPF_PROG_TEST_RUN, a real listener on lo), the accepted ones
  * counted and compared with the theory (2^-21 without timestamps, 2^-53 with) and, iteration by
- * iteration, with libsodium's verdict on the same values.
+ * iteration, with libsodium's verdict on the same values. Then through the TC program, which checks
+ * the cookie again before the handoff: every forgery XDP accepted must be handed off (they are
+ * valid cookies), and a sample of each class run through TC directly is handed off exactly when
+ * libsodium accepts it, with the cookie's attributes, and otherwise refused (handoff_cookie_bad).
  *
  * Usage: sf_forge [--seed N] [--scale F] [--only CLASS]   (in a namespace: run-in-netns.sh)
  * Output: one line per class, "  ok ..." / "  FAIL ..." checks, and a summary. Exit 0/1, 2 on a
@@ -27,6 +30,8 @@
 #include "sf_forge.skel.h"
 
 #define CHUNK 1000000u
+#define TC_SAMPLE 20000u     /* iterations of each class run through TC directly */
+#define FORGE_TSVAL 0x01020304u /* the client's TSval in the timestamp frame */
 
 static struct env E;
 static struct sf_forge_bpf *F;
@@ -62,40 +67,43 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* libsodium SipHash over the message of include/synfence.h for the forged frame's tuple */
-static uint64_t oracle_hash(const struct forge_cfg *c, const __u64 key[2], uint32_t isn,
-			    uint32_t epoch, uint32_t info)
+/* The forged ACKs' tuple, with a client ISN. */
+static void forge_tuple(const struct forge_cfg *c, uint32_t isn, struct oc_tuple *t)
 {
-	struct oc_tuple t = { .family = 4, .isn = isn };
-	uint8_t msg[64];
-	size_t n;
-
-	memcpy(t.saddr, &c->saddr, 4);
-	memcpy(t.daddr, &c->daddr, 4);
-	t.sport = rd16((const uint8_t *)&c->ports);
-	t.dport = rd16((const uint8_t *)&c->ports + 2);
-	n = oc_cookie_msg(&t, epoch, info, msg);
-	return oc_siphash((const uint8_t *)key, msg, n);
+	memset(t, 0, sizeof(*t));
+	t->family = 4;
+	t->isn = isn;
+	memcpy(t->saddr, &c->saddr, 4);
+	memcpy(t->daddr, &c->daddr, 4);
+	t->sport = rd16((const uint8_t *)&c->ports);
+	t->dport = rd16((const uint8_t *)&c->ports + 2);
 }
 
-/* The final-ACK rule of include/synfence.h, evaluated with libsodium. */
-static int oracle_accepts(const struct forge_cfg *c, uint32_t seq, uint32_t ack, uint32_t tsecr)
+/* The values of forged ACK i, computed as the generator does, with libsodium's SipHash. */
+static void forge_values(const struct forge_cfg *c, uint64_t i, struct forge_plan *pl)
 {
-	uint32_t isn = ack - 1, bits = isn >> SF_COOKIE_EPOCH_SHIFT & 3, e;
-	uint64_t h;
+	const __u64 *key;
+	struct oc_tuple t;
+	uint8_t msg[64];
 
-	if (bits == (c->epoch & 3))
-		e = c->epoch;
-	else if (bits == ((c->epoch - 1) & 3))
-		e = c->epoch - 1;
-	else
-		return 0;
-	if (!e)
-		return 0;
-	h = oracle_hash(c, c->keys[e & 3], seq - 1, e,
-			(isn & SF_COOKIE_INFO_MASK) | (c->ts ? SF_COOKIE_TS_BIT : 0));
-	return isn >> SF_COOKIE_HASH_SHIFT == (uint32_t)(h & 0x1fffff) &&
-	       (!c->ts || tsecr == (uint32_t)(h >> 32));
+	forge_plan(pl, c, FORGE_R1(c, i, mix), FORGE_R2(c, i, mix));
+	if (pl->hash_key < 0)
+		return;
+	forge_tuple(c, pl->h_isn, &t);
+	key = pl->hash_key == 4 ? c->foreign : c->keys[pl->hash_key & 3];
+	forge_finish(pl, oc_siphash((const uint8_t *)key, msg,
+				    oc_cookie_msg(&t, pl->h_epoch, pl->h_info, msg)));
+}
+
+/* The final-ACK rule of include/synfence.h on forged ACK pl, evaluated with libsodium; on
+ * acceptance cp is what the cookie says. */
+static int oracle_accepts(const struct forge_cfg *c, const struct forge_plan *pl,
+			  struct oc_params *cp)
+{
+	struct oc_tuple t;
+
+	forge_tuple(c, pl->seq - 1, &t);
+	return oc_ack_check(&t, pl->ack, (int)c->ts, pl->tsecr, c->epoch, c->keys, cp) == OC_ACK_OK;
 }
 
 /* Poisson: the smallest k with P(X > k) < 1e-6 for mean lambda (how many acceptances are still
@@ -150,7 +158,7 @@ static int build_frames(struct forge_cfg *c)
 	struct pkt_spec s = { .family = 4, .smac = { 2, 0xc1, 0x1e, 0, 0, 1 },
 			      .dmac = { 2, 0x5e, 0x27, 0, 0, 2 }, .saddr = { 198, 18, 0, 2 },
 			      .daddr = { 127, 0, 0, 1 }, .sport = 40000, .flags = TF_ACK,
-			      .tsval = 0x01020304 };
+			      .tsval = FORGE_TSVAL };
 	int ts;
 
 	s.dport = E.lport;
@@ -179,38 +187,27 @@ struct result {
 	double secs_bpf, secs_oracle, ns_per_try;
 };
 
-static int run_class(struct forge_cfg *base, int cls, int ts, uint64_t n, struct result *res)
+/* The XDP runs of a class: n forged ACKs through the generator and synfence_xdp, in chunks; after
+ * each chunk sf_forge_close notes the last iteration's outcome, which must agree with the chunk's
+ * verdict (the last iteration's). Returns -1 on a failed run. */
+static int xdp_runs(const struct forge_cfg *c, uint64_t n, uint64_t *verdict_mismatch)
 {
-	struct forge_cfg c = *base;
-	uint64_t before[SF_CNT_MAX], after[SF_CNT_MAX], *acc, *exp_acc, nacc = 0, nexp = 0, done, i;
-	uint64_t cap = n < 100000 ? n + 16 : n / 1000 + 4096; /* far above any plausible count */
 	int wrapper = bpf_program__fd(F->progs.sf_forge);
-	double t0;
-	int64_t d[SF_CNT_MAX];
-	char hdr[160];
+	int closer = bpf_program__fd(F->progs.sf_forge_close);
+	int ts = (int)c->ts;
+	uint64_t done;
 
-	c.cls = (uint32_t)cls;
-	c.ts = (uint32_t)ts;
-	F->bss->cfg = c;
-	F->bss->iter = 0;
-	F->bss->acc_n = 0;
-	acc = calloc(cap, sizeof(*acc));
-	exp_acc = calloc(cap, sizeof(*exp_acc));
-	if (!acc || !exp_acc)
-		return -1;
-	if (env_counters(&E, before))
-		return -1;
-	t0 = now_s();
+	F->bss->cfg = *c;
+	F->bss->iter = F->bss->noted = 0;
+	F->bss->acc_n = F->bss->odd = 0;
+	*verdict_mismatch = 0;
 	for (done = 0; done < n;) {
-		uint32_t rep = n - done < CHUNK ? (uint32_t)(n - done) : CHUNK;
-		struct xdp_md ctx_in = { .data = 0, .data_end = (__u32)framelen[ts] }, ctx_out;
-		uint8_t out[256];
+		uint32_t rep = n - done < CHUNK ? (uint32_t)(n - done) : CHUNK, acc_before;
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame[ts], .data_size_in = (__u32)framelen[ts],
-			    .data_out = out, .data_size_out = sizeof(out), .ctx_in = &ctx_in,
-			    .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out,
-			    .ctx_size_out = sizeof(ctx_out), .repeat = rep);
+			    .repeat = rep);
+		LIBBPF_OPTS(bpf_test_run_opts, oc, .data_in = frame[ts], .data_size_in = (__u32)framelen[ts],
+			    .repeat = 1);
 
-		memset(&ctx_out, 0, sizeof(ctx_out));
 		if (bpf_prog_test_run_opts(wrapper, &o)) {
 			fprintf(stderr, "test run: %s\n", strerror(errno));
 			return -1;
@@ -225,13 +222,132 @@ static int run_class(struct forge_cfg *base, int cls, int ts, uint64_t n, struct
 				(unsigned long long)F->bss->iter, (unsigned long long)done);
 			return -1;
 		}
-		/* the last iteration's metadata comes back with the frame */
-		if (ctx_out.data >= sizeof(struct sf_meta)) {
-			if (F->bss->acc_n < FORGE_ACC_MAX)
-				F->bss->acc[F->bss->acc_n] = done - 1;
-			F->bss->acc_n++;
+		acc_before = F->bss->acc_n;
+		if (bpf_prog_test_run_opts(closer, &oc) || F->bss->noted != done) {
+			fprintf(stderr, "closing run: %s\n", strerror(errno));
+			return -1;
 		}
+		*verdict_mismatch += (o.retval == XDP_PASS) != (F->bss->acc_n != acc_before);
 	}
+	return 0;
+}
+
+/* Forged ACK i of class c through TC directly. Returns 1 if TC did what libsodium's verdict says
+ * (accepted: a handoff attempt with the cookie's attributes; else handoff_cookie_bad and nothing
+ * stored), 0 if not, with the reason in why; *handed: it attempted a handoff. */
+static int tc_agrees(const struct forge_cfg *c, uint64_t i, int *handed, char *why, size_t wl)
+{
+	static struct xrun r;
+	int64_t want[SF_CNT_MAX] = { 0 };
+	struct sf_handoff_attrs attrs;
+	struct forge_plan pl;
+	struct oc_params cp;
+	uint8_t f[PKT_MAX];
+	int n = framelen[c->ts], accepted, k;
+
+	forge_values(c, i, &pl);
+	accepted = oracle_accepts(c, &pl, &cp);
+	memcpy(f, frame[c->ts], (size_t)n);
+	wr32(f + FORGE_L4_OFF + 4, pl.seq);
+	wr32(f + FORGE_L4_OFF + 8, pl.ack);
+	if (c->ts)
+		wr32(f + FORGE_L4_OFF + FORGE_TSECR_OFF, pl.tsecr);
+	*handed = 0;
+	if (env_tc(&E, f, n, &r) || r.ret != 0) {
+		snprintf(why, wl, "iteration %" PRIu64 ": TC test run: %s, verdict %u", i,
+			 strerror(-r.err), r.ret);
+		return 0;
+	}
+	*handed = r.handoff.mss != 0;
+	if (accepted) { /* the kfunc refuses every handoff in a test run (env.h) */
+		want[SF_CNT_handoff_err] = want[SF_CNT_handoff_err_einval] = 1;
+		oc_handoff_attrs(&cp, (int)c->ts, FORGE_TSVAL, pl.tsecr, E.cfg_now.rcv_wscale, &attrs);
+	} else {
+		want[SF_CNT_handoff_cookie_bad] = 1;
+	}
+	for (k = 0; k < SF_CNT_MAX; k++)
+		if (r.d[k] != want[k]) {
+			snprintf(why, wl, "iteration %" PRIu64 " (libsodium: %s): TC counter %s %+" PRId64
+				 ", want %+" PRId64, i, accepted ? "valid" : "forged", env_cnt_names[k],
+				 r.d[k], want[k]);
+			return 0;
+		}
+	if (!accepted && *handed) {
+		snprintf(why, wl, "iteration %" PRIu64 ": handoff of a forged ACK attempted", i);
+		return 0;
+	}
+	if (accepted && oc_handoff_diff(&attrs, &r.handoff, why, wl)) {
+		char d[256];
+
+		snprintf(d, sizeof(d), "%s", why);
+		snprintf(why, wl, "iteration %" PRIu64 ": %s", i, d);
+		return 0;
+	}
+	return 1;
+}
+
+/* TC on the iterations XDP accepted (as recorded, up to FORGE_ACC_MAX; if any) and on the first
+ * TC_SAMPLE of the class. */
+static void tc_checks(const struct forge_cfg *c, const char *hdr, const uint64_t *acc,
+		      uint64_t nacc, uint64_t n)
+{
+	uint64_t i, sample = n < TC_SAMPLE ? n : TC_SAMPLE, handed = 0, agree = 0, oracle = 0;
+	struct forge_plan pl;
+	struct oc_params cp;
+	char why[512] = "", w[512];
+	int h;
+
+	for (i = 0; i < nacc; i++) {
+		int same = tc_agrees(c, acc[i], &h, w, sizeof(w));
+
+		if (same && !h)
+			snprintf(w, sizeof(w), "iteration %" PRIu64 ": not handed off (nor valid for "
+				 "libsodium)", acc[i]);
+		if (same && h)
+			handed++;
+		else if (!why[0])
+			snprintf(why, sizeof(why), "%s", w);
+	}
+	if (nacc)
+		check(handed == nacc, "%s: TC hands off each of the %" PRIu64 " ACKs XDP accepted%s, "
+		      "with the cookie's attributes%s%s", hdr, nacc,
+		      c->cls == FC_GENUINE ? " (the first ones)" : "", why[0] ? ": " : "", why);
+	why[0] = 0;
+	handed = 0;
+	for (i = 0; i < sample; i++) {
+		forge_values(c, i, &pl);
+		oracle += oracle_accepts(c, &pl, &cp);
+		if (tc_agrees(c, i, &h, w, sizeof(w)))
+			agree++;
+		else if (!why[0])
+			snprintf(why, sizeof(why), "%s", w);
+		handed += h;
+	}
+	check(agree == sample, "%s: TC on %" PRIu64 " of them directly: %" PRIu64 " handed off, "
+	      "libsodium accepts %" PRIu64 "; the others refused (handoff_cookie_bad)%s%s", hdr,
+	      sample, handed, oracle, why[0] ? ": " : "", why);
+}
+
+static int run_class(struct forge_cfg *base, int cls, int ts, uint64_t n, struct result *res)
+{
+	struct forge_cfg c = *base;
+	uint64_t before[SF_CNT_MAX], after[SF_CNT_MAX], *acc, *exp_acc, nacc, nexp = 0, i, mismatch;
+	uint64_t cap = n < 100000 ? n + 16 : n / 1000 + 4096; /* far above any plausible count */
+	double t0;
+	int64_t d[SF_CNT_MAX];
+	char hdr[160];
+
+	c.cls = (uint32_t)cls;
+	c.ts = (uint32_t)ts;
+	acc = calloc(cap, sizeof(*acc));
+	exp_acc = calloc(cap, sizeof(*exp_acc));
+	if (!acc || !exp_acc)
+		return -1;
+	if (env_counters(&E, before))
+		return -1;
+	t0 = now_s();
+	if (xdp_runs(&c, n, &mismatch))
+		return -1;
 	res->secs_bpf = now_s() - t0;
 	if (env_counters(&E, after))
 		return -1;
@@ -246,12 +362,10 @@ static int run_class(struct forge_cfg *base, int cls, int ts, uint64_t n, struct
 	t0 = now_s();
 	for (i = 0; i < n; i++) {
 		struct forge_plan pl;
+		struct oc_params cp;
 
-		forge_plan(&pl, &c, FORGE_R1(&c, i, mix), FORGE_R2(&c, i, mix));
-		if (pl.hash_key >= 0)
-			forge_finish(&pl, oracle_hash(&c, pl.hash_key == 4 ? c.foreign : c.keys[pl.hash_key & 3],
-						      pl.h_isn, pl.h_epoch, pl.h_info));
-		if (oracle_accepts(&c, pl.seq, pl.ack, pl.tsecr)) {
+		forge_values(&c, i, &pl);
+		if (oracle_accepts(&c, &pl, &cp)) {
 			if (nexp < cap)
 				exp_acc[nexp] = i;
 			nexp++;
@@ -281,10 +395,13 @@ static int run_class(struct forge_cfg *base, int cls, int ts, uint64_t n, struct
 		       res->ns_per_try);
 		check(same, "%s: the accepted forgeries are exactly the ones libsodium accepts (%" PRIu64
 		      " vs %" PRIu64 ")", hdr, res->accepted, nexp);
-		check(d[SF_CNT_ack_cookie_ok] == (int64_t)res->accepted &&
+		check(F->bss->odd == 0 && d[SF_CNT_ack_cookie_ok] == (int64_t)res->accepted &&
 			      d[SF_CNT_ack_cookie_bad] == (int64_t)(n - res->accepted),
-		      "%s: counters ack_cookie_ok %+" PRId64 ", ack_cookie_bad %+" PRId64, hdr,
-		      d[SF_CNT_ack_cookie_ok], d[SF_CNT_ack_cookie_bad]);
+		      "%s: counters ack_cookie_ok %+" PRId64 ", ack_cookie_bad %+" PRId64 "; iterations "
+		      "that moved not exactly one of them: %u", hdr, d[SF_CNT_ack_cookie_ok],
+		      d[SF_CNT_ack_cookie_bad], F->bss->odd);
+		check(mismatch == 0, "%s: each chunk's verdict (XDP_PASS/XDP_DROP of its last ACK) agrees "
+		      "with the counters (%" PRIu64 " disagree)", hdr, mismatch);
 		if (cls == FC_GENUINE)
 			check(res->accepted == n, "%s: every genuine cookie accepted (%" PRIu64 "/%" PRIu64 ")",
 			      hdr, res->accepted, n);
@@ -295,6 +412,7 @@ static int run_class(struct forge_cfg *base, int cls, int ts, uint64_t n, struct
 			check(res->accepted <= hi, "%s: %" PRIu64 " accepted <= %" PRIu64
 			      " (P < 1e-6 above it for the theoretical rate)", hdr, res->accepted, hi);
 	}
+	tc_checks(&c, hdr, acc, nacc, n);
 	free(acc);
 	free(exp_acc);
 	return 0;
@@ -354,8 +472,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "setup failed\n");
 		return 2;
 	}
-	F = sf_forge_bpf__open_and_load();
-	if (!F) {
+	c.slot = ENV_SLOT;
+	F = sf_forge_bpf__open();
+	if (!F || bpf_map__reuse_fd(F->maps.sf_counters, E.cnt) || sf_forge_bpf__load(F)) {
 		fprintf(stderr, "cannot load the forged-ACK generator: %s\n", strerror(errno));
 		return 2;
 	}

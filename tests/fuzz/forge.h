@@ -26,6 +26,7 @@ struct forge_cfg {
 	__u32 saddr;     /* the tuple, network order */
 	__u32 daddr;
 	__u32 ports;     /* sport, dport as the first 4 bytes of the TCP header */
+	__u32 slot;      /* synfence's counter slot for the test runs' ingress device */
 	__u64 foreign[2];       /* another server's key */
 	__u64 keys[4][2];       /* the server's keys, as in sf_secrets */
 };

@@ -2,7 +2,8 @@
 # Makefile (uses its BUILD, CC, CFLAGS, CLANG, BPF_CFLAGS, LDLIBS, USER_SRCS, UNIT_SRCS).
 #
 #   make fuzz [FUZZ_SECONDS=N]   every fuzzer for N seconds (default 10) each; non-zero on a finding
-#   make forgery                 >= 10 million forged ACKs per class through the XDP program
+#   make forgery                 >= 10 million forged ACKs per class through the XDP program, TC on
+#                                what XDP accepted and on a sample of each class
 #   make sanitize                userspace (build/asan/synfence) and the unit tests under ASan+UBSan
 #   make lint                    cppcheck and clang-tidy on user/ (config: .clang-tidy, tests/lint/)
 #   make fuzz-build              just build the fuzzers and the forgery test
@@ -40,7 +41,7 @@ $(FUZZ_B)/sf_fuzz_bpf_lf: tests/fuzz/fuzz_bpf.c $(FUZZ_ENV_SRCS) $(FUZZ_ENV_HDRS
 	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -DSF_LIBFUZZER -Itests/unit -Itests/fuzz \
 		tests/fuzz/fuzz_bpf.c $(FUZZ_ENV_SRCS) -o $@ $(LDLIBS) -lsodium
 
-# --- forgery test: an XDP generator tail-calling synfence_xdp -------------------------------------
+# --- forgery test: an XDP generator tail-calling synfence_xdp, then TC test runs ------------------
 $(FUZZ_B)/sf_forge.bpf.o: tests/fuzz/sf_forge.bpf.c tests/fuzz/forge.h $(BPF_HDRS) $(BUILD)/vmlinux.h | $(FUZZ_B)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -Itests/fuzz -c $< -o $@

@@ -2,9 +2,10 @@
  *
  * Run through BPF_PROG_TEST_RUN with a large repeat: each iteration writes a fresh forged ACK
  * (seq, ack and, in the timestamp classes, TSecr) into the frame, derived from (seed, class,
- * iteration) by splitmix64, then tail-calls the real synfence XDP program. An iteration that
- * synfence accepted leaves its handoff metadata in front of the frame (the test run does not reset
- * it); the next iteration records that and removes it. Userspace recomputes every forged value with
+ * iteration) by splitmix64, then tail-calls the real synfence XDP program. A tail call does not
+ * come back, so the next iteration (or sf_forge_close after the last one) reads what synfence
+ * counted for it: ack_cookie_ok moved by one means it accepted that ACK, ack_cookie_bad by one that
+ * it refused it, anything else is an anomaly. Userspace recomputes every forged value with
  * libsodium and checks that exactly the iterations the oracle accepts were accepted. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -12,6 +13,7 @@
 
 #include "synfence.h"
 #include "consts.h"
+#include "hook.h"
 #include "siphash.h"
 #include "parse.h"
 #include "tcpopt.h"
@@ -26,12 +28,23 @@ struct {
 	__type(value, __u32);
 } target SEC(".maps");
 
+/* synfence's own counter map (bpf/maps.h): userspace gives its fd before the load */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SF_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct sf_counters);
+} sf_counters SEC(".maps");
+
 /* Set by userspace before each run. */
 struct forge_cfg cfg = {};
-/* Written here. */
-__u64 iter = 0;
-__u32 acc_n = 0;
+/* Written here: the next iteration; how many have their outcome noted (accepted ones in acc[],
+ * anomalies counted); synfence's counts, on the CPU the last iteration ran on, before it ran. */
+__u64 iter = 0, noted = 0;
+__u32 acc_n = 0, odd = 0;
 __u64 acc[FORGE_ACC_MAX] = {};
+__u64 last_ok = 0, last_bad = 0;
+__u32 last_cpu = 0;
 
 static __always_inline __u64 mix(__u64 z)
 {
@@ -41,30 +54,47 @@ static __always_inline __u64 mix(__u64 z)
 	return z ^ (z >> 31);
 }
 
+/* The outcome of iteration iter - 1, if not noted yet: whichever counter synfence moved for it. */
+static __always_inline void note_last(void)
+{
+	__u32 slot = cfg.slot, cpu = last_cpu;
+	struct sf_counters *c;
+	__u64 ok, bad;
+
+	if (noted == iter)
+		return;
+	noted = iter;
+	c = bpf_map_lookup_percpu_elem(&sf_counters, &slot, cpu);
+	if (!c) {
+		odd++;
+		return;
+	}
+	ok = c->c[SF_CNT_ack_cookie_ok] - last_ok;
+	bad = c->c[SF_CNT_ack_cookie_bad] - last_bad;
+	if (ok + bad != 1) {
+		odd++;
+	} else if (ok) {
+		__u32 n = acc_n;
+
+		if (n < FORGE_ACC_MAX)
+			acc[n] = iter - 1;
+		acc_n = n + 1;
+	}
+}
+
 SEC("xdp")
 int sf_forge(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data, *data_end, *meta = (void *)(long)ctx->data_meta;
+	void *data, *data_end;
+	struct sf_counters *c;
 	struct forge_plan pl;
 	struct sf_pkt p = {};
+	__u32 slot = cfg.slot;
 	__u8 *tcp;
 	__u64 i;
 
-	if (meta + sizeof(struct sf_meta) <= data) {
-		struct sf_meta *m = meta;
-
-		if (m->magic == SF_META_MAGIC && iter > 0) {
-			__u32 n = acc_n;
-
-			if (n < FORGE_ACC_MAX)
-				acc[n] = iter - 1;
-			acc_n = n + 1;
-		}
-	}
-	if (meta < data && bpf_xdp_adjust_meta(ctx, (int)(data - meta)))
-		return XDP_ABORTED;
+	note_last();
 	i = iter++;
-
 	forge_plan(&pl, &cfg, FORGE_R1(&cfg, i, mix), FORGE_R2(&cfg, i, mix));
 	if (pl.hash_key >= 0) {
 		p.saddr[0] = cfg.saddr;
@@ -86,8 +116,24 @@ int sf_forge(struct xdp_md *ctx)
 			return XDP_ABORTED;
 		*(__u32 *)(tcp + FORGE_TSECR_OFF) = bpf_htonl(pl.tsecr);
 	}
+	/* synfence runs next, on this CPU */
+	c = bpf_map_lookup_elem(&sf_counters, &slot);
+	if (!c)
+		return XDP_ABORTED;
+	last_ok = c->c[SF_CNT_ack_cookie_ok];
+	last_bad = c->c[SF_CNT_ack_cookie_bad];
+	last_cpu = bpf_get_smp_processor_id();
 	bpf_tail_call(ctx, &target, 0);
 	return XDP_ABORTED;
+}
+
+/* Run once after each chunk of sf_forge iterations: notes the outcome of the last one. */
+SEC("xdp")
+int sf_forge_close(struct xdp_md *ctx)
+{
+	(void)ctx;
+	note_last();
+	return XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";

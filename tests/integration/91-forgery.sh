@@ -1,7 +1,9 @@
 #!/bin/bash
 # 91-forgery: >= 10 million forged final ACKs per main class through the real XDP program (a real
 # listener on lo in a namespace sfz-*), accepted ones counted against 2^-21 / 2^-53 and matched
-# one by one with libsodium (tests/fuzz/forge.c). SF_FORGE_SCALE scales the counts (default 1).
+# one by one with libsodium; then through the TC program: what XDP accepted is handed off, and a
+# sample of each class run through TC directly is handed off exactly when libsodium accepts it
+# (tests/fuzz/forge.c). SF_FORGE_SCALE scales the counts (default 1).
 . "$(dirname "$0")/../fuzz/ci-lib.sh"
 ci_require_root
 ci_make "$FUZZ_B/sf_forge" || ci_finish
