@@ -13,6 +13,9 @@
 
 #include "synfence.h"
 #include "consts.h"
+/* for sf_counters, synfence's own counter map: userspace gives its fd before the load (the other
+ * maps are created, unused) */
+#include "maps.h"
 #include "hook.h"
 #include "siphash.h"
 #include "parse.h"
@@ -28,13 +31,6 @@ struct {
 	__type(value, __u32);
 } target SEC(".maps");
 
-/* synfence's own counter map (bpf/maps.h): userspace gives its fd before the load */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SF_MAX_IFACES);
-	__type(key, __u32);
-	__type(value, struct sf_counters);
-} sf_counters SEC(".maps");
 
 /* Set by userspace before each run. */
 struct forge_cfg cfg = {};
