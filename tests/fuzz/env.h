@@ -10,6 +10,8 @@
 #include "synfence.h"
 
 #define ENV_IFINDEX 1 /* lo, the test runs' ingress device */
+/* synfence_tc's only verdict, TC_ACT_UNSPEC (bpf/consts.h), as a test run's retval */
+#define ENV_TC_VERDICT 0xffffffffu
 #define ENV_SLOT 1 /* its counter slot */
 #define ENV_LPORT 33333 /* listener port, when free (always in a fresh namespace) */
 #define ENV_CPORT 33334 /* client port of the established connection */

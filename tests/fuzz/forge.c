@@ -253,9 +253,9 @@ static int tc_agrees(const struct forge_cfg *c, uint64_t i, int *handed, char *w
 	if (c->ts)
 		wr32(f + FORGE_L4_OFF + FORGE_TSECR_OFF, pl.tsecr);
 	*handed = 0;
-	if (env_tc(&E, f, n, &r) || r.ret != 0) {
-		snprintf(why, wl, "iteration %" PRIu64 ": TC test run: %s, verdict %u", i,
-			 strerror(-r.err), r.ret);
+	if (env_tc(&E, f, n, &r) || r.ret != ENV_TC_VERDICT) {
+		snprintf(why, wl, "iteration %" PRIu64 ": TC test run: %s, verdict %d", i,
+			 strerror(-r.err), (int)r.ret);
 		return 0;
 	}
 	*handed = r.handoff.mss != 0;

@@ -608,7 +608,7 @@ enum inv {
 			   changed, counted as a connection or handed off */
 	INV_PASS_SAME,  /* a passed frame is byte-for-byte the input */
 	INV_COUNTERS,   /* counter accounting identities of include/synfence.h */
-	INV_TC_RUN,     /* TC: the test run succeeds, TC_ACT_OK, the frame untouched */
+	INV_TC_RUN,     /* TC: the test run succeeds, TC_ACT_UNSPEC, the frame untouched */
 	INV_TC_MODEL,   /* TC: handoff decision and counter deltas are the reference model's */
 	INV_N
 };
@@ -623,7 +623,7 @@ static const char *const inv_names[INV_N] = {
 	"unprotected port / not TCP / fragment: passed untouched, no handoff",
 	"passed frame is unchanged",
 	"counter identities (one class per segment, reasons sum up)",
-	"TC: test run ok, TC_ACT_OK, frame unchanged",
+	"TC: test run ok, TC_ACT_UNSPEC, frame unchanged",
 	"TC: handoff decision and counters = reference model (socket, cookie, flow cache)",
 };
 
@@ -924,8 +924,9 @@ static int judge_tc(const uint8_t *in, int len, const struct ref *r, const struc
 		return 0;
 	}
 	same = tr->outlen == len && !memcmp(tr->out, in, (size_t)len);
-	CHECK(INV_TC_RUN, rc == 0 && tr->ret == 0 && same, "TC test run: %s, verdict %u, frame %s",
-	      strerror(-rc), tr->ret, same ? "unchanged" : "CHANGED");
+	CHECK(INV_TC_RUN, rc == 0 && tr->ret == ENV_TC_VERDICT && same,
+	      "TC test run: %s, verdict %d, frame %s", strerror(-rc), (int)tr->ret,
+	      same ? "unchanged" : "CHANGED");
 	if (rc)
 		return -1;
 	expect_tc(r, &t);
