@@ -12,11 +12,16 @@
  * - The ingress device is the current netns's lo (ifindex 1): counters land in sf_if_slot[1]'s
  *   slot, and bpf_skc_lookup_tcp() sees this process's sockets. The ACK cases therefore open a real
  *   listener on 127.0.0.1/::1 (a free port, marked protected) so that the lookup finds it.
- * - Metadata from bpf_xdp_adjust_meta() comes back in front of the frame in data_out, and
- *   data_size_out counts it; its length is ctx_out.data (ctx_out needs a ctx_in with
- *   data = 0, data_end = data_size_in).
+ * - XDP metadata would come back in front of the frame in data_out, its length in ctx_out.data
+ *   (ctx_out needs a ctx_in with data = 0, data_end = data_size_in): synfence writes none, and
+ *   every passed frame is checked to have none.
+ * - Every frame XDP passes also goes through the TC program (a __sk_buff test run, ingress
+ *   ifindex 1). A TC test run is not at TC ingress, so the handoff kfunc refuses there with
+ *   EINVAL after TC decided to call it: the attempt (counters, sf_last_handoff) is what is
+ *   judged; the real handoff is the integration tests'. The kernel refuses TC test runs of
+ *   frames whose IP header is cut (EINVAL).
  * - Frames shorter than 14 bytes are refused with EINVAL before the program runs.
- * - With repeat > 1 the frame and the metadata are not reset between iterations. */
+ * - With repeat > 1 the frame is not reset between iterations. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <libgen.h>
