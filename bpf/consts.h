@@ -22,6 +22,11 @@
 #define SF_NEXTHDR_FRAGMENT 44
 #define SF_NEXTHDR_DEST     60
 #define SF_MAX_EXT_HDRS     4
+#define SF_IPV6_MAX_EXT_LEN 2048 /* (hdrlen 255 + 1) * 8 */
+/* The furthest a TCP header sf_parse accepts can start: Ethernet, two VLAN tags, IPv6 and its
+ * longest extension headers (IPv4 with options stays far below). */
+#define SF_MAX_L4_OFF (14 + SF_MAX_VLAN_TAGS * 4 + SF_IPV6_HDR_LEN + SF_MAX_EXT_HDRS * SF_IPV6_MAX_EXT_LEN)
+#define SF_L4_OFF_MASK 0x3fff /* >= SF_MAX_L4_OFF: see sf_l4_off() */
 
 #define SF_TCP_HDR_LEN   20 /* without options */
 #define SF_TCP_MAX_OPT_LEN 40

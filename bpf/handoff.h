@@ -74,10 +74,12 @@ static __always_inline void sf_tc_assign(struct __sk_buff *skb, struct bpf_sock 
 /* A bare ACK (or data) to a protected port that is in no cached flow: the kernel's socket decides.
  * None: nothing to hand to (counted when it was a valid cookie ACK). An existing connection: it
  * goes on (and is cached). The listener: the segment must carry a valid cookie, checked here
- * again from the packet alone, and is then handed off. */
-static __always_inline void sf_tc_handoff(struct __sk_buff *skb, const struct sf_pkt *p,
-					  struct sf_flow_pos pos, const struct sf_config *cfg,
-					  struct sf_counters *cnt)
+ * again from the packet alone, and is then handed off. A call of its own: the gate before it runs
+ * for every packet and stays small; this runs once per connection (and its stack frame is not
+ * added to the gate's). */
+static __noinline void sf_tc_handoff(struct __sk_buff *skb, const struct sf_pkt *p,
+				     const struct sf_flow_pos *pos, const struct sf_config *cfg,
+				     struct sf_counters *cnt)
 {
 	struct bpf_sock_tuple tuple;
 	__u32 tuple_len = sf_fill_tuple(p, &tuple);
@@ -95,7 +97,7 @@ static __always_inline void sf_tc_handoff(struct __sk_buff *skb, const struct sf
 	if (sk->state != BPF_TCP_LISTEN) {
 		/* XDP caches the flows it finds established, so this one lost its slot to a
 		 * colliding flow, or is a second copy of a final ACK whose first copy made it */
-		sf_flow_remember(p, pos);
+		sf_flow_remember(p, *pos);
 		if (valid == SF_ACK_VALID)
 			sf_inc(cnt, SF_CNT_handoff_dup);
 	} else if (valid == SF_ACK_VALID) {

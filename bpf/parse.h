@@ -133,6 +133,16 @@ static __always_inline int sf_parse(void *data, void *data_end, struct sf_pkt *p
 	return SF_PARSE_TCP;
 }
 
+_Static_assert(SF_MAX_L4_OFF <= SF_L4_OFF_MASK, "the mask keeps every TCP header offset");
+
+/* p->l4_off for packet pointer arithmetic. The mask changes nothing (the offset is never larger)
+ * but restates its bound: where p is read through a pointer (TC's handoff is a call of its own)
+ * the verifier no longer knows it and would refuse the reads of the TCP header. */
+static __always_inline __u32 sf_l4_off(const struct sf_pkt *p)
+{
+	return p->l4_off & SF_L4_OFF_MASK;
+}
+
 /* Fills a socket lookup tuple (from the packet's point of view); returns its size. */
 static __always_inline __u32 sf_fill_tuple(const struct sf_pkt *p, struct bpf_sock_tuple *t)
 {

@@ -196,31 +196,49 @@ other:
 /* TC ingress: the handoff. It sees every frame XDP passed, so its gate is cheap: a parse and a port
  * bitmap test for unprotected traffic, the flow cache for established connections; only a segment
  * no cached flow explains pays the socket lookup (and, for a listener, the cookie check). */
-SEC("tc")
-int synfence_tc(struct __sk_buff *skb)
+static __always_inline int sf_tc_gate(struct __sk_buff *skb, int parsed, struct sf_pkt *p)
 {
 	struct sf_config *cfg;
 	struct sf_flow_pos pos;
-	struct sf_pkt p = {};
 	__u32 zero = 0;
-	int r;
 
-	r = sf_parse(sf_hook_data(skb, SF_HOOK_TC), sf_hook_data_end(skb, SF_HOOK_TC), &p);
-	if (r == SF_PARSE_UNPARSED && sf_tc_pull_headers(skb))
-		r = sf_parse(sf_hook_data(skb, SF_HOOK_TC), sf_hook_data_end(skb, SF_HOOK_TC), &p);
 	/* The kfunc does not check that this is TCP: sf_parse did, on the packet itself. */
-	if (r != SF_PARSE_TCP || (p.flags & (SF_TCPF_SYN | SF_TCPF_RST | SF_TCPF_ACK)) != SF_TCPF_ACK)
+	if (parsed != SF_PARSE_TCP || (p->flags & (SF_TCPF_SYN | SF_TCPF_RST | SF_TCPF_ACK)) != SF_TCPF_ACK)
 		return SF_TC_ACT_NEXT;
-	if (!sf_port_protected(bpf_ntohs(p.dport)))
+	if (!sf_port_protected(bpf_ntohs(p->dport)))
 		return SF_TC_ACT_NEXT;
 	cfg = bpf_map_lookup_elem(&sf_config, &zero);
 	if (!cfg || !(cfg->flags & SF_CFG_ENABLED))
 		return SF_TC_ACT_NEXT;
-	pos = sf_flow_pos(&p);
-	if (sf_flow_find(&p, pos))
+	pos = sf_flow_pos(p);
+	if (sf_flow_find(p, pos))
 		return SF_TC_ACT_NEXT;
-	sf_tc_handoff(skb, &p, pos, cfg, sf_counters_for(skb->ingress_ifindex));
+	sf_tc_handoff(skb, p, &pos, cfg, sf_counters_for(skb->ingress_ifindex));
 	return SF_TC_ACT_NEXT;
+}
+
+/* A frame whose headers sf_parse could not read in the skb's linear part: pulled in, parsed again.
+ * A call of its own, so that this rare path stays out of the fast path's code. */
+static __noinline int sf_tc_pulled(struct __sk_buff *skb)
+{
+	struct sf_pkt p = {};
+	int r;
+
+	if (!sf_tc_pull_headers(skb))
+		return SF_TC_ACT_NEXT;
+	r = sf_parse(sf_hook_data(skb, SF_HOOK_TC), sf_hook_data_end(skb, SF_HOOK_TC), &p);
+	return sf_tc_gate(skb, r, &p);
+}
+
+SEC("tc")
+int synfence_tc(struct __sk_buff *skb)
+{
+	struct sf_pkt p = {};
+	int r = sf_parse(sf_hook_data(skb, SF_HOOK_TC), sf_hook_data_end(skb, SF_HOOK_TC), &p);
+
+	if (r == SF_PARSE_UNPARSED)
+		return sf_tc_pulled(skb);
+	return sf_tc_gate(skb, r, &p);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -96,7 +96,7 @@ static __always_inline int sf_parse_opts(void *ctx, enum sf_hook hook, const str
 					 struct sf_tcpopts *o)
 {
 	void *data = sf_hook_data(ctx, hook), *data_end = sf_hook_data_end(ctx, hook);
-	__u32 *w = data + p->l4_off + SF_TCP_HDR_LEN;
+	__u32 *w = data + sf_l4_off(p) + SF_TCP_HDR_LEN;
 	__u32 len = p->doff - SF_TCP_HDR_LEN;
 
 	__builtin_memset(o, 0, sizeof(*o));

@@ -6,7 +6,7 @@
 static __always_inline int sf_tcp_hdr_ok(void *ctx, enum sf_hook hook, const struct sf_pkt *p)
 {
 	return p->doff >= SF_TCP_HDR_LEN &&
-	       sf_hook_data(ctx, hook) + p->l4_off + p->doff <= sf_hook_data_end(ctx, hook);
+	       sf_hook_data(ctx, hook) + sf_l4_off(p) + p->doff <= sf_hook_data_end(ctx, hook);
 }
 
 enum sf_prep_result {
