@@ -132,35 +132,43 @@ log "a start that arms its rotation timer a period after setting its keys still 
 # come first) for a period: a period boundary passes for sure between the keys (set for the wall
 # clock's epoch) and the timer, as it can during a slow start. The timer must then fire at once, not
 # at the next boundary with a whole period of the old epoch left.
-kill -TERM "$B_PID"
-sf_daemon_wait "$B_PID"
-cat >"$TMPD/slow-arm" <<EOF
+STRACE="strace -f --seccomp-bpf -e trace=timerfd_create"
+if ! why=$($STRACE -o /dev/null true 2>&1); then
+	_skip "a start whose rotation timer is armed a period late: strace cannot trace here: ${why%%$'\n'*}"
+	B_TERM=$B_PID
+else
+	kill -TERM "$B_PID"
+	sf_daemon_wait "$B_PID"
+	cat >"$TMPD/slow-arm" <<EOF
 #!/bin/sh
-exec strace -f --seccomp-bpf -o "$TMPD/strace.log" -e trace=timerfd_create \
-	-e inject=timerfd_create:delay_enter=$((R * 1000000)):when=3 "$SYNFENCE" "\$@"
+exec $STRACE -o "$TMPD/strace.log" -e inject=timerfd_create:delay_enter=$((R * 1000000)):when=3 \
+	"$SYNFENCE" "\$@"
 EOF
-chmod +x "$TMPD/slow-arm"
-at_phase 0
-SYNFENCE=$TMPD/slow-arm SRV_NS=$B_NS sf_daemon_start "$TMPD/b3.log" "$B_IF" --ports 80 --pin-dir "$PIN_B" \
-	--rotate $R --secret-file "$SECRET"
-B_PID=$SF_PID
-SF_PID=$A_PID
-sf_wait_log "$TMPD/strace.log" 'DELAYED' $((R + 5)) || die "strace held no timerfd_create: $(cat "$TMPD/strace.log")"
-check_eq "$(grep -cE '^([0-9]+ +)?timerfd_create\(CLOCK_REALTIME, .*\(DELAYED\)' "$TMPD/strace.log")" 1 \
-	"the call held was the rotation timer's (CLOCK_REALTIME)"
-sleep 0.2
-snap_b "$TMPD/b4"
-sf_snap "$TMPD/a5"
-check_eq "$(epoch_of "$TMPD/b4")/$(epoch_of "$TMPD/a5")" "$(wall_epoch)/$(wall_epoch)" \
-	"B's epoch and A's are the wall clock's ($(($(date +%s%3N) % (R * 1000))) ms into the period)"
-out=$(sf_handshake 198.18.1.26 "$SRV4" 80 -P 43026 -d 300 -I "$CB_IF" -N "$B_MAC")
-sleep 0.3
-snap_b "$TMPD/b5"
-check_eq "$(sf_delta "$TMPD/b4" "$TMPD/b5" ack_cookie_ok)" 1 "B accepts a cookie A made: $(tr '\n' ' ' <<<"$out")"
+	chmod +x "$TMPD/slow-arm"
+	at_phase 0
+	SYNFENCE=$TMPD/slow-arm SRV_NS=$B_NS sf_daemon_start "$TMPD/b3.log" "$B_IF" --ports 80 \
+		--pin-dir "$PIN_B" --rotate $R --secret-file "$SECRET"
+	B_PID=$SF_PID
+	B_TERM=$(pgrep -P "$B_PID") # synfence, strace's child
+	SF_PID=$A_PID
+	sf_wait_log "$TMPD/strace.log" 'DELAYED' $((R + 5)) ||
+		die "strace held no timerfd_create: $(cat "$TMPD/strace.log")"
+	check_eq "$(grep -cE '^([0-9]+ +)?timerfd_create\(CLOCK_REALTIME, .*\(DELAYED\)' "$TMPD/strace.log")" 1 \
+		"the call held was the rotation timer's (CLOCK_REALTIME)"
+	sleep 0.2
+	snap_b "$TMPD/b4"
+	sf_snap "$TMPD/a5"
+	check_eq "$(epoch_of "$TMPD/b4")/$(epoch_of "$TMPD/a5")" "$(wall_epoch)/$(wall_epoch)" \
+		"B's epoch and A's are the wall clock's ($(($(date +%s%3N) % (R * 1000))) ms into the period)"
+	out=$(sf_handshake 198.18.1.26 "$SRV4" 80 -P 43026 -d 300 -I "$CB_IF" -N "$B_MAC")
+	sleep 0.3
+	snap_b "$TMPD/b5"
+	check_eq "$(sf_delta "$TMPD/b4" "$TMPD/b5" ack_cookie_ok)" 1 "B accepts a cookie A made: $(tr '\n' ' ' <<<"$out")"
+fi
 
 secret=$(cat "$SECRET")
 check_eq "$(cat "$TMPD"/a.log "$TMPD"/b*.log | grep -ci "$secret")" 0 "the secret is in no log"
-kill -TERM "$(pgrep -P "$B_PID")" # synfence, strace's child
+kill -TERM "$B_TERM"
 sf_daemon_wait "$B_PID"
 check_eq "$SF_RC" 0 "B stopped cleanly"
 SF_TCX=
