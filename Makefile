@@ -44,6 +44,8 @@ DEB_PKGS := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g
 DEB_PKGS += libmicrohttpd-dev scdoc python3-prometheus-client tmux man-db
 # hardening: libFuzzer and the sanitizer runtimes of clang-14, static analysis (tests/fuzz/fuzz.mk)
 DEB_PKGS += libclang-rt-14-dev cppcheck clang-tidy util-linux
+# 24-shared-secret holds one syscall of the daemon for a period (strace's fault injection)
+DEB_PKGS += strace
 
 # the metrics server of `synfence run` (libmicrohttpd); the man page (scdoc source, rendered here)
 SYNFENCE_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)

@@ -7,7 +7,8 @@
 # per integration test, default 300), SF_ONLY (a pattern: run only integration tests whose file
 # name contains it; the unit tests are skipped then), SF_NO_UNIT=1 (skip the unit tests),
 # SF_KEEP_LOGS=1 (keep the per-test logs also when everything passed).
-# An integration test that exits 77 is counted as skipped.
+# An integration test that exits 77 is counted as skipped, and so is each check a test skipped (a
+# line "  skip  WHICH: WHY" in its output, shown under its PASS line).
 
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -93,9 +94,11 @@ for t in tests/integration/*.sh; do
 	timeout -k 15 "$TIMEOUT" bash "$t" >"$logdir/$name.log" 2>&1 </dev/null
 	rc=$?
 	dt=$(($(date +%s) - t0))
+	skipped=$((skipped + $(grep -c '^  skip ' "$logdir/$name.log")))
 	if [ $rc = 0 ]; then
 		passed=$((passed + 1))
 		echo "PASS $name (${dt} s, $(grep -c '^  ok ' "$logdir/$name.log") checks)"
+		sed -n 's/^  skip  /    skipped: /p' "$logdir/$name.log"
 	elif [ $rc = 77 ]; then
 		skipped=$((skipped + 1))
 		echo "SKIP $name: $(tail -n 1 "$logdir/$name.log")"

@@ -674,7 +674,9 @@ static __u64 wall_s(void)
 	return clock_ns(CLOCK_REALTIME) / 1000000000ull;
 }
 
-static int rot_arm(struct daemon *d)
+/* The rotation timer: due when the epoch in the map ends, or, after a failed rotation (retry), in
+ * 5 s (at most a period). */
+static int rot_arm(struct daemon *d, bool retry)
 {
 	struct itimerspec its = { 0 };
 	int flags = 0;
@@ -684,9 +686,14 @@ static int rot_arm(struct daemon *d)
 	d->rot_fd = timerfd_create(d->shared ? CLOCK_REALTIME : CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (d->rot_fd < 0)
 		return -errno;
-	if (d->shared) {
-		/* at the next period boundary of the wall clock */
-		__u64 next = (wall_s() / d->set.rotate + 1) * d->set.rotate;
+	if (retry) {
+		its.it_value.tv_sec = (time_t)(d->set.rotate < 5 ? d->set.rotate : 5);
+	} else if (d->shared) {
+		/* at the end of the map's epoch, not at the next boundary after now: when a boundary
+		 * passed since the keys were set (during a slow start), that would leave them a whole
+		 * period behind the wall clock and the other servers, and then skip an epoch. An end
+		 * already past fires at once. */
+		__u64 next = ((__u64)d->st.epoch + 1) * d->set.rotate;
 
 		its.it_value.tv_sec = (time_t)next;
 		flags = TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET;
@@ -769,14 +776,10 @@ static void rotate(struct daemon *d)
 		if (!ret)
 			note_epoch(d);
 	}
-	if (ret) {
+	if (ret)
 		fault(d, false, "cannot rotate the cookie secret: %s (will retry)", strerror(-ret));
-		/* random keys: the next try in 5 s, not at once (the timer is due from the last success) */
-		d->rotated_mono_ns = clock_ns(CLOCK_MONOTONIC) -
-				     (d->set.rotate > 5 ? d->set.rotate - 5 : 0) * 1000000000ull;
-	}
 	sf_dbg("cookie secret: epoch %u", d->st.epoch);
-	ret = rot_arm(d);
+	ret = rot_arm(d, ret != 0);
 	if (ret)
 		fault(d, false, "cannot re-arm the rotation timer: %s", strerror(-ret));
 	publish(d);
@@ -1731,7 +1734,7 @@ static void reload(struct daemon *d)
 		if (secret_changed)
 			CHANGE(" secret=%s", now_shared ? "shared" : "random");
 		if (period_changed || was_shared != now_shared)
-			if ((ret = rot_arm(d)))
+			if ((ret = rot_arm(d, false)))
 				fault(d, false, "reload: cannot re-arm the rotation timer: %s", strerror(-ret));
 	}
 	if (n->sysctl_interval != d->set.sysctl_interval)
@@ -1934,7 +1937,7 @@ int sf_daemon_run(struct sf_run_opts *o)
 		}
 		sf_info("metrics at http://%s/metrics", d->set.metrics);
 	}
-	if ((ret = rot_arm(d)) || (ret = tick_arm(d))) {
+	if ((ret = rot_arm(d, false)) || (ret = tick_arm(d))) {
 		sf_err("cannot arm the timers: %s", strerror(-ret));
 		stop(d, false);
 		code = SF_EXIT_FAIL;

@@ -9,6 +9,8 @@ CI_FAILS=0
 CI_CHECKS=0
 ok() { CI_CHECKS=$((CI_CHECKS + 1)); printf '  ok    %s\n' "$*"; }
 fail() { CI_CHECKS=$((CI_CHECKS + 1)); CI_FAILS=$((CI_FAILS + 1)); printf '  FAIL  %s\n' "$*"; }
+# skip MESSAGE: a check that cannot be made here (which, and why); tests/run.sh shows and counts it
+skip() { printf '  skip  %s\n' "$*"; }
 check() { local msg=$1; shift; if "$@"; then ok "$msg"; else fail "$msg"; fi; }
 ci_require_root() { [ "$(id -u)" = 0 ] || { echo "must run as root" >&2; exit 1; }; }
 # ci_make TARGET...: build with the project's Makefile (the log is shown on failure)

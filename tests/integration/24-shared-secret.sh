@@ -2,11 +2,13 @@
 # Secret rotation with a shared secret file (keys derived from it per epoch, epochs from the wall
 # clock, --rotate 2), and two servers behind one address (anycast/ECMP) with the same file:
 #  - a handshake that straddles a rotation (SYN 0.4 s before a period boundary, ACK 0.8 s later)
-#    completes;
+#    completes (and did straddle it: the epoch bits of its cookie);
 #  - an ACK whose cookie is two periods old is dropped (ack_bad_epoch);
 #  - SYN-ACK from server A, final ACK to server B (and the other way round): B accepts A's cookie
 #    and the connection is made on B;
 #  - control: with a random secret on B, the same cross handshake is dropped;
+#  - a start that sets the keys before a period boundary and arms its rotation timer after it
+#    (forced with strace) is in the wall clock's epoch at once, and accepts A's cookies;
 #  - the secret appears in no log.
 SF_PREFIX=sfr
 . "$(dirname "$0")/../lib.sh"
@@ -15,6 +17,7 @@ R=2
 sf_init secret
 sf_require_synfence
 sf_build_tools
+command -v strace >/dev/null || die "strace not found (make deps installs it)"
 sf_topo_up
 sf_nginx_start 80
 
@@ -60,8 +63,10 @@ at_phase() {
 		[ "$now" -ge "$want" ] && [ "$now" -lt $((want + 60)) ] && return 0
 		sleep 0.01
 	done
-	return 1
+	die "the wall clock was never $want-$((want + 60)) ms into a $R s period"
 }
+wall_epoch() { echo $(($(date +%s) / R)); }
+epoch_of() { jq -r '.daemon.secret.epoch' "$1"; }
 
 log "a handshake that straddles a rotation completes"
 sf_snap "$TMPD/a0"
@@ -70,6 +75,11 @@ out=$(sf_handshake 198.18.1.21 "$SRV4" 80 -P 43021 -d 800)
 sleep 0.3
 sf_snap "$TMPD/a1"
 echo "    $(tr '\n' ' ' <<<"$out")| $(sf_show_delta "$TMPD/a0" "$TMPD/a1")"
+# the precondition: the SYN-ACK's cookie (its epoch's low two bits, ISN bits 9-10) is of the epoch
+# before the one the ACK met
+seq=$(sed -n 's/^synack seq=\([0-9]*\) .*/\1/p' <<<"$out")
+check_eq "$(((${seq:-0} >> 9) & 3))" "$((($(epoch_of "$TMPD/a1") - 1) & 3))" \
+	"the SYN-ACK was made in the epoch before the ACK's (its cookie's epoch bits)"
 check_eq "$(sf_delta "$TMPD/a0" "$TMPD/a1" ack_cookie_ok)" 1 "ACK 0.8 s after a SYN 0.4 s before a rotation: accepted"
 check_eq "$(sf_delta "$TMPD/a0" "$TMPD/a1" handoff_ok)" 1 "... and handed to the kernel"
 
@@ -117,9 +127,48 @@ snap_b "$TMPD/b3"
 check_eq "$(sf_delta "$TMPD/b2" "$TMPD/b3" ack_cookie_bad)" 1 "B with its own random secret drops A's cookie (ack_cookie_bad)"
 check_eq "$(sf_delta "$TMPD/b2" "$TMPD/b3" ack_cookie_ok)" 0 "... and accepts none"
 
+log "a start that arms its rotation timer a period after setting its keys still follows the clock"
+# strace holds the daemon's third timerfd_create (the rotation timer's; the tick and watchdog timers
+# come first) for a period: a period boundary passes for sure between the keys (set for the wall
+# clock's epoch) and the timer, as it can during a slow start. The timer must then fire at once, not
+# at the next boundary with a whole period of the old epoch left.
+STRACE="strace -f --seccomp-bpf -e trace=timerfd_create"
+if ! why=$($STRACE -o /dev/null true 2>&1); then
+	_skip "a start whose rotation timer is armed a period late: strace cannot trace here: ${why%%$'\n'*}"
+	B_TERM=$B_PID
+else
+	kill -TERM "$B_PID"
+	sf_daemon_wait "$B_PID"
+	cat >"$TMPD/slow-arm" <<EOF
+#!/bin/sh
+exec $STRACE -o "$TMPD/strace.log" -e inject=timerfd_create:delay_enter=$((R * 1000000)):when=3 \
+	"$SYNFENCE" "\$@"
+EOF
+	chmod +x "$TMPD/slow-arm"
+	at_phase 0
+	SYNFENCE=$TMPD/slow-arm SRV_NS=$B_NS sf_daemon_start "$TMPD/b3.log" "$B_IF" --ports 80 \
+		--pin-dir "$PIN_B" --rotate $R --secret-file "$SECRET"
+	B_PID=$SF_PID
+	B_TERM=$(pgrep -P "$B_PID") # synfence, strace's child
+	SF_PID=$A_PID
+	sf_wait_log "$TMPD/strace.log" 'DELAYED' $((R + 5)) ||
+		die "strace held no timerfd_create: $(cat "$TMPD/strace.log")"
+	check_eq "$(grep -cE '^([0-9]+ +)?timerfd_create\(CLOCK_REALTIME, .*\(DELAYED\)' "$TMPD/strace.log")" 1 \
+		"the call held was the rotation timer's (CLOCK_REALTIME)"
+	sleep 0.2
+	snap_b "$TMPD/b4"
+	sf_snap "$TMPD/a5"
+	check_eq "$(epoch_of "$TMPD/b4")/$(epoch_of "$TMPD/a5")" "$(wall_epoch)/$(wall_epoch)" \
+		"B's epoch and A's are the wall clock's ($(($(date +%s%3N) % (R * 1000))) ms into the period)"
+	out=$(sf_handshake 198.18.1.26 "$SRV4" 80 -P 43026 -d 300 -I "$CB_IF" -N "$B_MAC")
+	sleep 0.3
+	snap_b "$TMPD/b5"
+	check_eq "$(sf_delta "$TMPD/b4" "$TMPD/b5" ack_cookie_ok)" 1 "B accepts a cookie A made: $(tr '\n' ' ' <<<"$out")"
+fi
+
 secret=$(cat "$SECRET")
 check_eq "$(cat "$TMPD"/a.log "$TMPD"/b*.log | grep -ci "$secret")" 0 "the secret is in no log"
-kill -TERM "$B_PID"
+kill -TERM "$B_TERM"
 sf_daemon_wait "$B_PID"
 check_eq "$SF_RC" 0 "B stopped cleanly"
 SF_TCX=

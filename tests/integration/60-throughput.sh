@@ -1,11 +1,14 @@
 #!/bin/bash
 # Bulk throughput of a cookie-made connection (iperf3 to protected port 5201) is at least 90% of a
 # kernel-made one (iperf3 to unprotected port 5202), synfence attached in both cases (XDP on a veth
-# costs throughput by itself). Best of 4 runs each, interleaved P U U P ..., after one unmeasured
-# warm-up run (the first run on a cold box is slow, and it must not always be the same side). A
-# single run on this 2-CPU VM varies by +-15%, so when the best-of ratio is below the bar, up to
-# 4 more rounds are added: a real deficit fails all of them, noise does not. The protected runs
-# must really be cookie-made (handoff_ok grows), the unprotected ones must not touch synfence's
+# costs throughput by itself). 4 rounds, each one run per port back to back (P U, U P, ...), after
+# one unmeasured warm-up run (the first run on a cold box is slow, and it must not always be the
+# same side); the bar applies to the median of the rounds' ratios (of an even count, the lower
+# middle one). Both runs of a round meet the same load, while a single run on this 2-CPU VM varies
+# by +-15% and more when other work shares it: a best-of over all runs let one lucky reference run
+# decide (85% failed with round ratios 67-127%, median 92%). When the median is below the bar, up to
+# 4 more rounds are added: a real deficit fails all of them, noise does not. The protected runs must
+# really be cookie-made (handoff_ok grows), the unprotected ones must not touch synfence's
 # handshake path.
 . "$(dirname "$0")/../lib.sh"
 
@@ -51,37 +54,33 @@ run() {
 	RUN_BPS=$bps
 }
 
-# round I: both ports once, alternating which one goes first (P U, U P, ...)
+# round I: both ports once, alternating which one goes first (P U, U P, ...); adds the round's
+# protected/unprotected ratio in % to RATIOS
+RATIOS=()
 round() {
-	local i=$1 order port
+	local i=$1 order port p u
 	log "round $i"
 	if [ $((i % 2)) = 1 ]; then order="5201 5202"; else order="5202 5201"; fi
 	for port in $order; do
 		run $port
-		if [ $port = 5201 ]; then
-			[ "$RUN_BPS" -gt "$best_p" ] && best_p=$RUN_BPS
-		else
-			[ "$RUN_BPS" -gt "$best_u" ] && best_u=$RUN_BPS
-		fi
+		if [ $port = 5201 ]; then p=$RUN_BPS; else u=$RUN_BPS; fi
 	done
+	check_ge "$u" 1 "round $i: the kernel-made reference moved data"
+	RATIOS+=($((u > 0 ? p * 100 / u : 0)))
+	log "round $i: cookie-made at ${RATIOS[-1]}% of kernel-made"
 }
-pct() { echo $((best_u > 0 ? best_p * 100 / best_u : 0)); }
+median() { printf '%s\n' "${RATIOS[@]}" | sort -n | sed -n "$(((${#RATIOS[@]} + 1) / 2))p"; }
 
 log "warm-up run (not counted)"
 ip netns exec "$CLI_NS" timeout $((SECS + 22)) iperf3 -c "$SRV4" -p 5202 -t 3 >/dev/null 2>&1
-best_p=0 best_u=0
 for i in $(seq "$RUNS"); do round "$i"; done
 i=$RUNS
-while [ "$(pct)" -lt "$MIN_PCT" ] && [ $i -lt $((RUNS + EXTRA)) ]; do
+while [ "$(median)" -lt "$MIN_PCT" ] && [ $i -lt $((RUNS + EXTRA)) ]; do
 	i=$((i + 1))
-	log "best-of ratio $(pct)% is below $MIN_PCT%: one more round"
+	log "median ratio $(median)% is below $MIN_PCT%: one more round"
 	round "$i"
 done
-RUNS=$i
-log "best protected (cookie-made): $((best_p / 1000000)) Mbit/s; best unprotected (kernel-made): $((best_u / 1000000)) Mbit/s"
-check_ge "$best_u" 1 "the kernel-made reference moved data"
-pct=$(pct)
-check_ge "$pct" "$MIN_PCT" "cookie-made throughput in % of kernel-made (best of $RUNS)"
+check_ge "$(median)" "$MIN_PCT" "cookie-made throughput in % of kernel-made (median of $i rounds: ${RATIOS[*]})"
 sf_snap "$TMPD/end"
 check_eq "$(sf_cnt "$TMPD/end" handoff_err)" 0 "handoff_err stays 0"
 check_eq "$(sf_cnt "$TMPD/end" ack_cookie_bad)" 0 "ack_cookie_bad stays 0 (no packet of a bulk flow was taken for a forged ACK)"

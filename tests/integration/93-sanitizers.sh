@@ -5,6 +5,8 @@
 #    as nobody: one-line error, exit 1/2, no sanitizer report;
 #  - the port-list parser, the config file loader and the command line under libFuzzer
 #    (fuzz_ports, fuzz_conf, fuzz_cli as nobody).
+# The runs as nobody are skipped, saying why, where no unprivileged user can run a program at all
+# (tests/lib.sh: sf_nobody_blocked).
 # SF_SAN_FUZZ_SECONDS (default 10) per fuzzer.
 . "$(dirname "$0")/../fuzz/ci-lib.sh"
 ci_require_root
@@ -14,6 +16,9 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=98
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 sanitizer_clean() { ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$1"; }
+# why the runs as nobody cannot be made here (empty when they can): see tests/lib.sh
+# shellcheck source=/dev/null
+nobody_blocked=$(. tests/lib.sh && sf_nobody_blocked)
 
 if ci_make "$ASAN_B/test_xdp"; then
 	tests/fuzz/run-in-netns.sh "$ASAN_B/test_xdp" >"$log" 2>&1
@@ -40,6 +45,10 @@ if ci_make "$ASAN_B/synfence"; then
 	)
 	for c in "${cases[@]}"; do
 		IFS='|' read -r args want who <<<"$c"
+		if [ "$who" = nobody ] && [ -n "$nobody_blocked" ]; then
+			skip "synfence $args (as nobody): $nobody_blocked"
+			continue
+		fi
 		# shellcheck disable=SC2086
 		if [ "$who" = nobody ]; then
 			tests/fuzz/run-in-netns.sh setpriv --reuid=nobody --regid=nogroup --clear-groups \
@@ -76,10 +85,14 @@ if ci_make "$FUZZ_B/fuzz_ports" "$FUZZ_B/fuzz_conf" "$FUZZ_B/fuzz_cli"; then
 	sed 's/^/    /' "$log" | grep -E 'stat::number|exit|FAIL|finding' | head -20
 	check "fuzz_conf (libFuzzer, ASan/UBSan, config file loader: one-line errors, round trip) for $secs s: no finding" [ $rc = 0 ]
 	[ $rc = 0 ] || tail -40 "$log" | sed 's/^/    | /'
-	BUILD=$BUILD SF_FUZZ_ONLY=fuzz_cli tests/fuzz/fuzz.sh "$secs" >"$log" 2>&1
-	rc=$?
-	sed 's/^/    /' "$log" | grep -E 'stat::number|exit|FAIL|finding' | head -20
-	check "fuzz_cli (libFuzzer, ASan/UBSan, synthetic argv, as nobody) for $secs s: no finding" [ $rc = 0 ]
-	[ $rc = 0 ] || tail -40 "$log" | sed 's/^/    | /'
+	if [ -n "$nobody_blocked" ]; then
+		skip "fuzz_cli (libFuzzer, as nobody): $nobody_blocked"
+	else
+		BUILD=$BUILD SF_FUZZ_ONLY=fuzz_cli tests/fuzz/fuzz.sh "$secs" >"$log" 2>&1
+		rc=$?
+		sed 's/^/    /' "$log" | grep -E 'stat::number|exit|FAIL|finding' | head -20
+		check "fuzz_cli (libFuzzer, ASan/UBSan, synthetic argv, as nobody) for $secs s: no finding" [ $rc = 0 ]
+		[ $rc = 0 ] || tail -40 "$log" | sed 's/^/    | /'
+	fi
 fi
 ci_finish
