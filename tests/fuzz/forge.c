@@ -457,7 +457,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (sodium_init() < 0 || env_setup(&E))
+	if (sodium_init() < 0 || env_setup(&E, &env_fuzz_opts))
 		return 2;
 	/* the server's four keys (epochs 3..6 are all still in the map, as after rotations) and a
 	 * foreign one, all from the seed */

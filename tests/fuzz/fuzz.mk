@@ -17,9 +17,13 @@ SAN_FLAGS    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fn
 # clang, sanitizers; not -Werror: code of others may warn under clang only, and that must not stop
 # a sanitizer run (`make lint` is where warnings are judged)
 SAN_CFLAGS   := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Iinclude -I$(BUILD) $(SAN_FLAGS)
-FUZZ_ENV_SRCS := tests/fuzz/env.c tests/unit/pkt.c tests/unit/oracle.c tests/unit/sock.c
-FUZZ_ENV_HDRS := tests/fuzz/env.h tests/unit/pkt.h tests/unit/oracle.h tests/unit/sock.h \
+# the test-run environment and the SYN-ACK checker, shared with the unit tests (tests/unit/)
+FUZZ_ENV_SRCS := tests/unit/env.c tests/unit/synack.c tests/unit/pkt.c tests/unit/oracle.c tests/unit/sock.c
+FUZZ_ENV_HDRS := tests/unit/env.h tests/unit/synack.h tests/unit/pkt.h tests/unit/oracle.h tests/unit/sock.h \
 		 include/synfence.h $(BUILD)/synfence.skel.h
+# the BPF fuzzer: driver, reference model, generator + mutator, invariants
+FUZZ_BPF_SRCS := tests/fuzz/fuzz_bpf.c tests/fuzz/model.c tests/fuzz/gen.c tests/fuzz/invariants.c
+FUZZ_BPF_HDRS := tests/fuzz/model.h tests/fuzz/gen.h tests/fuzz/invariants.h
 CLI_SRCS     := $(filter-out user/main.c,$(USER_SRCS))
 CLI_WRAPS    := -Wl,--wrap=sf_check_root -Wl,--wrap=sf_daemon_run
 FUZZ_BINS    := $(FUZZ_B)/sf_fuzz_bpf $(FUZZ_B)/sf_fuzz_bpf_lf $(FUZZ_B)/sf_forge \
@@ -31,15 +35,15 @@ $(FUZZ_B) $(ASAN_B):
 	$(Q)mkdir -p $@
 
 # --- the BPF programs: seeded structure-aware fuzzer (CI) and its libFuzzer build ---------------
-$(FUZZ_B)/sf_fuzz_bpf: tests/fuzz/fuzz_bpf.c $(FUZZ_ENV_SRCS) $(FUZZ_ENV_HDRS) | $(FUZZ_B)
+$(FUZZ_B)/sf_fuzz_bpf: $(FUZZ_BPF_SRCS) $(FUZZ_BPF_HDRS) $(FUZZ_ENV_SRCS) $(FUZZ_ENV_HDRS) | $(FUZZ_B)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -Itests/fuzz tests/fuzz/fuzz_bpf.c $(FUZZ_ENV_SRCS) -o $@ \
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Itests/fuzz $(FUZZ_BPF_SRCS) $(FUZZ_ENV_SRCS) -o $@ \
 		$(LDLIBS) -lsodium
 
-$(FUZZ_B)/sf_fuzz_bpf_lf: tests/fuzz/fuzz_bpf.c $(FUZZ_ENV_SRCS) $(FUZZ_ENV_HDRS) | $(FUZZ_B)
+$(FUZZ_B)/sf_fuzz_bpf_lf: $(FUZZ_BPF_SRCS) $(FUZZ_BPF_HDRS) $(FUZZ_ENV_SRCS) $(FUZZ_ENV_HDRS) | $(FUZZ_B)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -DSF_LIBFUZZER -Itests/unit -Itests/fuzz \
-		tests/fuzz/fuzz_bpf.c $(FUZZ_ENV_SRCS) -o $@ $(LDLIBS) -lsodium
+		$(FUZZ_BPF_SRCS) $(FUZZ_ENV_SRCS) -o $@ $(LDLIBS) -lsodium
 
 # --- forgery test: an XDP generator tail-calling synfence_xdp, then TC test runs ------------------
 $(FUZZ_B)/sf_forge.bpf.o: tests/fuzz/sf_forge.bpf.c tests/fuzz/forge.h $(BPF_HDRS) $(BUILD)/vmlinux.h | $(FUZZ_B)

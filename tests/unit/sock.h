@@ -1,4 +1,5 @@
-/* sock.h - loopback TCP listeners for the unit tests and the fuzz environment (tests/fuzz/env.c). */
+/* sock.h - loopback TCP listeners for the test-run environment (env.c) of the unit tests and the
+ * fuzzers. */
 #ifndef SF_TEST_SOCK_H
 #define SF_TEST_SOCK_H
 
