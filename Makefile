@@ -14,6 +14,10 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+# The version: written in one place, the top entry of contrib/debian/changelog (`synfence --version`,
+# status -j, the metrics and the .deb all take it from there). VERSION=X overrides it for a test build.
+VERSION ?= $(shell sed -n '1s/^synfence (\([^ ]*\)) .*/\1/p' contrib/debian/changelog)
+
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS   ?= -O2 -g
@@ -29,7 +33,7 @@ USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 # The same sources built with the fault-injection hook (user/mapio.h), for tests/integration/94-faults.sh
 FAULT_OBJS := $(patsubst user/%.c,$(BUILD)/faults/%.o,$(USER_SRCS))
-USER_HDRS := $(wildcard user/*.h) include/synfence.h $(BUILD)/synfence.skel.h
+USER_HDRS := $(wildcard user/*.h) include/synfence.h $(BUILD)/synfence.skel.h $(BUILD)/version.h
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/%,$(wildcard tests/tools/sfi_*.c))
 # Flood lab and benchmark (tests/bpf/sf_*.bpf.c, tests/tools/sf_*.c, tests/bench/): `make bench`.
@@ -51,7 +55,7 @@ DEB_PKGS += strace
 SYNFENCE_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 MAN_PAGES := $(BUILD)/synfence.8
 
-.PHONY: all deps demo test unit bench soak clean man
+.PHONY: all deps demo test unit bench soak clean man FORCE
 .SECONDARY:
 all: $(BUILD)/synfence $(BUILD)/synfence-faults $(MAN_PAGES) $(BUILD)/xdp_pass.bpf.o $(BUILD)/test_xdp $(TEST_TOOLS) $(BENCH_BPF) $(BENCH_TOOLS)
 
@@ -90,6 +94,11 @@ $(BUILD)/%.bpf.o: tests/bpf/%.bpf.c $(wildcard tests/bpf/*.h) $(BUILD)/vmlinux.h
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
+
+# SYNFENCE_VERSION for user/cmd.h; the file changes (and the objects are rebuilt) only when it does.
+$(BUILD)/version.h: FORCE | $(BUILD)
+	$(Q)test -n "$(VERSION)" || { echo "no version: contrib/debian/changelog has no 'synfence (X)' first line" >&2; exit 1; }
+	$(Q)v='#define SYNFENCE_VERSION "$(VERSION)"'; [ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
 
 $(BUILD)/user/%.o: user/%.c $(USER_HDRS) | $(BUILD)/user
 	$(call msg,CC,$@)

@@ -137,6 +137,7 @@ struct sf_state {
 	char last_error[160];  /* the daemon's last runtime error or warning, "" if none */
 	__u32 features;        /* enum sf_feature_flags: what run found in the kernel at start */
 	__u32 pad;
+	char version[32];      /* synfence --version of run ("" from a run older than the field) */
 };
 
 /* sf_state.features: the kernel features run probed at start, which pick its paths. The handoff

@@ -870,6 +870,7 @@ static void old_state(struct daemon *d, struct sf_state *st)
 	memset(st, 0, sizeof(*st));
 	if (d->takeover)
 		sf_map_read(fd, &zero, st, sizeof(*st));
+	st->version[sizeof(st->version) - 1] = '\0';
 }
 
 /* Slot of name in the earlier run's sf_ifaces (0: none). */
@@ -1201,6 +1202,7 @@ static int start(struct daemon *d)
 	d->st.start_boot_ns = clock_ns(CLOCK_BOOTTIME);
 	d->st.start_real_ns = clock_ns(CLOCK_REALTIME);
 	d->st.pid = (__u32)getpid();
+	snprintf(d->st.version, sizeof(d->st.version), "%s", SYNFENCE_VERSION);
 	d->st.rotate_s = (__u32)d->set.rotate;
 	d->st.xdp_prog_id = prog_id(d->xdp_prog);
 	d->st.tc_prog_id = prog_id(d->tc_prog);
@@ -1255,8 +1257,9 @@ static int start(struct daemon *d)
 			sf_warn("cannot clear the stale interface slot %u (map %s): %s", s, SF_MAP_IFACES,
 				strerror(-ret));
 	if (d->takeover)
-		sf_info("took over the pinned state in %s (earlier run pid %u): programs replaced, "
-			"secrets and counters kept", d->pins.dir, prev.pid);
+		sf_info("took over the pinned state in %s (earlier run pid %u, version %s; this run "
+			"version %s): programs replaced, secrets and counters kept", d->pins.dir, prev.pid,
+			prev.version[0] ? prev.version : "unknown", SYNFENCE_VERSION);
 	log_features(d);
 	log_protecting(d);
 	sf_dbg("maps and links pinned in %s; mss4 %u mss6 %u wscale %u flags 0x%x; secret %s, "

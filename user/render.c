@@ -419,6 +419,11 @@ static void json_daemon(struct json_writer *jw, const struct sf_snap *s, const c
 	jw_bool_field(jw, "running", s->running);
 	if (s->have_state) {
 		jw_uint_field(jw, "pid", s->state.pid);
+		jw_name(jw, "version");
+		if (s->state.version[0])
+			jw_string(jw, s->state.version);
+		else
+			jw_null(jw); /* a run older than sf_state.version */
 		json_num(jw, "started", s->state.start_real_ns / 1e9);
 		json_num(jw, "uptime_s", (double)(s->boot_ns - s->state.start_boot_ns) / 1e9);
 		jw_name(jw, "secret");
@@ -813,6 +818,13 @@ static void prom_head(FILE *out, const char *name, const char *type, const char 
 void sf_render_prom(FILE *out, const struct sf_snap *s)
 {
 	char name[96];
+
+	/* rendered by the daemon that serves /metrics: its own version */
+	prom_head(out, "synfence_build_info", "gauge", "The version of the synfence serving these "
+		  "metrics (the label); always 1");
+	fprintf(out, "synfence_build_info{version=\"");
+	prom_label(out, SYNFENCE_VERSION);
+	fprintf(out, "\"} 1\n");
 
 	for (int c = 0; c < SF_CNT_MAX; c++) {
 		snprintf(name, sizeof(name), "synfence_%s_total", sf_counter_names[c]);

@@ -109,7 +109,9 @@ int sf_maps_open_pinned(struct sf_maps *m, const char *dir)
 		err = m->ports;
 		goto out;
 	}
-	m->state = open_map(dir, SF_MAP_STATE, BPF_MAP_TYPE_ARRAY, sizeof(struct sf_state), &info);
+	/* a run of the version before sf_state.version (version "": unknown) is still read */
+	m->state = open_map(dir, SF_MAP_STATE, BPF_MAP_TYPE_ARRAY, offsetof(struct sf_state, version),
+			    &info);
 	if (m->state < 0) {
 		err = m->state;
 		goto out;
@@ -352,6 +354,7 @@ int sf_snap_read(const struct sf_maps *m, struct sf_snap *s, bool check_attach)
 		s->have_state = s->state.start_boot_ns != 0;
 	s->state.metrics[sizeof(s->state.metrics) - 1] = '\0';
 	s->state.last_error[sizeof(s->state.last_error) - 1] = '\0';
+	s->state.version[sizeof(s->state.version) - 1] = '\0';
 	s->have_config = !sf_map_read(m->config, &zero, &s->config, sizeof(s->config));
 	if (m->ports >= 0) {
 		s->have_ports = true;

@@ -10,8 +10,8 @@ files=(${LINT_FILES:-user/*.c})
 for t in cppcheck clang-tidy; do
 	command -v "$t" >/dev/null || { echo "lint: $t not found (run: make deps)" >&2; exit 2; }
 done
-make --no-print-directory BUILD="$B" "$B/synfence.skel.h" >/dev/null ||
-	{ echo "lint: cannot generate $B/synfence.skel.h" >&2; exit 2; }
+make --no-print-directory BUILD="$B" "$B/synfence.skel.h" "$B/version.h" >/dev/null ||
+	{ echo "lint: cannot generate $B/synfence.skel.h and $B/version.h" >&2; exit 2; }
 incs=(-Iinclude -Iuser -I"$B")
 n=0
 out=$(mktemp)
