@@ -53,7 +53,7 @@ DEB_PKGS += strace
 
 # the metrics server of `synfence run` (libmicrohttpd); the man page (scdoc source, rendered here)
 SYNFENCE_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
-MAN_PAGES := $(BUILD)/synfence.8
+MAN_PAGES := $(BUILD)/synfence.8 $(BUILD)/synfence.conf.5
 
 .PHONY: all deps demo test unit bench soak clean man FORCE
 .SECONDARY:
@@ -122,6 +122,14 @@ $(BUILD)/%.8: doc/%.8.scd | $(BUILD)
 	$(call msg,SCDOC,$@)
 	$(Q)command -v scdoc >/dev/null || { echo "scdoc not found (make deps installs it)" >&2; exit 1; }
 	$(Q)scdoc < $< > $@.tmp && mv $@.tmp $@
+
+# synfence.conf(5): its template with the CONFIGURATION section of synfence.8.scd in place of the
+# @CONFIGURATION@ line (one text for both pages)
+$(BUILD)/synfence.conf.5: doc/synfence.conf.5.scd doc/synfence.8.scd | $(BUILD)
+	$(call msg,SCDOC,$@)
+	$(Q)command -v scdoc >/dev/null || { echo "scdoc not found (make deps installs it)" >&2; exit 1; }
+	$(Q)awk 'FNR == NR { if (/^# /) on = $$0 == "# CONFIGURATION"; else if (on) text = text $$0 "\n"; next } \
+		$$0 == "@CONFIGURATION@" { printf "%s", text; next } { print }' doc/synfence.8.scd $< | scdoc > $@.tmp && mv $@.tmp $@
 
 # Unit tests: the XDP program driven through bpf_prog_test_run_opts, libsodium as the cookie oracle.
 $(BUILD)/test_xdp: $(UNIT_SRCS) $(wildcard tests/unit/*.h) include/synfence.h $(BUILD)/synfence.skel.h

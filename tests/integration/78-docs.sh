@@ -5,7 +5,9 @@
 # `synfence CMD --help` for every command; the bash completion offers every command and every long
 # option. The counter list comes from include/synfence.h, the option lists from the getopt_long
 # tables in user/*.c (an option the code accepts but no document names fails) and from each --help.
-# `run --check-config` accepts every config key, `metrics` included. No namespaces, no root needed.
+# `run --check-config` accepts every config key, `metrics` included; synfence.conf(5) (made from the
+# man page's CONFIGURATION section) and contrib/synfence.conf show every key of user/conf.c's table.
+# No namespaces, no root needed.
 SF_PREFIX=sfo
 . "$(dirname "$0")/../lib.sh"
 SF_NAME=docs
@@ -99,6 +101,23 @@ check_eq "$?/$(wc -l <<<"$out")" 2/1 "a bad metrics key: exit 2, one line"
 check_match "$out" "^synfence: $conf:3: metrics: bad address \"localhost:9464\": not an IPv4 address" "... naming the file, line, key and problem ($out)"
 rm -f "$conf"
 check_true "contrib/synfence.conf shows the metrics key" grep -qx '#metrics = 127.0.0.1:9464' "$SF_SRC/contrib/synfence.conf"
+
+# every config key: the names in user/conf.c's key table ([SF_KEY_X] = { "name", ... })
+CONF_MAN=$BUILD/synfence.conf.5
+[ -r "$CONF_MAN" ] || die "man page not found at $CONF_MAN (run make)"
+cpage=$(MANWIDTH=200 man -l "$CONF_MAN" 2>/tmp/sfo-docs-man.err | col -b)
+check_eq "$(cat /tmp/sfo-docs-man.err)" "" "man -l renders synfence.conf(5) without warnings"
+rm -f /tmp/sfo-docs-man.err
+keys=$(sed -n 's/^[[:space:]]*\[SF_KEY_[A-Z_]*\][[:space:]]*= { "\([a-z_]*\)".*/\1/p' "$SF_SRC/user/conf.c")
+check_ge "$(wc -w <<<"$keys")" 12 "config keys found in user/conf.c"
+miss=""
+for k in $keys; do
+	grep -qE "^ +$k = " <<<"$cpage" || miss+="man:$k "
+	grep -qE "^#?$k = " "$SF_SRC/contrib/synfence.conf" || miss+="example:$k "
+done
+check_eq "${miss:-none}" none "synfence.conf(5) and contrib/synfence.conf show every config key ($(echo $keys))"
+check_match "$cpage" $'\nNAME\n +synfence.conf - ' "synfence.conf(5) has a NAME line"
+check_match "$page" 'synfence.conf\(5\)' "synfence(8) points to synfence.conf(5)"
 
 check_eq "$(comp synfence sta)" "status stats" "completion expands a prefix"
 check_eq "$(comp synfence stats --w)" "--watch" "completion of a stats option"
