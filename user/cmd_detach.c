@@ -26,6 +26,7 @@ static void detach_help(FILE *out)
 		"\n"
 		"SYNOPSIS\n"
 		"    synfence detach IFACE [IFACE...] [--pin-dir DIR] [--config FILE] [-j]\n"
+		"    synfence detach --all [--pin-dir DIR] [--config FILE] [-j]\n"
 		"\n"
 		"DESCRIPTION\n"
 		"    Detaches synfence's XDP and TC programs from each IFACE: the links pinned in the\n"
@@ -39,6 +40,8 @@ static void detach_help(FILE *out)
 		"    interface from its config and send it SIGHUP, or stop it).\n"
 		"\n"
 		"OPTIONS\n"
+		"    --all           every interface with a link pinned in the pin dir (what a package\n"
+		"                    removal runs after stopping the daemon)\n"
 		"    --pin-dir DIR   where run pinned its state (default: the config file's pin_dir,\n"
 		"                    else %s)\n"
 		"    --config FILE   read pin_dir from FILE (default %s, when it exists)\n"
@@ -51,7 +54,7 @@ static void detach_help(FILE *out)
 		SF_DEFAULT_PIN_DIR, SF_DEFAULT_CONFIG);
 }
 
-enum { OPT_PIN_DIR = 256, OPT_CONFIG };
+enum { OPT_PIN_DIR = 256, OPT_CONFIG, OPT_ALL };
 
 struct result {
 	char name[IF_NAMESIZE];
@@ -251,19 +254,46 @@ static int any_link(enum sf_link_kind kind, const char *ifname, void *arg)
 	return 1;
 }
 
+struct pinned_names {
+	char name[SF_MAX_RUN_IFACES][IF_NAMESIZE];
+	const char *ptr[SF_MAX_RUN_IFACES];
+	int n;
+};
+
+/* --all: collect each interface with a link pin once (its XDP and TC pins name it twice). */
+static int add_pinned(enum sf_link_kind kind, const char *ifname, void *arg)
+{
+	struct pinned_names *l = arg;
+
+	(void)kind;
+	for (int i = 0; i < l->n; i++)
+		if (!strcmp(l->name[i], ifname))
+			return 0;
+	if (l->n == SF_MAX_RUN_IFACES || strlen(ifname) >= IF_NAMESIZE)
+		return -E2BIG;
+	snprintf(l->name[l->n], IF_NAMESIZE, "%s", ifname);
+	l->ptr[l->n] = l->name[l->n];
+	l->n++;
+	return 0;
+}
+
 static int detach_cmd(int argc, char **argv)
 {
 	static const struct option long_opts[] = {
 		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "all", no_argument, NULL, OPT_ALL },
 		SF_GLOBAL_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct sf_cmd *cmd = &sf_cmd_detach;
 	struct sf_settings *cli = calloc(1, sizeof(*cli)), *set = calloc(1, sizeof(*set));
 	const char *config = SF_DEFAULT_CONFIG;
-	bool config_given = false, have_pins, daemon = false, removed = false;
+	bool config_given = false, have_pins, daemon = false, removed = false, all = false;
 	struct result res[SF_MAX_RUN_IFACES];
+	struct pinned_names pinned = { .n = 0 };
+	char **names;
+	int n_names;
 	struct sf_pins pins;
 	char err[1024];
 	int c, n = 0, ret = SF_EXIT_OK;
@@ -297,13 +327,19 @@ static int detach_cmd(int argc, char **argv)
 		} else if (c == OPT_CONFIG) {
 			config = optarg;
 			config_given = true;
+		} else if (c == OPT_ALL) {
+			all = true;
 		} else {
 			ret = sf_usage_err(cmd, "unexpected option");
 			goto out;
 		}
 	}
-	if (optind >= argc) {
-		ret = sf_usage_err(cmd, "no interface given");
+	if (all && optind < argc) {
+		ret = sf_usage_err(cmd, "--all takes no interface");
+		goto out;
+	}
+	if (!all && optind >= argc) {
+		ret = sf_usage_err(cmd, "no interface given (or --all)");
 		goto out;
 	}
 	if (argc - optind > SF_MAX_RUN_IFACES) {
@@ -335,17 +371,26 @@ static int detach_cmd(int argc, char **argv)
 		goto out;
 	}
 	ret = SF_EXIT_OK;
+	names = argv + optind;
+	n_names = argc - optind;
+	if (all) {
+		if (have_pins && sf_pins_for_links(&pins, add_pinned, &pinned) < 0) {
+			sf_err("more than %d interfaces pinned in %s", SF_MAX_RUN_IFACES, pins.dir);
+			ret = SF_EXIT_FAIL;
+			goto out;
+		}
+		names = (char **)pinned.ptr;
+		n_names = pinned.n;
+	}
 	for (int pass = 0; pass < 2; pass++) {
-		for (int i = optind; i < argc; i++) {
-			n = i - optind;
+		for (n = 0; n < n_names; n++) {
 			memset(&res[n], 0, sizeof(res[n]));
-			if (detach_one(&pins, have_pins, daemon, argv[i], &res[n], pass == 0)) {
+			if (detach_one(&pins, have_pins, daemon, names[n], &res[n], pass == 0)) {
 				ret = SF_EXIT_FAIL;
 				goto out;
 			}
 		}
 	}
-	n = argc - optind;
 	/* nothing protected any more and no daemon: the pinned state goes too */
 	if (have_pins && !daemon && sf_pins_for_links(&pins, any_link, NULL) != 1 && sf_pins_any(&pins)) {
 		sf_pins_remove_all(&pins);
@@ -378,6 +423,8 @@ static int detach_cmd(int argc, char **argv)
 			else
 				printf("%s: no synfence program was attached\n", res[i].name);
 		}
+		if (all && !n)
+			printf("no interface pinned in %s\n", set->pin_dir);
 		if (removed)
 			printf("no protected interface left: removed the pinned state in %s\n", pins.dir);
 	}
