@@ -61,7 +61,7 @@ check_eq "$(grep -c '^Type=notify$' "$UNIT")" 1 "Type=notify"
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$UNIT")
 check_eq "$caps" "CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYS_ADMIN" "CapabilityBoundingSet"
 for d in NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes MemoryDenyWriteExecute=yes \
-	'ExecReload=/bin/kill -HUP $MAINPID' WatchdogSec=30s After=network.target RestartPreventExitStatus=2; do
+	"ExecReload=/bin/sh -c 'kill -HUP \$\$MAINPID'" WatchdogSec=30s After=network.target RestartPreventExitStatus=2; do
 	check_eq "$(grep -cxF "$d" "$UNIT")" 1 "unit has $d"
 done
 bset=$(tr ' ' '\n' <<<"$caps" | sed 's/^CAP_//' | tr 'A-Z' 'a-z' | sed 's/^/+/' | paste -sd,)
