@@ -48,6 +48,8 @@ DEB_PKGS := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g
 DEB_PKGS += libmicrohttpd-dev scdoc python3-prometheus-client tmux man-db
 # hardening: libFuzzer and the sanitizer runtimes of clang-14, static analysis (tests/fuzz/fuzz.mk)
 DEB_PKGS += libclang-rt-14-dev cppcheck clang-tidy util-linux
+# packaging: make deb, make test-package (a Debian 12 root booted with systemd-nspawn)
+DEB_PKGS += debhelper dpkg-dev lintian debootstrap systemd-container
 # 24-shared-secret holds one syscall of the daemon for a period (strace's fault injection)
 DEB_PKGS += strace
 
@@ -100,13 +102,14 @@ $(BUILD)/version.h: FORCE | $(BUILD)
 	$(Q)test -n "$(VERSION)" || { echo "no version: contrib/debian/changelog has no 'synfence (X)' first line" >&2; exit 1; }
 	$(Q)v='#define SYNFENCE_VERSION "$(VERSION)"'; [ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
 
+# (CPPFLAGS, LDFLAGS: the hardening flags of a Debian package build)
 $(BUILD)/user/%.o: user/%.c $(USER_HDRS) | $(BUILD)/user
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Iuser -c $< -o $@
 
 $(BUILD)/synfence: $(USER_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) $(SYNFENCE_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(SYNFENCE_LIBS)
 
 # Test build only: map updates can be made to fail (SF_FAULT_MAP_UPDATE=N, see user/mapio.h).
 $(BUILD)/faults/%.o: user/%.c $(USER_HDRS) | $(BUILD)/faults
@@ -122,7 +125,6 @@ $(BUILD)/%.8: doc/%.8.scd | $(BUILD)
 	$(call msg,SCDOC,$@)
 	$(Q)command -v scdoc >/dev/null || { echo "scdoc not found (make deps installs it)" >&2; exit 1; }
 	$(Q)scdoc < $< > $@.tmp && mv $@.tmp $@
-
 # synfence.conf(5): its template with the CONFIGURATION section of synfence.8.scd in place of the
 # @CONFIGURATION@ line (one text for both pages)
 $(BUILD)/synfence.conf.5: doc/synfence.conf.5.scd doc/synfence.8.scd | $(BUILD)
@@ -174,6 +176,8 @@ unit: $(BUILD)/test_xdp
 
 # fuzz, forgery, sanitize, lint, fuzz-build
 include tests/fuzz/fuzz.mk
+# install, uninstall, deb
+include contrib/pkg.mk
 
 clean:
 	$(Q)rm -rf $(BUILD)
