@@ -176,7 +176,7 @@ unit: $(BUILD)/test_xdp
 
 # fuzz, forgery, sanitize, lint, fuzz-build
 include tests/fuzz/fuzz.mk
-# install, uninstall, deb
+# install, uninstall, deb, test-package
 include contrib/pkg.mk
 
 clean:

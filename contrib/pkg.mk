@@ -1,4 +1,4 @@
-# contrib/pkg.mk - install, uninstall, deb. Included by the Makefile (uses its BUILD,
+# contrib/pkg.mk - install, uninstall, deb, test-package. Included by the Makefile (uses its BUILD,
 # VERSION, Q, msg, MAN_PAGES).
 #
 # The directories, as xdp-tools' lib/defines.mk names them; a package uses PREFIX=/usr.
@@ -15,7 +15,7 @@ INSTALL     ?= install
 
 CONF := $(DESTDIR)$(SYSCONFDIR)/synfence/synfence.conf
 
-.PHONY: install uninstall deb
+.PHONY: install uninstall deb test-package
 
 # Everything goes under $(DESTDIR). The config file is written only when there is none (an edited
 # one stays); nothing is enabled or started: a packet filter must not switch itself on.
@@ -71,3 +71,7 @@ deb:
 	$(Q)cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || \
 		{ tail -n 30 ../build.log; echo "make deb: dpkg-buildpackage failed (log: $(DEB_B)/build.log)" >&2; exit 1; }
 	$(Q)cp $(DEB_B)/synfence_$(VERSION)_*.deb $(BUILD)/
+
+# Builds the .deb and checks it: lintian, a fresh Debian 12 root, the unit under systemd.
+test-package:
+	$(Q)BUILD=$(BUILD) tests/integration/96-package.sh
