@@ -54,7 +54,8 @@ DEB_SRC := $(DEB_B)/synfence-$(VERSION)
 deb:
 	$(call msg,DEB,$(BUILD)/synfence_$(VERSION)_$$(dpkg --print-architecture).deb)
 	$(Q)command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
-		{ [ "$$(id -u)" = 0 ] && apt-get install -y -qq dpkg-dev debhelper >/dev/null; } || \
+		{ [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dpkg-dev debhelper >/dev/null; } || \
 		{ echo "make deb: needs dpkg-dev and debhelper (apt-get install dpkg-dev debhelper)" >&2; exit 1; }
 	$(Q)rm -rf $(DEB_B) && mkdir -p $(DEB_SRC)
 	$(Q)if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then git ls-files -z -co --exclude-standard; \
@@ -65,7 +66,7 @@ deb:
 		{ printf 'synfence (%s) unstable; urgency=medium\n\n  * Local build.\n\n -- %s  %s\n\n' \
 		  "$(VERSION)" "$$(dpkg-parsechangelog -S Maintainer)" "$$(date -R)"; cat debian/changelog; } > debian/changelog.new && \
 		mv debian/changelog.new debian/changelog; fi
-	$(Q)cd $(DEB_SRC) && { dpkg-checkbuilddeps 2>/dev/null || { [ "$$(id -u)" = 0 ] && \
+	$(Q)cd $(DEB_SRC) && { dpkg-checkbuilddeps 2>/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get build-dep -y -qq ./ >/dev/null; } || \
 		{ dpkg-checkbuilddeps; exit 1; }; }
 	$(Q)cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || \
@@ -73,5 +74,6 @@ deb:
 	$(Q)cp $(DEB_B)/synfence_$(VERSION)_*.deb $(BUILD)/
 
 # Builds the .deb and checks it: lintian, a fresh Debian 12 root, the unit under systemd.
-test-package:
+test-package: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)BUILD=$(BUILD) tests/integration/96-package.sh
