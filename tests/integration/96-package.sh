@@ -181,7 +181,8 @@ wait_prop() { for _ in $(seq 100); do [ "$(prop "$1")" = "$2" ] && return 0; sle
 check_eq "$(prop ActiveState)/$(prop UnitFileState)" inactive/disabled "not started at boot: the unit is not enabled"
 ct systemctl start synfence.service
 check_eq "$?/$(prop ActiveState)/$(prop SubState)" 0/active/running "systemctl start synfence: active (running)"
-check_true "XDP is attached to $SRV_IF" sf_xdp_attached
+xdp() { sf_xdp_attached && echo attached || echo detached; }
+check_eq "$(xdp)" attached "XDP is attached to $SRV_IF"
 check_eq "$(status_json | jq -r '[.daemon.running, .daemon.version, .daemon.ports] | join(",")')" "true,$VER,80" \
 	"synfence status -j: running, daemon.version $VER, ports 80"
 check_match "$(ct systemctl status --no-pager synfence.service)" 'Active: active \(running\)' "systemctl status shows it active"
@@ -249,7 +250,7 @@ check_eq "$(grep -vcx ok "$TMPD/xdp.log")" 0 "XDP never left $SRV_IF during the 
 
 ct systemctl stop synfence.service
 check_eq "$?/$(prop ActiveState)" 0/inactive "systemctl stop"
-check_true "stop detached XDP from $SRV_IF" bash -c "! ip -n $SRV_NS link show dev $SRV_IF | grep -q prog/xdp"
+check_eq "$(xdp)" detached "stop detached XDP from $SRV_IF"
 # (a bpffs holds the kernel's maps.debug and progs.debug)
 pins() { ct ls -A /sys/fs/bpf | grep -v '\.debug$'; }
 check_eq "$(pins)" "" "... and removed every pin"
@@ -271,7 +272,7 @@ ct apt-get remove -y -qq synfence >"$TMPD/remove.log" 2>&1
 ran $? "apt-get remove synfence" "$TMPD/remove.log"
 journal >"$TMPD/journal"
 check_true "removal stopped it (SIGTERM: protection left in place, keep_attached)" grep -qF "got SIGTERM, stopping (keep_attached: protection stays)" "$TMPD/journal"
-check_true "... and detached XDP (synfence detach --all)" bash -c "! ip -n $SRV_NS link show dev $SRV_IF | grep -q prog/xdp"
+check_eq "$(xdp)" detached "... and detached XDP (synfence detach --all)"
 check_eq "$(pins)" "" "no pin left after removal"
 check_true "remove keeps the config" test -e "$ROOT/etc/synfence/synfence.conf"
 ct apt-get purge -y -qq synfence >/dev/null 2>&1
