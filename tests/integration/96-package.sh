@@ -33,6 +33,7 @@ CACHE=$BUILD/pkg
 ROOT=$TMPD/root  # overlay: the cached Debian root below, this test's changes in $TMPD/upper
 NSPAWN_PID=
 CT=
+CGROUP_MOUNTED=
 
 # ---- cleanup: the container and the overlay, then lib.sh's (namespaces, processes, TMPD) ----
 pkg_cleanup() {
@@ -43,6 +44,7 @@ pkg_cleanup() {
 		wait "$NSPAWN_PID" 2>/dev/null
 	fi
 	mountpoint -q "$ROOT" 2>/dev/null && umount -l "$ROOT"
+	[ -n "$CGROUP_MOUNTED" ] && umount /sys/fs/cgroup
 	return 0
 }
 trap 'rc=$?; pkg_cleanup; (exit $rc); sf_cleanup' EXIT
@@ -117,6 +119,14 @@ if [ ! -e "$CACHE/bookworm/.complete" ]; then
 	touch "$CACHE/bookworm.tmp/.complete"
 	mv "$CACHE/bookworm.tmp" "$CACHE/bookworm"
 	log "debootstrap: $(($(date +%s) - t)) s"
+fi
+# systemd-nspawn needs a cgroup hierarchy ("Failed to determine whether the unified cgroups
+# hierarchy is used"): where no init mounted one (fresh-debian.sh's private mount namespace with a
+# new sysfs), cgroup2, as systemd mounts it at boot
+if ! mountpoint -q /sys/fs/cgroup && [ -z "$(ls -A /sys/fs/cgroup)" ]; then
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup || die "no cgroup hierarchy, and cannot mount cgroup2 on /sys/fs/cgroup"
+	CGROUP_MOUNTED=1
+	log "mounted cgroup2 on /sys/fs/cgroup (no init mounted a cgroup hierarchy here)"
 fi
 mkdir -p "$TMPD/upper" "$TMPD/work" "$ROOT" "$CACHE/apt-archives/partial"
 mount -t overlay overlay -o "lowerdir=$CACHE/bookworm,upperdir=$TMPD/upper,workdir=$TMPD/work" "$ROOT" ||
@@ -206,7 +216,8 @@ check_eq "$(status_json | jq -r .daemon.ports)" 80,8080 "SIGHUP took the changed
 STOP=$TMPD/stop
 xdp_watch() {
 	while [ ! -e "$STOP" ]; do
-		if ip -n "$SRV_NS" link show dev "$SRV_IF" | grep -q 'prog/xdp'; then echo ok; else echo gone; fi
+		l=$(ip -n "$SRV_NS" link show dev "$SRV_IF" 2>&1)
+		if [[ $l == *prog/xdp* ]]; then echo ok; else echo "gone at $(date +%T.%N): ${l//$'\n'/ }"; fi
 	done
 }
 xdp_watch >"$TMPD/xdp.log" 2>&1 &
@@ -246,7 +257,13 @@ check_ge "$(cat "$TMPD/count" 2>/dev/null)" "$((n0 + 5))" "... and kept exchangi
 sf_daemon_wait "$SF_NEWCONN_PID" 15
 check_match "$(tail -n 1 "$TMPD/newconn.log")" '^ok=[1-9][0-9]* bad=0$' "new connections during both hand-overs"
 sf_daemon_wait "$WATCH" 5
-check_eq "$(grep -vcx ok "$TMPD/xdp.log")" 0 "XDP never left $SRV_IF during the hand-overs ($(wc -l <"$TMPD/xdp.log") samples)"
+gone=$(grep -vcx ok "$TMPD/xdp.log")
+check_eq "$gone" 0 "XDP never left $SRV_IF during the hand-overs ($(wc -l <"$TMPD/xdp.log") samples)"
+if [ "$gone" != 0 ]; then
+	grep -vx ok "$TMPD/xdp.log" | head -n 5 | sed 's/^/    /'
+	ct journalctl -q -u synfence.service -o short-precise --no-pager | tail -n 30 | sed 's/^/    | /'
+fi
+
 
 ct systemctl stop synfence.service
 check_eq "$?/$(prop ActiveState)" 0/inactive "systemctl stop"
