@@ -83,6 +83,15 @@ static __always_inline struct sf_flow *sf_flow_find(const struct sf_pkt *p, stru
 	return f && sf_flow_match(f, p) ? f : NULL;
 }
 
+/* p's tuple in the flow cache's layout (also the key of TC's recent handoffs, bpf/handoff.h). */
+static __always_inline void sf_flow_fill(struct sf_flow *f, const struct sf_pkt *p)
+{
+	__builtin_memcpy(f->saddr, p->saddr, sizeof(f->saddr));
+	__builtin_memcpy(f->daddr, p->daddr, sizeof(f->daddr));
+	f->ports = p->ports;
+	f->family = sf_flow_family(p);
+}
+
 static __always_inline void sf_flow_remember(const struct sf_pkt *p, struct sf_flow_pos pos)
 {
 	struct sf_flow *f = bpf_map_lookup_elem(&sf_flows, &pos.slot);
@@ -90,10 +99,7 @@ static __always_inline void sf_flow_remember(const struct sf_pkt *p, struct sf_f
 
 	if (!f || !tag)
 		return;
-	__builtin_memcpy(f->saddr, p->saddr, sizeof(f->saddr));
-	__builtin_memcpy(f->daddr, p->daddr, sizeof(f->daddr));
-	f->ports = p->ports;
-	f->family = sf_flow_family(p);
+	sf_flow_fill(f, p);
 	*tag = pos.tag;
 }
 

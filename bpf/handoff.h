@@ -32,6 +32,39 @@ _Static_assert(sizeof(struct sf_handoff_attrs) == sizeof(struct bpf_tcp_req_attr
 	       SF_SAME_FIELD(usec_ts_ok), "sf_handoff_attrs has the kfunc's layout");
 #undef SF_SAME_FIELD
 
+/* Recent handoffs. The final ACK and the client's first data segment right behind it often reach
+ * TC in one batch, before TCP has processed the first (TC runs for a whole receive batch, TCP
+ * after it): both carry the cookie, and a second handoff makes a second request socket whose
+ * connection cannot be inserted, so the kernel drops that segment and the client resends it after
+ * a loss probe (~200 ms: the peacetime bench lost 1 % of its requests so). A tuple handed off in
+ * the last SF_HANDOFF_DEDUP_JIFFIES is therefore not handed off again (handoff_dup): its segment
+ * goes on to the connection the first one makes. A handoff the kernel refused after the kfunc (a
+ * full accept queue) is retried by the client's retransmission, which comes later than that. */
+#define SF_HANDOFF_DEDUP_JIFFIES 2
+#define SF_HANDOFF_RECENT 8192 /* tuples: 2 jiffies of handoffs at over 1M connections/s */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SF_HANDOFF_RECENT);
+	__type(key, struct sf_flow);
+	__type(value, __u64); /* bpf_jiffies64() of the handoff */
+} sf_handoffs SEC(".maps");
+
+/* 1 if p's tuple was handed off in the last SF_HANDOFF_DEDUP_JIFFIES. */
+static __always_inline int sf_handoff_recent(const struct sf_flow *key)
+{
+	__u64 *when = bpf_map_lookup_elem(&sf_handoffs, key);
+
+	return when && bpf_jiffies64() - *when <= SF_HANDOFF_DEDUP_JIFFIES;
+}
+
+static __always_inline void sf_handoff_note(const struct sf_flow *key)
+{
+	__u64 now = bpf_jiffies64();
+
+	bpf_map_update_elem(&sf_handoffs, key, &now, BPF_ANY);
+}
+
 /* The connection's parameters, as our SYN-ACK offered them (cookie bits) and the ACK carries them. */
 static __always_inline void sf_req_attrs(struct bpf_tcp_req_attrs *a, const struct sf_hs *hs,
 					 const struct sf_tcpopts *o, const struct sf_config *cfg)
@@ -50,19 +83,29 @@ static __always_inline void sf_req_attrs(struct bpf_tcp_req_attrs *a, const stru
 }
 
 /* The kfunc's answer, counted; the segment goes on to the kernel either way (on failure the
- * kernel answers it as it would without us). */
-static __always_inline void sf_tc_assign(struct __sk_buff *skb, struct bpf_sock *listener,
-					 const struct sf_hs *hs, const struct sf_tcpopts *o,
-					 const struct sf_config *cfg, struct sf_counters *cnt)
+ * kernel answers it as it would without us). A segment of a tuple handed off a moment ago goes on
+ * without (see sf_handoffs). */
+static __always_inline void sf_tc_assign(struct __sk_buff *skb, const struct sf_pkt *p,
+					 struct bpf_sock *listener, const struct sf_hs *hs,
+					 const struct sf_tcpopts *o, const struct sf_config *cfg,
+					 struct sf_counters *cnt)
 {
 	struct bpf_tcp_req_attrs attrs = {};
-	struct tcp_sock *tsk = bpf_skc_to_tcp_sock(listener);
+	struct tcp_sock *tsk;
+	struct sf_flow key;
 	int err;
 
+	sf_flow_fill(&key, p);
+	if (sf_handoff_recent(&key)) {
+		sf_inc(cnt, SF_CNT_handoff_dup);
+		return;
+	}
+	tsk = bpf_skc_to_tcp_sock(listener);
 	sf_req_attrs(&attrs, hs, o, cfg);
 	__builtin_memcpy(&sf_last_handoff, &attrs, sizeof(attrs));
 	err = tsk ? bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tsk, &attrs, sizeof(attrs)) : 1;
 	if (err == 0) {
+		sf_handoff_note(&key);
 		sf_inc(cnt, SF_CNT_handoff_ok);
 		return;
 	}
@@ -101,7 +144,7 @@ static __noinline void sf_tc_handoff(struct __sk_buff *skb, const struct sf_pkt 
 		if (valid == SF_ACK_VALID)
 			sf_inc(cnt, SF_CNT_handoff_dup);
 	} else if (valid == SF_ACK_VALID) {
-		sf_tc_assign(skb, sk, &hs, &o, cfg, cnt);
+		sf_tc_assign(skb, p, sk, &hs, &o, cfg, cnt);
 	} else if (valid != SF_ACK_NO_SECRET) {
 		sf_inc(cnt, SF_CNT_handoff_cookie_bad);
 	}

@@ -56,7 +56,7 @@
 	X(handoff_err_einval,  "handoff_err with EINVAL: attributes refused (e.g. an option the sysctls switched off)") \
 	X(handoff_err_enomem,  "handoff_err with ENOMEM: no memory for the request socket")         \
 	X(handoff_err_other,   "handoff_err for any other reason (ENETUNREACH, EOPNOTSUPP, not a TCP listener)") \
-	X(handoff_dup,         "valid cookie ACKs whose connection already existed when TC saw them, passed on") \
+	X(handoff_dup,         "valid cookie ACKs whose connection already existed or was being made when TC saw them, passed on") \
 	X(pass_unprotected,    "TCP segments to unprotected ports, passed untouched")                \
 	X(pass_other,          "TCP segments to protected ports passed unchecked: RST, SYN-ACK, no ACK flag") \
 	X(syn_pass_existing,   "SYNs for a tuple the kernel still has a socket for (TIME_WAIT reuse), passed to it") \
