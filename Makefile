@@ -122,10 +122,11 @@ $(BUILD)/sfi_%: tests/tools/sfi_%.c tests/tools/sfi_common.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-# Flood generator (XDP live frames; the program is embedded as a skeleton) and bench helpers.
-$(BUILD)/sf_flood: tests/tools/sf_flood.c tests/tools/sfi_common.h $(BUILD)/sf_gen.skel.h | $(BUILD)
+# Flood generator (its XDP programs are embedded as a skeleton; sf_gen.h writes the frames for
+# them and for its socket engines) and bench helpers.
+$(BUILD)/sf_flood: tests/tools/sf_flood.c tests/tools/sfi_common.h tests/bpf/sf_gen.h $(BUILD)/sf_gen.skel.h | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< -o $@ $(LDLIBS)
 
 $(BUILD)/sf_%: tests/tools/sf_%.c | $(BUILD)
 	$(call msg,CC,$@)
