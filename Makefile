@@ -40,6 +40,8 @@ BENCH_TOOLS := $(BUILD)/sf_flood $(BUILD)/sf_connect
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev pkg-config \
 	    gcc make iproute2 procps nginx-light curl iperf3 libsodium-dev jq tcpdump ethtool \
 	    nftables gnuplot-nox libinih-dev libsystemd-dev systemd
+# the bench's peacetime load: ab, one connection per request
+DEB_PKGS += apache2-utils
 # observability: the metrics server, the man page, the stats/metrics/--watch tests
 DEB_PKGS += libmicrohttpd-dev scdoc python3-prometheus-client tmux man-db
 # hardening: libFuzzer and the sanitizer runtimes of clang-14, static analysis (tests/fuzz/fuzz.mk)

@@ -90,7 +90,7 @@ for ENGINE in "${ENGINES[@]}"; do
 	check_eq "$((bad + okd))" "$NACK" "$ENGINE: synfence checked every forged ACK (ack_cookie_bad + ack_cookie_ok)"
 	check_le "$okd" 1 "$ENGINE: forged ACKs do not pass the cookie check (ack_cookie_ok, at most one by chance)"
 done
-check_eq "$(cli ip -o link show type veth | grep -c sfloop)" 0 "the loop engine's own veth pairs are gone"
+check_eq "$(cli ip -o link show type veth | grep -c "sfl[0-9]*[ab]@")" 0 "the loop engine's own veth pairs are gone"
 
 log "SIGTERM synfence: the server kernel answers the generator's SYNs itself"
 sf_synfence_stop

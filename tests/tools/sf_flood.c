@@ -447,8 +447,8 @@ static int loop_open(struct flood *f)
 	char *up_b[] = { "ip", "link", "set", loop_b, "up", NULL };
 	int ia, ib, e;
 
-	snprintf(loop_a, sizeof loop_a, "sfloop%da", (int)getpid() % 10000000);
-	snprintf(loop_b, sizeof loop_b, "sfloop%db", (int)getpid() % 10000000);
+	snprintf(loop_a, sizeof loop_a, "sfl%da", (int)getpid() % 1000000);
+	snprintf(loop_b, sizeof loop_b, "sfl%db", (int)getpid() % 1000000);
 	/* no IPv6 on the pair: its neighbour discovery frames would join the circulation */
 	if (run_ip(add) || no_ipv6(loop_a) || no_ipv6(loop_b) || run_ip(up_a) || run_ip(up_b)) {
 		fprintf(stderr, "sf_flood: cannot create the veth pair %s/%s (ip link add)\n", loop_a,
