@@ -330,11 +330,12 @@ pin_napi() { # -> sets RCV_PID
 	[ -n "$c" ] && taskset -pc "$GEN_CPU" "$c" >/dev/null
 }
 
-# cpu_busy CPU: "busy_ns total_ns" of a CPU so far, from /proc/stat
+# cpu_busy CPU: "busy_ns total_ns irq_ns" of a CPU so far, from /proc/stat (irq_ns: hard and soft
+# interrupt time, which no process's runtime has when it interrupted the idle task)
 cpu_busy() {
 	awk -v c="cpu$1" -v hz="$(getconf CLK_TCK)" '$1 == c {
 		t = 0; for (i = 2; i <= 9; i++) t += $i
-		printf "%.0f %.0f", (t - $5 - $6) * 1e9 / hz, t * 1e9 / hz }' /proc/stat
+		printf "%.0f %.0f %.0f", (t - $5 - $6) * 1e9 / hz, t * 1e9 / hz, ($7 + $8) * 1e9 / hz }' /proc/stat
 }
 # runtime PID...: the CPU time (ns) of these processes so far, from /proc/PID/schedstat
 runtime() {
@@ -356,7 +357,7 @@ xdp_frames_in() {
 # gen_cpu_busy_ns: the generator CPU's busy time)
 snap() {
 	ip -n "$SRV_NS" -s -j link show "$SRV_IF" |
-		jq -r --arg rt "$(runtime "$RCV_PID")" --arg b "$(cpu_busy "$RCV_CPU")" \
+		jq -r --arg rt "$(runtime "$RCV_PID")" --arg b "$(cpu_busy "$RCV_CPU" | cut -d' ' -f1-2)" \
 			--arg g "$(cpu_busy "$GEN_CPU" | cut -d' ' -f1)" --arg x "$(xdp_frames_in)" \
 			'.[0].stats64 | "\($rt) \(.rx.packets) \(.rx.dropped) \(.tx.packets) \(.tx.dropped) \($b) \($g) \($x)"'
 }
@@ -576,18 +577,18 @@ peace_once() {
 	fi
 	pin_napi
 	w=$(pgrep -P "$NGINX_PID" nginx | tr '\n' ' ') # its workers
-	local rt0 rt1 cb0 ct0 cb1 ct1 ao0 ao1 sr0 sr1 po0 po1
+	local rt0 rt1 cb0 ct0 ci0 cb1 ct1 ci1 ao0 ao1 sr0 sr1 po0 po1
 	ao0=$(cli nstat -asz TcpActiveOpens | awk '$1 == "TcpActiveOpens" { print $2 }')
 	sr0=$(cli nstat -asz TcpExtTCPSynRetrans | awk '$1 == "TcpExtTCPSynRetrans" { print $2 }')
 	po0=$(nstat_srv TcpPassiveOpens)
-	read -r cb0 ct0 <<<"$(cpu_busy "$RCV_CPU")"
+	read -r cb0 ct0 ci0 <<<"$(cpu_busy "$RCV_CPU")"
 	# shellcheck disable=SC2086
 	rt0=$(runtime "$RCV_PID" $w)
 	timeout 120 ip netns exec "$CLI_NS" taskset -c "$GEN_CPU" ab -q -r -s 10 -c "$PEACE_CONC" \
 		-n "$PEACE_CONNS" "http://$SRV4:$PORT/" >"$TMPD/ab.out" 2>&1 9>&-
 	# shellcheck disable=SC2086
 	rt1=$(runtime "$RCV_PID" $w)
-	read -r cb1 ct1 <<<"$(cpu_busy "$RCV_CPU")"
+	read -r cb1 ct1 ci1 <<<"$(cpu_busy "$RCV_CPU")"
 	ao1=$(cli nstat -asz TcpActiveOpens | awk '$1 == "TcpActiveOpens" { print $2 }')
 	sr1=$(cli nstat -asz TcpExtTCPSynRetrans | awk '$1 == "TcpExtTCPSynRetrans" { print $2 }')
 	po1=$(nstat_srv TcpPassiveOpens)
@@ -604,7 +605,7 @@ peace_once() {
 	[ -n "$done" ] && [ -n "$secs" ] || die "ab failed: $(tail -3 "$TMPD/ab.out")"
 	jq -nc --argjson round "$round" --arg variant "$variant" --arg cfg "$cfg" --argjson done "$done" \
 		--argjson failed "$failed" --argjson secs "$secs" --argjson rt "$((rt1 - rt0))" \
-		--argjson cbusy "$((cb1 - cb0))" --argjson ctot "$((ct1 - ct0))" \
+		--argjson cbusy "$((cb1 - cb0 - (ci1 - ci0)))" --argjson ctot "$((ct1 - ct0))" \
 		--argjson ao "$((ao1 - ao0))" --argjson sr "$((sr1 - sr0))" --argjson po "$((po1 - po0))" \
 		--argjson sf0 "$sf0" --argjson sf1 "$sf1" \
 		'{round: $round, variant: $variant, config: $cfg, connections: $done, failed: $failed,

@@ -8,11 +8,11 @@
  *               in ctx_in. One frame per run; `sent` counts runs.
  *   sf_probe    returns XDP_DROP: one live-frames test run of it tells whether the kernel allows
  *               live frames at all (it sends nothing).
- *   sf_loop     engine "loop": on one end of a veth pair of sf_flood's own; every frame that
+ *   sf_loop     engine "loop": on one end (b) of a veth pair of sf_flood's own; every frame that
  *               arrives is broadcast through `loop_ports`: LOOP_FAN copies to IFACE (out to the
  *               receiver), each rewritten into the next flood frame by sf_fan, the devmap's egress
- *               program, and the frame itself back into the pair, whose other end bounces it with
- *               sf_bounce (XDP_TX). A few seed frames keep circulating until the credit is spent.
+ *               program, and the frame itself out of the pair's other end (a), so that it arrives
+ *               at b again. A few seed frames keep circulating until the credit is spent.
  *   sf_reflect  engine "reflect": on IFACE itself; each answer to a spoofed source (the
  *               receiver's SYN-ACK or RST) is rewritten into the next flood frame and sent back
  *               with XDP_TX; everything else passes.
@@ -33,15 +33,15 @@ const volatile struct sf_gen_cfg gen_cfg = {};
 __u64 sent = 0;   /* frame numbers handed out (live: frames generated) */
 __s64 credit = 0; /* loop, reflect: frames they may still emit */
 
-/* loop: copies to IFACE per pass. Each pass of a frame around the pair costs about as much as
- * several copies, so that fanning out more than doubles the rate; copies of one pass are separate
- * pages, each rewritten into a frame of its own (a flood of one frame repeated would be cheaper
- * for the receiver than a real one: same flow, warm cache). */
+/* loop: copies to IFACE per pass. A pass costs about as much as several copies, so that fanning
+ * out more than doubles the rate; the copies of one pass are separate pages, each rewritten into a
+ * frame of its own (a flood of one frame repeated would be cheaper for the receiver than a real
+ * one: same flow, warm cache). */
 #define LOOP_FAN 8
 
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP);
-	__uint(max_entries, LOOP_FAN + 1); /* IFACE with sf_fan LOOP_FAN times, then the pair */
+	__uint(max_entries, LOOP_FAN + 1); /* IFACE with sf_fan LOOP_FAN times, then the pair's a */
 	__type(key, __u32);
 	__type(value, struct bpf_devmap_val);
 } loop_ports SEC(".maps");
@@ -108,12 +108,6 @@ int sf_fan(struct xdp_md *ctx)
 		return XDP_DROP;
 	gen_frame(ctx, __sync_fetch_and_add(&sent, 1));
 	return XDP_PASS;
-}
-
-SEC("xdp")
-int sf_bounce(struct xdp_md *ctx __attribute__((unused)))
-{
-	return XDP_TX;
 }
 
 /* Is the packet addressed to the flood's source prefix (an answer to a spoofed frame)? */
