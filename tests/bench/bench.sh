@@ -362,6 +362,7 @@ snap() {
 			'.[0].stats64 | "\($rt) \(.rx.packets) \(.rx.dropped) \(.tx.packets) \(.tx.dropped) \($b) \($g) \($x)"'
 }
 nstat_srv() { srv nstat -asz "$1" | awk -v c="$1" '$1 == c { print $2 }'; }
+nstat_cli() { cli nstat -asz "$1" | awk -v c="$1" '$1 == c { print $2 + 0 }'; }
 
 # measure ROUND CONFIG FLOOD: measure_once, repeated (up to 2 more times, at most RETRY_BUDGET
 # repeats per bench) while other work took more than FOREIGN_MAX % of the receiver CPU: other
@@ -577,9 +578,10 @@ peace_once() {
 	fi
 	pin_napi
 	w=$(pgrep -P "$NGINX_PID" nginx | tr '\n' ' ') # its workers
-	local rt0 rt1 cb0 ct0 ci0 cb1 ct1 ci1 ao0 ao1 sr0 sr1 po0 po1
-	ao0=$(cli nstat -asz TcpActiveOpens | awk '$1 == "TcpActiveOpens" { print $2 }')
-	sr0=$(cli nstat -asz TcpExtTCPSynRetrans | awk '$1 == "TcpExtTCPSynRetrans" { print $2 }')
+	local rt0 rt1 cb0 ct0 ci0 cb1 ct1 ci1 ao0 ao1 sr0 sr1 lp0 lp1 po0 po1
+	ao0=$(nstat_cli TcpActiveOpens)
+	sr0=$(nstat_cli TcpExtTCPSynRetrans)
+	lp0=$(nstat_cli TcpExtTCPLossProbes)
 	po0=$(nstat_srv TcpPassiveOpens)
 	read -r cb0 ct0 ci0 <<<"$(cpu_busy "$RCV_CPU")"
 	# shellcheck disable=SC2086
@@ -589,8 +591,9 @@ peace_once() {
 	# shellcheck disable=SC2086
 	rt1=$(runtime "$RCV_PID" $w)
 	read -r cb1 ct1 ci1 <<<"$(cpu_busy "$RCV_CPU")"
-	ao1=$(cli nstat -asz TcpActiveOpens | awk '$1 == "TcpActiveOpens" { print $2 }')
-	sr1=$(cli nstat -asz TcpExtTCPSynRetrans | awk '$1 == "TcpExtTCPSynRetrans" { print $2 }')
+	ao1=$(nstat_cli TcpActiveOpens)
+	sr1=$(nstat_cli TcpExtTCPSynRetrans)
+	lp1=$(nstat_cli TcpExtTCPLossProbes)
 	po1=$(nstat_srv TcpPassiveOpens)
 	if [ "$cfg" = synfence ]; then
 		sf1=$(srv "$SYNFENCE" stats -j --pin-dir "$PIN" 2>/dev/null | jq -c '.total // {}')
@@ -606,16 +609,18 @@ peace_once() {
 	jq -nc --argjson round "$round" --arg variant "$variant" --arg cfg "$cfg" --argjson done "$done" \
 		--argjson failed "$failed" --argjson secs "$secs" --argjson rt "$((rt1 - rt0))" \
 		--argjson cbusy "$((cb1 - cb0 - (ci1 - ci0)))" --argjson ctot "$((ct1 - ct0))" \
-		--argjson ao "$((ao1 - ao0))" --argjson sr "$((sr1 - sr0))" --argjson po "$((po1 - po0))" \
+		--argjson ao "$((ao1 - ao0))" --argjson sr "$((sr1 - sr0))" --argjson lp "$((lp1 - lp0))" \
+		--argjson po "$((po1 - po0))" \
 		--argjson sf0 "$sf0" --argjson sf1 "$sf1" \
 		'{round: $round, variant: $variant, config: $cfg, connections: $done, failed: $failed,
 		  seconds: $secs, rate: ($done / $secs), server_ns_per_conn: ($rt / $done),
 		  foreign_load_pct: (if $ctot > 0 then ([($cbusy - $rt) * 100 / $ctot, 0] | max) else null end),
-		  client_active_opens: $ao, client_syn_retrans: $sr, server_passive_opens: $po,
+		  client_active_opens: $ao, client_syn_retrans: $sr, client_loss_probes: $lp,
+		  server_passive_opens: $po,
 		  synfence_counters: (if $sf1 == {} then null else
 			($sf1 | with_entries(select(.value | type == "number") | .value -= ($sf0[.key] // 0)
 			| select(.value != 0))) end)}' >>"$RUNS"
-	tail -n 1 "$RUNS" | jq -r '"  \(.variant) \(.config): \(.rate | round) connections/s (\(.connections) in \(.seconds) s, \(.failed) failed), server \(.server_ns_per_conn | round) ns/connection, \(.client_syn_retrans) SYN retransmissions\(if .synfence_counters then ", handoff_ok \(.synfence_counters.handoff_ok // 0), syn_pass_existing \(.synfence_counters.syn_pass_existing // 0)" else "" end)"' >&2
+	tail -n 1 "$RUNS" | jq -r '"  \(.variant) \(.config): \(.rate | round) connections/s (\(.connections) in \(.seconds) s, \(.failed) failed), server \(.server_ns_per_conn | round) ns/connection, \(.client_syn_retrans) SYN retransmissions, \(.client_loss_probes) loss probes\(if .synfence_counters then ", handoff_ok \(.synfence_counters.handoff_ok // 0), syn_pass_existing \(.synfence_counters.syn_pass_existing // 0)" else "" end)"' >&2
 }
 
 peacetime() {
@@ -798,10 +803,12 @@ def sumf(f): map(f // 0) | add // 0;
                              else "kept, clients reuse their tuples (4096 ports): SYNs for them are passed to the kernel" end),
           pass: {rate: ([$p[] | select(.config == "pass") | .rate] | stat),
                  server_ns_per_conn: ([$p[] | select(.config == "pass") | .server_ns_per_conn] | stat),
-                 client_syn_retrans: ([$p[] | select(.config == "pass")] | sumf(.client_syn_retrans))},
+                 client_syn_retrans: ([$p[] | select(.config == "pass")] | sumf(.client_syn_retrans)),
+                 client_loss_probes: ([$p[] | select(.config == "pass")] | sumf(.client_loss_probes))},
           synfence: {rate: ([$p[] | select(.config == "synfence") | .rate] | stat),
                  server_ns_per_conn: ([$p[] | select(.config == "synfence") | .server_ns_per_conn] | stat),
-                 client_syn_retrans: ([$p[] | select(.config == "synfence")] | sumf(.client_syn_retrans))},
+                 client_syn_retrans: ([$p[] | select(.config == "synfence")] | sumf(.client_syn_retrans)),
+                 client_loss_probes: ([$p[] | select(.config == "synfence")] | sumf(.client_loss_probes))},
           rate_ratio: ([$p[] | select(.config == "synfence") | . as $s
               | ([$p[] | select(.config == "pass" and .round == $s.round) | .rate][0]) as $b
               | if $b then $s.rate / $b else empty end] | stat),
@@ -846,6 +853,7 @@ def lbl: {kernel: "kernel SYN cookies", synproxy: "nft SYNPROXY", floor: "XDP fl
  "peacetime, no flood: nginx behind XDP_PASS or synfence, new connections/s (ab, one request per connection; nginx and the server NAPI on CPU 1)",
  "server TIME_WAIT   XDP_PASS conn/s         synfence conn/s         ratio                server ns/conn pass -> synfence   connections and handoffs (synfence)",
  (to_entries[] | .value as $x | "\((if .key == "notw" then "none (cookies)" else "kept (reuse)" end) | pad(18)) \($x.pass.rate | rng(f0) | pad(23)) \($x.synfence.rate | rng(f0) | pad(23)) \($x.rate_ratio | rng(f2) | pad(20)) \("\($x.pass.server_ns_per_conn.median | f0) -> \($x.synfence.server_ns_per_conn.median | f0)" | pad(33)) \($x.handoffs | "\(.connections), handoff_ok \(.handoff_ok), syn_pass_existing \(.syn_pass_existing), handoff_err \(.handoff_err)")"),
+ (to_entries[] | .value as $x | "  TIME_WAIT \(if .key == "notw" then "none" else "kept" end), the clients' stalls in all rounds, XDP_PASS / synfence: SYN retransmissions (1 s) \($x.pass.client_syn_retrans) / \($x.synfence.client_syn_retrans), loss probes (a lost segment resent, ~200 ms) \($x.pass.client_loss_probes // "-") / \($x.synfence.client_loss_probes // "-")"),
  ""),
 (.engines | select(length > 0) |
  "sf_flood engines side by side (SF_BENCH_ENGINES; medians; receiver ns: per answered SYN, per ACK; XDP %: frames the receiver got as XDP frames, not skbs)",
@@ -872,7 +880,7 @@ def lbl: {kernel: "kernel SYN cookies", synproxy: "nft SYNPROXY", floor: "XDP fl
  | if $s and $f then "  test-run: SYN path / SYN-ACK floor       \($s.ns.median / $f.ns.median | f2 | pad(24)) (replay 1M; the programs alone: \($s.net_ns.median | f2) vs \($f.net_ns.median | f2) ns)" else empty end),
 (.micro[] | select(.path == "established") | "  test-run: established (\(.method)) / XDP_PASS \(.ratio | rng(f2) | pad(17)) <= 1.5    \(if .ratio.median <= 1.5 then "met" else "MISSED" end)"),
 (.peacetime | to_entries[] | .value as $x
- | "  peacetime, TIME_WAIT \(if .key == "notw" then "none" else "kept" end): synfence / XDP_PASS conn/s \($x.rate_ratio | rng(f2) | pad(17)) >= 0.95   \(if $x.rate_ratio.median >= 0.95 then "met" else "MISSED" end)",
+ | "  peacetime, TIME_WAIT \(if .key == "notw" then "none" else "kept" end): synfence / XDP_PASS conn/s \($x.rate_ratio | rng(f2) | pad(17)) >= 0.95   \(if $x.rate_ratio.median >= 0.95 then "met" else "MISSED" end) (server CPU per connection: \($x.server_cpu_ratio.median | f2)x)",
    (if .key == "notw" then $x.handoffs | "  peacetime: every connection handed off   handoff_ok \(.handoff_ok) for \(.connections) connections, handoff_err \(.handoff_err)   \(if .handoff_ok >= .connections and .handoff_err == 0 and .failed == 0 then "met" else "MISSED" end)\(if .handoff_ok > .connections then " (\(.handoff_ok - .connections) more handoffs than connections)" else "" end)"
     else $x.handoffs | "  peacetime, TIME_WAIT kept: every connection handed off or passed   handoff_ok + syn_pass_existing \(.handoff_ok + .syn_pass_existing) for \(.connections), handoff_err \(.handoff_err)   \(if .handoff_ok + .syn_pass_existing >= .connections and .handoff_err == 0 and .failed == 0 then "met" else "MISSED" end)" end)),
 (.syn.synfence.clients as $c | .ack.synfence.clients as $d | (.ack_epoch.synfence.clients // $d) as $e
