@@ -601,26 +601,34 @@ peace_once() {
 	else
 		xdp_off
 	fi
-	local done failed secs
+	local done failed secs aborted=
 	done=$(awk '/^Complete requests:/ { print $3 }' "$TMPD/ab.out")
 	failed=$(awk '/^Failed requests:/ { print $3 }' "$TMPD/ab.out")
 	secs=$(awk '/^Time taken for tests:/ { print $5 }' "$TMPD/ab.out")
-	[ -n "$done" ] && [ -n "$secs" ] || die "ab failed: $(tail -3 "$TMPD/ab.out")"
+	if [ -z "$done" ] || [ -z "$secs" ]; then
+		# ab gives up when one connection has had no progress for 10 s (-s): a result too
+		aborted=$(grep -v '^Benchmarking' "$TMPD/ab.out" | head -2 | tr '\n' ' ')
+		done=$(sed -n 's/^Total of \([0-9]*\) requests completed.*/\1/p' "$TMPD/ab.out")
+		[ -n "$done" ] || die "ab failed: $(tail -3 "$TMPD/ab.out")"
+		log "  ab gave up after $done connections: $aborted"
+		failed=$((PEACE_CONNS - done)) secs=null
+	fi
 	jq -nc --argjson round "$round" --arg variant "$variant" --arg cfg "$cfg" --argjson done "$done" \
-		--argjson failed "$failed" --argjson secs "$secs" --argjson rt "$((rt1 - rt0))" \
+		--argjson failed "$failed" --argjson secs "$secs" --arg aborted "$aborted" --argjson rt "$((rt1 - rt0))" \
 		--argjson cbusy "$((cb1 - cb0 - (ci1 - ci0)))" --argjson ctot "$((ct1 - ct0))" \
 		--argjson ao "$((ao1 - ao0))" --argjson sr "$((sr1 - sr0))" --argjson lp "$((lp1 - lp0))" \
 		--argjson po "$((po1 - po0))" \
 		--argjson sf0 "$sf0" --argjson sf1 "$sf1" \
 		'{round: $round, variant: $variant, config: $cfg, connections: $done, failed: $failed,
-		  seconds: $secs, rate: ($done / $secs), server_ns_per_conn: ($rt / $done),
+		  ab_gave_up: (if $aborted == "" then null else $aborted end),
+		  seconds: $secs, rate: (if $secs then $done / $secs else null end), server_ns_per_conn: (if $done > 0 then $rt / $done else null end),
 		  foreign_load_pct: (if $ctot > 0 then ([($cbusy - $rt) * 100 / $ctot, 0] | max) else null end),
 		  client_active_opens: $ao, client_syn_retrans: $sr, client_loss_probes: $lp,
 		  server_passive_opens: $po,
 		  synfence_counters: (if $sf1 == {} then null else
 			($sf1 | with_entries(select(.value | type == "number") | .value -= ($sf0[.key] // 0)
 			| select(.value != 0))) end)}' >>"$RUNS"
-	tail -n 1 "$RUNS" | jq -r '"  \(.variant) \(.config): \(.rate | round) connections/s (\(.connections) in \(.seconds) s, \(.failed) failed), server \(.server_ns_per_conn | round) ns/connection, \(.client_syn_retrans) SYN retransmissions, \(.client_loss_probes) loss probes\(if .synfence_counters then ", handoff_ok \(.synfence_counters.handoff_ok // 0), syn_pass_existing \(.synfence_counters.syn_pass_existing // 0)" else "" end)"' >&2
+	tail -n 1 "$RUNS" | jq -r '"  \(.variant) \(.config): \(.rate // 0 | round) connections/s (\(.connections) in \(.seconds) s, \(.failed) failed), server \(.server_ns_per_conn | round) ns/connection, \(.client_syn_retrans) SYN retransmissions, \(.client_loss_probes) loss probes\(if .synfence_counters then ", handoff_ok \(.synfence_counters.handoff_ok // 0), syn_pass_existing \(.synfence_counters.syn_pass_existing // 0)" else "" end)"' >&2
 }
 
 peacetime() {
@@ -801,20 +809,22 @@ def sumf(f): map(f // 0) | add // 0;
       | select($p | length > 0) | {key: $v, value: {
           server_time_wait: (if $v == "notw" then "none (tcp_max_tw_buckets=0): every SYN takes the cookie path"
                              else "kept, clients reuse their tuples (4096 ports): SYNs for them are passed to the kernel" end),
-          pass: {rate: ([$p[] | select(.config == "pass") | .rate] | stat),
+          pass: {rate: ([$p[] | select(.config == "pass") | .rate | select(. != null)] | stat),
                  server_ns_per_conn: ([$p[] | select(.config == "pass") | .server_ns_per_conn] | stat),
                  client_syn_retrans: ([$p[] | select(.config == "pass")] | sumf(.client_syn_retrans)),
                  client_loss_probes: ([$p[] | select(.config == "pass")] | sumf(.client_loss_probes))},
-          synfence: {rate: ([$p[] | select(.config == "synfence") | .rate] | stat),
+          synfence: {rate: ([$p[] | select(.config == "synfence") | .rate | select(. != null)] | stat),
                  server_ns_per_conn: ([$p[] | select(.config == "synfence") | .server_ns_per_conn] | stat),
                  client_syn_retrans: ([$p[] | select(.config == "synfence")] | sumf(.client_syn_retrans)),
                  client_loss_probes: ([$p[] | select(.config == "synfence")] | sumf(.client_loss_probes))},
           rate_ratio: ([$p[] | select(.config == "synfence") | . as $s
               | ([$p[] | select(.config == "pass" and .round == $s.round) | .rate][0]) as $b
-              | if $b then $s.rate / $b else empty end] | stat),
+              | if $b and $s.rate then $s.rate / $b else empty end] | stat),
           server_cpu_ratio: ([$p[] | select(.config == "synfence") | . as $s
               | ([$p[] | select(.config == "pass" and .round == $s.round) | .server_ns_per_conn][0]) as $b
               | if $b then $s.server_ns_per_conn / $b else empty end] | stat),
+          ab_gave_up: {pass: [$p[] | select(.config == "pass" and .ab_gave_up != null)] | length,
+                       synfence: [$p[] | select(.config == "synfence" and .ab_gave_up != null)] | length},
           handoffs: ([$p[] | select(.config == "synfence")] | {connections: sumf(.connections), failed: sumf(.failed),
               handoff_ok: sumf(.synfence_counters.handoff_ok), syn_pass_existing: sumf(.synfence_counters.syn_pass_existing),
               handoff_err: sumf(.synfence_counters.handoff_err), handoff_dup: sumf(.synfence_counters.handoff_dup),
@@ -853,7 +863,7 @@ def lbl: {kernel: "kernel SYN cookies", synproxy: "nft SYNPROXY", floor: "XDP fl
  "peacetime, no flood: nginx behind XDP_PASS or synfence, new connections/s (ab, one request per connection; nginx and the server NAPI on CPU 1)",
  "server TIME_WAIT   XDP_PASS conn/s         synfence conn/s         ratio                server ns/conn pass -> synfence   connections and handoffs (synfence)",
  (to_entries[] | .value as $x | "\((if .key == "notw" then "none (cookies)" else "kept (reuse)" end) | pad(18)) \($x.pass.rate | rng(f0) | pad(23)) \($x.synfence.rate | rng(f0) | pad(23)) \($x.rate_ratio | rng(f2) | pad(20)) \("\($x.pass.server_ns_per_conn.median | f0) -> \($x.synfence.server_ns_per_conn.median | f0)" | pad(33)) \($x.handoffs | "\(.connections), handoff_ok \(.handoff_ok), syn_pass_existing \(.syn_pass_existing), handoff_err \(.handoff_err)")"),
- (to_entries[] | .value as $x | "  TIME_WAIT \(if .key == "notw" then "none" else "kept" end), the clients' stalls in all rounds, XDP_PASS / synfence: SYN retransmissions (1 s) \($x.pass.client_syn_retrans) / \($x.synfence.client_syn_retrans), loss probes (a lost segment resent, ~200 ms) \($x.pass.client_loss_probes // "-") / \($x.synfence.client_loss_probes // "-")"),
+ (to_entries[] | .value as $x | "  TIME_WAIT \(if .key == "notw" then "none" else "kept" end), the clients' stalls in all rounds, XDP_PASS / synfence: SYN retransmissions (1 s) \($x.pass.client_syn_retrans) / \($x.synfence.client_syn_retrans), loss probes (a lost segment resent, ~200 ms) \($x.pass.client_loss_probes // "-") / \($x.synfence.client_loss_probes // "-"), runs in which ab gave up on a connection after 10 s \($x.ab_gave_up.pass // 0) / \($x.ab_gave_up.synfence // 0)"),
  ""),
 (.engines | select(length > 0) |
  "sf_flood engines side by side (SF_BENCH_ENGINES; medians; receiver ns: per answered SYN, per ACK; XDP %: frames the receiver got as XDP frames, not skbs)",

@@ -4,8 +4,8 @@
  *   sf_flood -i IFACE -M DSTMAC -D DSTADDR -p DPORT -m syn|ack -n COUNT [-T SECONDS] [-E ENGINE]
  *            [-s SRCPREFIX] [-K VALUE/MASK] [-r PPS] [-C CHUNK] [-c CPU] [-b BATCH] [-S SEED] [-j]
  *
- * Every engine sends the same frames (tests/bpf/sf_gen.h writes them), and IFACE's peer must have
- * an XDP program (on a veth, frames sent as XDP frames are only delivered to such a peer):
+ * Every engine sends the same frames (tests/bpf/sf_gen.h writes them). For those that send XDP
+ * frames, IFACE's peer must have an XDP program (a veth only delivers XDP frames to such a peer):
  *   live     an XDP program run by BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES returns
  *            XDP_TX: no socket, no skb, the receiver gets XDP frames. Needs a kernel that allows
  *            live frames (stricter builds refuse them with EPERM).
@@ -42,8 +42,8 @@
  *            test-run call also waits for an RCU grace period, ~25 ms on the reference VM). So -r
  *            is an average, and for an exact count on a veth use chunks below its 256-frame ring
  *            (the -r default).
- *   -c CPU   run on this CPU (live: the test run executes on the calling CPU; loop: in its veth
- *            pair's NAPI threads there, or paced in the softirq of the CPU that sends its seeds;
+ *   -c CPU   run on this CPU (live: the test run executes on the calling CPU; loop: flat out its
+ *            veth pair's NAPI thread too, paced it runs in the softirq of the CPU that seeds it;
  *            reflect runs in IFACE's receive processing, so give IFACE threaded NAPI pinned to
  *            this CPU, or it runs on the receiver's CPU).
  *   -b       frames per XDP_TX batch (live), per sendmmsg call (packet) or per AF_XDP kick
