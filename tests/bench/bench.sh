@@ -607,7 +607,7 @@ peace_once() {
 	secs=$(awk '/^Time taken for tests:/ { print $5 }' "$TMPD/ab.out")
 	if [ -z "$done" ] || [ -z "$secs" ]; then
 		# ab gives up when one connection has had no progress for 10 s (-s): a result too
-		aborted=$(grep -v '^Benchmarking' "$TMPD/ab.out" | head -2 | tr '\n' ' ')
+		aborted=$(grep -m 1 -E '^(apr_|Test aborted)' "$TMPD/ab.out")
 		done=$(sed -n 's/^Total of \([0-9]*\) requests completed.*/\1/p' "$TMPD/ab.out")
 		[ -n "$done" ] || die "ab failed: $(tail -3 "$TMPD/ab.out")"
 		log "  ab gave up after $done connections: $aborted"
