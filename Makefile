@@ -44,6 +44,8 @@ BENCH_TOOLS := $(BUILD)/sf_flood $(BUILD)/sf_connect
 DEB_PKGS := clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev pkg-config \
 	    gcc make iproute2 procps nginx-light curl iperf3 libsodium-dev jq tcpdump ethtool \
 	    nftables gnuplot-nox libinih-dev libsystemd-dev systemd
+# the bench's peacetime load: ab, one connection per request
+DEB_PKGS += apache2-utils
 # observability: the metrics server, the man page, the stats/metrics/--watch tests
 DEB_PKGS += libmicrohttpd-dev scdoc python3-prometheus-client tmux man-db
 # hardening: libFuzzer and the sanitizer runtimes of clang-14, static analysis (tests/fuzz/fuzz.mk)
@@ -143,10 +145,11 @@ $(BUILD)/sfi_%: tests/tools/sfi_%.c tests/tools/sfi_common.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-# Flood generator (XDP live frames; the program is embedded as a skeleton) and bench helpers.
-$(BUILD)/sf_flood: tests/tools/sf_flood.c tests/tools/sfi_common.h $(BUILD)/sf_gen.skel.h | $(BUILD)
+# Flood generator (its XDP programs are embedded as a skeleton; sf_gen.h writes the frames for
+# them and for its socket engines) and bench helpers.
+$(BUILD)/sf_flood: tests/tools/sf_flood.c tests/tools/sfi_common.h tests/bpf/sf_gen.h $(BUILD)/sf_gen.skel.h | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< -o $@ $(LDLIBS)
 
 $(BUILD)/sf_%: tests/tools/sf_%.c | $(BUILD)
 	$(call msg,CC,$@)

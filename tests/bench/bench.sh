@@ -14,8 +14,10 @@
 # (kernel and synproxy get a trivial XDP_PASS program on the server veth, so that every
 # configuration receives the generator's frames through the same veth XDP path.)
 #
-# For each configuration and round: a SYN flood and then a forged-ACK flood from sf_flood (XDP live
-# frames, flat out, on CPU 0) for SF_BENCH_FLOOD_S seconds (default 2); against synfence also a
+# For each configuration and round: a SYN flood and then a forged-ACK flood from sf_flood (flat out,
+# on CPU 0; engine SF_FLOOD_ENGINE, default auto: XDP live frames where the kernel allows them, else
+# its loop engine, whose XDP frames reach the receiver as live ones do; see README "Flood generator
+# engines") for SF_BENCH_FLOOD_S seconds (default 2); against synfence also a
 # forged-ACK flood whose ack numbers carry the cookie's current epoch bits ("ack-epoch": each ACK
 # then costs synfence the full hash check, as from an attacker who has seen one of its SYN-ACKs;
 # random ACKs fail the cheap epoch test 3 times in 4). The server veth's threaded
@@ -29,6 +31,18 @@
 # After each measured round, `test_xdp --bench` (BPF_PROG_TEST_RUN micro-benchmarks of synfence's
 # paths beside a trivial XDP_PASS program, 7 interleaved rounds of its own) runs on CPU 1 in a
 # namespace of its own.
+# Peacetime, after the floods: nginx's new-connection rate without a flood, synfence against a
+# trivial XDP_PASS program on the server veth, interleaved for SF_BENCH_PEACE_ROUNDS rounds (default
+# 5): `ab` (one connection per request, SF_BENCH_PEACE_CONC concurrent, default 128;
+# SF_BENCH_PEACE_CONNS connections, default 40000) from CPU 0 against nginx and the server NAPI on
+# CPU 1, twice: with the server keeping no TIME_WAIT sockets (tcp_max_tw_buckets=0, so that every
+# SYN takes synfence's cookie path) and with them (4096 client ports, so that clients reuse the
+# tuples of connections in TIME_WAIT and synfence passes their SYNs to the kernel).
+# SF_BENCH_ENGINES="live loop reflect afxdp packet" (a subset) adds a comparison of sf_flood's engines
+# after the rounds: for each, a SYN flood against the XDP SYN-ACK floor and synfence and an ACK
+# flood against the XDP drop floor (reflect: SYN floods only), SF_BENCH_ENGINE_ROUNDS rounds
+# (default 3) interleaved; per engine the offered rate, the generator CPU per frame and the share of
+# frames the receiver got as XDP frames (not skbs).
 #
 # Output: a table (medians, [min-max] over the rounds, ratios and targets) on stdout; raw results
 # in $BUILD/bench/results.json; chart $BUILD/bench/bench.png (gnuplot). Bounded: about 7-10 minutes
@@ -44,7 +58,9 @@
 # work used more than that % of the receiver CPU is measured again (at most 3 attempts each, at most
 # SF_BENCH_RETRIES repeats in all; the least disturbed attempt is kept),
 # SF_BENCH_CONFIGS (a subset of "kernel synproxy floor lfloor synfence", for quick looks; the
-# ratios need all), SF_KEEP=1 (keep the temp dir with the nginx and synfence logs).
+# ratios need all; empty: no floods), SF_BENCH_PEACE_ROUNDS=0 (no peacetime measurement),
+# SF_FLOOD_ENGINE (auto, live, loop, afxdp or packet), SF_KEEP=1 (keep the temp dir with the nginx
+# and synfence logs).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 SRC=$PWD
@@ -72,6 +88,10 @@ PIN_ROOT=/run/sfb
 PIN=$PIN_ROOT/pins
 GEN_CPU=0
 RCV_CPU=1
+ENGINE=${SF_FLOOD_ENGINE:-auto}
+PEACE_ROUNDS=${SF_BENCH_PEACE_ROUNDS:-5}
+PEACE_CONNS=${SF_BENCH_PEACE_CONNS:-40000}
+PEACE_CONC=${SF_BENCH_PEACE_CONC:-128}
 
 SYNFENCE=$BUILD/synfence
 SF_FLOOD=$BUILD/sf_flood
@@ -94,7 +114,11 @@ die() {
 if [ "${SF_BENCH_REPORT_ONLY:-0}" != 1 ]; then
 # ---- prerequisites ------------------------------------------------------------------------------
 [ "$(id -u)" = 0 ] || die "make bench must run as root (namespaces, XDP, nft)"
-for t in ip jq nft gnuplot nginx ethtool taskset bpftool awk; do
+case $ENGINE in
+auto | live | loop | afxdp | packet) ;;
+*) die "SF_FLOOD_ENGINE=$ENGINE: auto, live, loop, afxdp or packet (reflect sends no forged ACKs)" ;;
+esac
+for t in ip jq nft gnuplot nginx ethtool taskset bpftool awk ab; do
 	command -v "$t" >/dev/null || die "missing tool $t (run: make deps)"
 done
 for f in "$SYNFENCE" "$SF_FLOOD" "$SF_CONNECT" "$TEST_XDP" "$XDP_PASS" "$SYNACK_FLOOR" "$DROP_FLOOR" "$LOOKUP_FLOOR" "$SINK"; do
@@ -110,6 +134,8 @@ chmod 755 "$TMPD"
 RUNS=$OUT/runs.jsonl
 : >"$RUNS"
 : >"$OUT/micro.jsonl"
+: >"$OUT/engines.jsonl"
+: >"$OUT/peace.jsonl"
 PIDS=()
 
 # ---- cleanup ----------------------------------------------------------------------------------
@@ -205,7 +231,8 @@ http {
 EOF
 ip netns exec "$SRV_NS" taskset -c "$GEN_CPU" nginx -p "$TMPD/nginx" -c "$TMPD/nginx/nginx.conf" \
 	-e "$TMPD/nginx/error.log" >"$TMPD/nginx/out.log" 2>&1 9>&- &
-PIDS+=($!)
+NGINX_PID=$!
+PIDS+=("$NGINX_PID")
 for i in $(seq 50); do
 	[ -n "$(srv ss -Hltn "sport = :$PORT")" ] && break
 	sleep 0.1
@@ -303,28 +330,52 @@ pin_napi() { # -> sets RCV_PID
 	[ -n "$c" ] && taskset -pc "$GEN_CPU" "$c" >/dev/null
 }
 
-# snapshot: "napi_runtime_ns rx_packets rx_dropped tx_packets tx_dropped cpu_busy_ns cpu_total_ns"
-# (the last two: the receiver CPU's busy and total time from /proc/stat, in ns)
-snap() {
-	local rt busy
-	rt=$(awk '{ print $1 }' "/proc/$RCV_PID/schedstat" 2>/dev/null)
-	busy=$(awk -v c="cpu$RCV_CPU" -v hz="$(getconf CLK_TCK)" '$1 == c {
+# cpu_busy CPU: "busy_ns total_ns irq_ns" of a CPU so far, from /proc/stat (irq_ns: hard and soft
+# interrupt time, which no process's runtime has when it interrupted the idle task)
+cpu_busy() {
+	awk -v c="cpu$1" -v hz="$(getconf CLK_TCK)" '$1 == c {
 		t = 0; for (i = 2; i <= 9; i++) t += $i
-		printf "%.0f %.0f", (t - $5 - $6) * 1e9 / hz, t * 1e9 / hz }' /proc/stat)
+		printf "%.0f %.0f %.0f", (t - $5 - $6) * 1e9 / hz, t * 1e9 / hz, ($7 + $8) * 1e9 / hz }' /proc/stat
+}
+# runtime PID...: the CPU time (ns) of these processes so far, from /proc/PID/schedstat
+runtime() {
+	local p t=0 r
+	for p in "$@"; do
+		r=$(awk '{ print $1 }' "/proc/$p/schedstat" 2>/dev/null)
+		t=$((t + ${r:-0}))
+	done
+	echo "$t"
+}
+# frames the server veth got as XDP frames (XDP_TX and redirects from the client veth's side, not
+# skbs that veth copies into pages for the XDP program)
+xdp_frames_in() {
+	cli ethtool -S "$CLI_IF" | awk '$1 ~ /^(tx_queue_[0-9]+_xdp_xmit|rx_queue_[0-9]+_xdp_tx):$/ { s += $2 } END { print s + 0 }'
+}
+
+# snapshot: "napi_runtime_ns rx_packets rx_dropped tx_packets tx_dropped cpu_busy_ns cpu_total_ns
+# gen_cpu_busy_ns xdp_frames_in" (cpu_*: the receiver CPU's busy and total time from /proc/stat;
+# gen_cpu_busy_ns: the generator CPU's busy time)
+snap() {
 	ip -n "$SRV_NS" -s -j link show "$SRV_IF" |
-		jq -r --arg rt "${rt:-0}" --arg b "$busy" '.[0].stats64 | "\($rt) \(.rx.packets) \(.rx.dropped) \(.tx.packets) \(.tx.dropped) \($b)"'
+		jq -r --arg rt "$(runtime "$RCV_PID")" --arg b "$(cpu_busy "$RCV_CPU" | cut -d' ' -f1-2)" \
+			--arg g "$(cpu_busy "$GEN_CPU" | cut -d' ' -f1)" --arg x "$(xdp_frames_in)" \
+			'.[0].stats64 | "\($rt) \(.rx.packets) \(.rx.dropped) \(.tx.packets) \(.tx.dropped) \($b) \($g) \($x)"'
 }
 nstat_srv() { srv nstat -asz "$1" | awk -v c="$1" '$1 == c { print $2 }'; }
+nstat_cli() { cli nstat -asz "$1" | awk -v c="$1" '$1 == c { print $2 + 0 }'; }
 
 # measure ROUND CONFIG FLOOD: measure_once, repeated (up to 2 more times, at most RETRY_BUDGET
 # repeats per bench) while other work took more than FOREIGN_MAX % of the receiver CPU: other
 # people's jobs on a shared machine disturb the per-packet costs; the least disturbed attempt stays.
+# (retried FUNC ARGS...: the same for another function that appends one line with foreign_load_pct
+# to $RUNS.)
 FOREIGN_MAX=${SF_BENCH_FOREIGN_MAX:-15}
 RETRY_BUDGET=${SF_BENCH_RETRIES:-12}
-measure() {
+measure() { retried measure_once "$@"; }
+retried() {
 	local a best="" bestf=101 f line
 	for a in 1 2 3; do
-		measure_once "$@"
+		"$@"
 		line=$(tail -n 1 "$RUNS")
 		sed -i '$d' "$RUNS"
 		f=$(jq -r '.foreign_load_pct // 0 | floor' <<<"$line")
@@ -350,7 +401,7 @@ gen_mode() {
 }
 
 # measure_once ROUND CONFIG FLOOD: one flood against the current configuration; appends a JSON line.
-# FLOOD: syn, ack, or ack-epoch (forged ACKs whose cookie epoch bits are right: synfence only)
+# FLOOD: syn, ack, or ack-epoch (forged ACKs whose cookie epoch bits are right: synfence only).
 measure_once() {
 	local round=$1 cfg=$2 flood=$3 clients=0
 	gen_mode "$flood"
@@ -362,13 +413,13 @@ measure_once() {
 	local sf0='{}' sf1='{}' ks0 ks1
 	ks0=$(srv nstat -asz -j 2>/dev/null | jq -c '.kernel // {}')
 	[ "$cfg" = synfence ] && sf0=$(srv "$SYNFENCE" stats -j --pin-dir "$PIN" 2>/dev/null | jq -c '.total // {}')
-	read -r rt0 rx0 rxd0 tx0 txd0 cb0 ct0 <<<"$(snap)"
+	read -r rt0 rx0 rxd0 tx0 txd0 cb0 ct0 gb0 xf0 <<<"$(snap)"
 	local t0 gen_pid cpid=""
 	t0=$(date +%s.%N)
 	# ip netns exec and taskset exec: $! is sf_flood itself
-	ip netns exec "$CLI_NS" taskset -c "$GEN_CPU" "$SF_FLOOD" -i "$CLI_IF" -M "$SRV_MAC" -D "$SRV4" -p "$PORT" -m "$GEN_MODE" \
-		"${GEN_EXTRA[@]}" -n 4000000000 -T $((FLOOD_S + CLIENT_TIMEOUT_S + 3)) -c "$GEN_CPU" -j \
-		>"$TMPD/gen.json" 2>"$TMPD/gen.err" &
+	ip netns exec "$CLI_NS" taskset -c "$GEN_CPU" "$SF_FLOOD" -E "$ENGINE" -i "$CLI_IF" -M "$SRV_MAC" -D "$SRV4" \
+		-p "$PORT" -m "$GEN_MODE" "${GEN_EXTRA[@]}" -n 4000000000 -T $((FLOOD_S + CLIENT_TIMEOUT_S + 3)) \
+		-c "$GEN_CPU" -j >"$TMPD/gen.json" 2>"$TMPD/gen.err" &
 	gen_pid=$!
 	PIDS+=("$gen_pid")
 	if [ $clients = 1 ]; then
@@ -383,7 +434,7 @@ measure_once() {
 	kill -INT "$gen_pid" 2>/dev/null
 	wait "$gen_pid"
 	sleep 0.3 # let the receiver drain its ring
-	read -r rt1 rx1 rxd1 tx1 txd1 cb1 ct1 <<<"$(snap)"
+	read -r rt1 rx1 rxd1 tx1 txd1 cb1 ct1 gb1 xf1 <<<"$(snap)"
 	local rst1 ck1
 	rst1=$(nstat_srv TcpOutRsts)
 	ck1=$(nstat_srv TcpExtSyncookiesSent)
@@ -406,10 +457,13 @@ measure_once() {
 		--argjson rst "$((rst1 - rst0))" --argjson ck "$((ck1 - ck0))" \
 		--argjson sf0 "$sf0" --argjson sf1 "$sf1" --argjson ks0 "$ks0" --argjson ks1 "$ks1" \
 		--argjson cbusy "$((cb1 - cb0))" --argjson ctot "$((ct1 - ct0))" \
+		--argjson gbusy "$((gb1 - gb0))" --argjson xf "$((xf1 - xf0))" \
 		'{round: $round, warmup: ($round == 0), config: $cfg, flood: $flood,
 		  napi_runtime_ns: $rt, rx_packets: $rx, rx_ring_dropped: $rxd, tx_packets: $tx,
 		  tx_dropped: $txd, answered: ($tx + $txd), kernel_rsts: $rst, kernel_syncookies: $ck,
 		  generator: $gen,
+		  generator_cpu_ns_per_frame: (if $gen.sent > 0 then $gbusy / $gen.sent else null end),
+		  xdp_frames_pct: (if $rx > 0 then ([$xf * 100 / $rx, 100] | min) else null end),
 		  receiver_cpu_busy_pct: (if $ctot > 0 then $cbusy * 100 / $ctot else null end),
 		  foreign_load_pct: (if $ctot > 0 then ([($cbusy - $rt) * 100 / $ctot, 0] | max) else null end),
 		  ns_per_answered: (if $tx + $txd > 0 then $rt / ($tx + $txd) else null end),
@@ -448,7 +502,7 @@ profile() {
 	cfg_up "$cfg" "${flood%-epoch}"
 	pin_napi
 	gen_mode "$flood"
-	ip netns exec "$CLI_NS" taskset -c "$GEN_CPU" "$SF_FLOOD" -i "$CLI_IF" -M "$SRV_MAC" -D "$SRV4" \
+	ip netns exec "$CLI_NS" taskset -c "$GEN_CPU" "$SF_FLOOD" -E "$ENGINE" -i "$CLI_IF" -M "$SRV_MAC" -D "$SRV4" \
 		-p "$PORT" -m "$GEN_MODE" "${GEN_EXTRA[@]}" -n 4000000000 -T $((FLOOD_S + 2)) -c "$GEN_CPU" -j >"$f.gen.json" 2>/dev/null 9>&- &
 	gen_pid=$!
 	PIDS+=("$gen_pid")
@@ -477,8 +531,128 @@ profile() {
 	log "  profile: $f.txt"
 }
 
+# engines: sf_flood's engines side by side (SF_BENCH_ENGINES), each flooding the XDP floors and
+# synfence (with its legitimate clients); lines in $OUT/engines.jsonl
+engines() {
+	local round e
+	read -r -a ENGINES <<<"$SF_BENCH_ENGINES"
+	log "sf_flood's engines: ${ENGINES[*]}, $ENGINE_ROUNDS rounds"
+	for round in $(seq 1 "$ENGINE_ROUNDS"); do
+		for e in "${ENGINES[@]}"; do
+			ENGINE=$e RUNS=$OUT/engines.jsonl
+			cfg_up floor syn
+			measure "$round" floor syn
+			cfg_down floor
+			if [ "$e" != reflect ]; then # reflect needs answers: SYN floods only
+				cfg_up floor ack
+				measure "$round" floor ack
+				cfg_down floor
+			fi
+			cfg_up synfence syn
+			measure "$round" synfence syn
+			cfg_down synfence
+		done
+	done
+	ENGINE=${SF_FLOOD_ENGINE:-auto} RUNS=$OUT/runs.jsonl
+}
+
+# ---- peacetime ---------------------------------------------------------------------------------
+# peace_once ROUND VARIANT CONFIG: PEACE_CONNS connections from ab (one request each, PEACE_CONC at
+# a time, on CPU 0) to nginx (its worker on CPU 1, with the server NAPI) behind CONFIG (pass: a
+# trivial XDP_PASS program; synfence); appends a JSON line to $RUNS. VARIANT: notw (the server keeps
+# no TIME_WAIT sockets) or tw (it does, and 4096 client ports make clients reuse their tuples).
+peace_once() {
+	local round=$1 variant=$2 cfg=$3 sf0='{}' sf1='{}' w
+	if [ "$variant" = notw ]; then
+		srv sysctl -qw net.ipv4.tcp_max_tw_buckets=0
+		cli sysctl -qw net.ipv4.ip_local_port_range="32768 60999"
+	else
+		srv sysctl -qw net.ipv4.tcp_max_tw_buckets="$tw_kept"
+		cli sysctl -qw net.ipv4.ip_local_port_range="40000 44095"
+	fi
+	if [ "$cfg" = pass ]; then
+		ip -n "$SRV_NS" link set dev "$SRV_IF" xdp obj "$XDP_PASS" sec xdp || die "attach xdp_pass"
+	else
+		cfg_up synfence syn
+		sf0=$(srv "$SYNFENCE" stats -j --pin-dir "$PIN" 2>/dev/null | jq -c '.total // {}')
+	fi
+	pin_napi
+	w=$(pgrep -P "$NGINX_PID" nginx | tr '\n' ' ') # its workers
+	local rt0 rt1 cb0 ct0 ci0 cb1 ct1 ci1 ao0 ao1 sr0 sr1 lp0 lp1 po0 po1
+	ao0=$(nstat_cli TcpActiveOpens)
+	sr0=$(nstat_cli TcpExtTCPSynRetrans)
+	lp0=$(nstat_cli TcpExtTCPLossProbes)
+	po0=$(nstat_srv TcpPassiveOpens)
+	read -r cb0 ct0 ci0 <<<"$(cpu_busy "$RCV_CPU")"
+	# shellcheck disable=SC2086
+	rt0=$(runtime "$RCV_PID" $w)
+	timeout 120 ip netns exec "$CLI_NS" taskset -c "$GEN_CPU" ab -q -r -s 10 -c "$PEACE_CONC" \
+		-n "$PEACE_CONNS" "http://$SRV4:$PORT/" >"$TMPD/ab.out" 2>&1 9>&-
+	# shellcheck disable=SC2086
+	rt1=$(runtime "$RCV_PID" $w)
+	read -r cb1 ct1 ci1 <<<"$(cpu_busy "$RCV_CPU")"
+	ao1=$(nstat_cli TcpActiveOpens)
+	sr1=$(nstat_cli TcpExtTCPSynRetrans)
+	lp1=$(nstat_cli TcpExtTCPLossProbes)
+	po1=$(nstat_srv TcpPassiveOpens)
+	if [ "$cfg" = synfence ]; then
+		sf1=$(srv "$SYNFENCE" stats -j --pin-dir "$PIN" 2>/dev/null | jq -c '.total // {}')
+		cfg_down synfence
+	else
+		xdp_off
+	fi
+	local done failed secs aborted=
+	done=$(awk '/^Complete requests:/ { print $3 }' "$TMPD/ab.out")
+	failed=$(awk '/^Failed requests:/ { print $3 }' "$TMPD/ab.out")
+	secs=$(awk '/^Time taken for tests:/ { print $5 }' "$TMPD/ab.out")
+	if [ -z "$done" ] || [ -z "$secs" ]; then
+		# ab gives up when one connection has had no progress for 10 s (-s): a result too
+		aborted=$(grep -m 1 -E '^(apr_|Test aborted)' "$TMPD/ab.out")
+		done=$(sed -n 's/^Total of \([0-9]*\) requests completed.*/\1/p' "$TMPD/ab.out")
+		[ -n "$done" ] || die "ab failed: $(tail -3 "$TMPD/ab.out")"
+		log "  ab gave up after $done connections: $aborted"
+		failed=$((PEACE_CONNS - done)) secs=null
+	fi
+	jq -nc --argjson round "$round" --arg variant "$variant" --arg cfg "$cfg" --argjson done "$done" \
+		--argjson failed "$failed" --argjson secs "$secs" --arg aborted "$aborted" --argjson rt "$((rt1 - rt0))" \
+		--argjson cbusy "$((cb1 - cb0 - (ci1 - ci0)))" --argjson ctot "$((ct1 - ct0))" \
+		--argjson ao "$((ao1 - ao0))" --argjson sr "$((sr1 - sr0))" --argjson lp "$((lp1 - lp0))" \
+		--argjson po "$((po1 - po0))" \
+		--argjson sf0 "$sf0" --argjson sf1 "$sf1" \
+		'{round: $round, variant: $variant, config: $cfg, connections: $done, failed: $failed,
+		  ab_gave_up: (if $aborted == "" then null else $aborted end),
+		  seconds: $secs, rate: (if $secs then $done / $secs else null end), server_ns_per_conn: (if $done > 0 then $rt / $done else null end),
+		  foreign_load_pct: (if $ctot > 0 then ([($cbusy - $rt) * 100 / $ctot, 0] | max) else null end),
+		  client_active_opens: $ao, client_syn_retrans: $sr, client_loss_probes: $lp,
+		  server_passive_opens: $po,
+		  synfence_counters: (if $sf1 == {} then null else
+			($sf1 | with_entries(select(.value | type == "number") | .value -= ($sf0[.key] // 0)
+			| select(.value != 0))) end)}' >>"$RUNS"
+	tail -n 1 "$RUNS" | jq -r '"  \(.variant) \(.config): \(.rate // 0 | round) connections/s (\(.connections) in \(.seconds) s, \(.failed) failed), server \(.server_ns_per_conn | round) ns/connection, \(.client_syn_retrans) SYN retransmissions, \(.client_loss_probes) loss probes\(if .synfence_counters then ", handoff_ok \(.synfence_counters.handoff_ok // 0), syn_pass_existing \(.synfence_counters.syn_pass_existing // 0)" else "" end)"' >&2
+}
+
+peacetime() {
+	local round variant cfg
+	local p tw_kept
+	log "peacetime: ab -c $PEACE_CONC, $PEACE_CONNS connections, XDP_PASS vs synfence, $PEACE_ROUNDS rounds"
+	tw_kept=$(srv sysctl -n net.ipv4.tcp_max_tw_buckets)
+	# nginx beside the server NAPI, on CPU 1: the server's CPU is the one measured
+	for p in "$NGINX_PID" $(pgrep -P "$NGINX_PID"); do taskset -apc "$RCV_CPU" "$p" >/dev/null; done
+	for round in $(seq 1 "$PEACE_ROUNDS"); do
+		for variant in notw tw; do
+			for cfg in pass synfence; do
+				RUNS=$OUT/peace.jsonl retried peace_once "$round" "$variant" "$cfg"
+			done
+		done
+	done
+	for p in "$NGINX_PID" $(pgrep -P "$NGINX_PID"); do taskset -apc "$GEN_CPU" "$p" >/dev/null; done
+	srv sysctl -qw net.ipv4.tcp_max_tw_buckets="$tw_kept"
+	cli sysctl -qw net.ipv4.ip_local_port_range="32768 60999"
+}
+
 # ---- the run ----------------------------------------------------------------------------------
-read -r -a CONFIGS <<<"${SF_BENCH_CONFIGS:-kernel synproxy floor lfloor synfence}"
+ENGINE_ROUNDS=${SF_BENCH_ENGINE_ROUNDS:-3}
+read -r -a CONFIGS <<<"${SF_BENCH_CONFIGS-kernel synproxy floor lfloor synfence}"
 log "bench: ${#CONFIGS[@]} configurations x (SYN flood, ACK flood), 1 warm-up + $ROUNDS rounds, floods of ${FLOOD_S} s,"
 log "       $CLIENTS clients per flood; receiver NAPI on CPU $RCV_CPU, generator on CPU $GEN_CPU; results in $OUT"
 T_START=$(date +%s)
@@ -505,6 +679,8 @@ for round in $(seq 0 "$ROUNDS"); do
 	done
 	[ "$round" -gt 0 ] && micro "$round"
 done
+[ "$PEACE_ROUNDS" -gt 0 ] && peacetime
+[ -n "${SF_BENCH_ENGINES:-}" ] && engines
 T_END=$(date +%s)
 # optional: where the receiver's cycles go (needs perf; about 15 s)
 if [ "${SF_BENCH_PROFILE:-0}" = 1 ] || [ "${SF_BENCH_PROFILE:-0}" = keep ]; then
@@ -538,7 +714,9 @@ MACHINE=$(jq -n --arg k "$(uname -r)" --arg cpu "$(awk -F': ' '/model name/ { pr
 	--argjson n "$(nproc)" --arg mem "$(awk '/MemTotal/ { print $2 " kB" }' /proc/meminfo)" \
 	--arg virt "$(systemd-detect-virt 2>/dev/null || echo unknown)" \
 	'{kernel: $k, cpu: $cpu, cpus: $n, memory: $mem, virtualization: $virt}')
+for f in engines peace; do [ -e "$OUT/$f.jsonl" ] || : >"$OUT/$f.jsonl"; done
 jq -n --slurpfile runs "$RUNS" --slurpfile micro "$OUT/micro.jsonl" --argjson machine "$MACHINE" \
+	--slurpfile engines "$OUT/engines.jsonl" --slurpfile peace "$OUT/peace.jsonl" \
 	--argjson rounds "$ROUNDS" --argjson flood_s "$FLOOD_S" --argjson clients "$CLIENTS" \
 	--argjson secs "$((T_END - T_START))" --arg date "$(date -u +%FT%TZ)" \
 	--arg commit "$(git -C "$SRC" describe --always --dirty 2>/dev/null || echo unknown)" -f /dev/stdin \
@@ -547,6 +725,12 @@ def med: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 
 	 else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 def stat: {median: med, min: min, max: max, n: length};
 def pctl(p): sort | if length == 0 then null else .[((p / 100 * length) | ceil) - 1] end;
+def engine_what: {live: "XDP live frames (BPF_PROG_TEST_RUN) returning XDP_TX",
+	loop: "XDP frames circulating on a veth pair of its own, 8 copies per pass to the client veth",
+	reflect: "the receiver's answers turned into new SYNs by an XDP program on the client veth",
+	afxdp: "AF_XDP socket, copy mode (the receiver gets skbs)",
+	packet: "AF_PACKET sendmmsg, qdisc bypass (the receiver gets skbs)"}[.] // "?";
+def sumf(f): map(f // 0) | add // 0;
 ($runs | map(select(.warmup | not))) as $m
 | def metric($cfg; $flood; f): [$m[] | select(.config == $cfg and .flood == $flood) | f] | map(select(. != null)) | stat;
   def paired($a; $b; $flood; f): [range(1; $rounds + 1) as $r
@@ -567,7 +751,9 @@ def pctl(p): sort | if length == 0 then null else .[((p / 100 * length) | ceil) 
   method: {rounds: $rounds, warmup_rounds: 1, flood_seconds: $flood_s, clients_per_flood: $clients,
            order: "per round: kernel, synproxy, floor, lfloor (ACK only), synfence; each a SYN flood then an ACK flood",
            receiver_cpu: "threaded NAPI kthread of the server veth, /proc/PID/schedstat runtime, pinned to CPU 1",
-           generator: "sf_flood: XDP live frames (BPF_PROG_TEST_RUN) returning XDP_TX, flat out on CPU 0",
+           generator: (([$runs[] | .generator.engine // "live"] | unique
+             | map("sf_flood engine \(.): \(engine_what)") | join("; ")) + ", flat out on CPU 0"),
+           generator_engines: ([$runs[] | .generator.engine // "live"] | unique),
            answered: "server veth tx packets + tx drops (SYN-ACKs produced, also when the client ring was full)"},
   foreign_load_pct: ([$m[] | .foreign_load_pct | select(. != null)] | stat),
   syn: ([ "kernel", "synproxy", "floor", "synfence" ] | map({key: ., value: {
@@ -607,10 +793,46 @@ def pctl(p): sort | if length == 0 then null else .[((p / 100 * length) | ceil) 
     ack_kernel_over_synfence: paired("kernel"; "synfence"; "ack"; .ns_per_packet),
     ack_synproxy_over_synfence: paired("synproxy"; "synfence"; "ack"; .ns_per_packet)
   },
+  engines: ($engines | group_by(.generator.engine) | map(.[0].generator.engine as $e | {key: $e, value: {
+          what: ($e | engine_what),
+          floods: (group_by(.config + " " + .flood) | map({key: (.[0].config + " " + .[0].flood), value: {
+            offered_mpps: ([.[].generator.pps / 1e6] | stat),
+            receiver_mpps: ([.[].receiver_mpps | select(. != null)] | stat),
+            ring_loss_pct: ([.[] | select(.rx_packets + .rx_ring_dropped > 0) | .rx_ring_dropped * 100 / (.rx_packets + .rx_ring_dropped)] | stat),
+            xdp_frames_pct: ([.[].xdp_frames_pct | select(. != null)] | stat),
+            generator_cpu_ns_per_frame: ([.[].generator_cpu_ns_per_frame | select(. != null)] | stat),
+            receiver_ns: ([.[] | if .flood == "syn" then .ns_per_answered else .ns_per_packet end | select(. != null)] | stat),
+            clients: ([.[] | .clients | select(. != null)] | if length == 0 then null
+                      else {n: sumf(.n), ok: sumf(.ok), connect_ms_p99: ([.[].connect_ms_all[] | select(. >= 0)] | pctl(99))} end)}})
+            | from_entries)}}) | from_entries),
+  peacetime: (["notw", "tw"] | map(. as $v | [$peace[] | select(.variant == $v)] as $p
+      | select($p | length > 0) | {key: $v, value: {
+          server_time_wait: (if $v == "notw" then "none (tcp_max_tw_buckets=0): every SYN takes the cookie path"
+                             else "kept, clients reuse their tuples (4096 ports): SYNs for them are passed to the kernel" end),
+          pass: {rate: ([$p[] | select(.config == "pass") | .rate | select(. != null)] | stat),
+                 server_ns_per_conn: ([$p[] | select(.config == "pass") | .server_ns_per_conn] | stat),
+                 client_syn_retrans: ([$p[] | select(.config == "pass")] | sumf(.client_syn_retrans)),
+                 client_loss_probes: ([$p[] | select(.config == "pass")] | sumf(.client_loss_probes))},
+          synfence: {rate: ([$p[] | select(.config == "synfence") | .rate | select(. != null)] | stat),
+                 server_ns_per_conn: ([$p[] | select(.config == "synfence") | .server_ns_per_conn] | stat),
+                 client_syn_retrans: ([$p[] | select(.config == "synfence")] | sumf(.client_syn_retrans)),
+                 client_loss_probes: ([$p[] | select(.config == "synfence")] | sumf(.client_loss_probes))},
+          rate_ratio: ([$p[] | select(.config == "synfence") | . as $s
+              | ([$p[] | select(.config == "pass" and .round == $s.round) | .rate][0]) as $b
+              | if $b and $s.rate then $s.rate / $b else empty end] | stat),
+          server_cpu_ratio: ([$p[] | select(.config == "synfence") | . as $s
+              | ([$p[] | select(.config == "pass" and .round == $s.round) | .server_ns_per_conn][0]) as $b
+              | if $b then $s.server_ns_per_conn / $b else empty end] | stat),
+          ab_gave_up: {pass: [$p[] | select(.config == "pass" and .ab_gave_up != null)] | length,
+                       synfence: [$p[] | select(.config == "synfence" and .ab_gave_up != null)] | length},
+          handoffs: ([$p[] | select(.config == "synfence")] | {connections: sumf(.connections), failed: sumf(.failed),
+              handoff_ok: sumf(.synfence_counters.handoff_ok), syn_pass_existing: sumf(.synfence_counters.syn_pass_existing),
+              handoff_err: sumf(.synfence_counters.handoff_err), handoff_dup: sumf(.synfence_counters.handoff_dup),
+              server_passive_opens: sumf(.server_passive_opens)})}}) | from_entries),
   micro: ($micro | group_by(.path + "|" + .method) | map({path: .[0].path, method: .[0].method,
           ns: ([.[].ns] | stat), pass_ns: ([.[].pass_ns] | stat), net_ns: ([.[].net_ns] | stat),
           ratio: ([.[].ratio] | stat)})),
-  runs: $runs
+  runs: $runs, engine_runs: $engines, peace_runs: $peace
 }
 JQ
 
@@ -626,6 +848,7 @@ def cl: if . == null then "n/a" else "\(.ok)/\(.n) ok, p50 \(.connect_ms_p50 | f
 def lbl: {kernel: "kernel SYN cookies", synproxy: "nft SYNPROXY", floor: "XDP floor", lfloor: "XDP lookup+drop", synfence: "synfence"}[.];
 "synfence bench: \(.machine.cpu), \(.machine.cpus) CPUs (\(.machine.virtualization)), Linux \(.machine.kernel); \(.method.rounds) rounds + 1 warm-up, \(.method.flood_seconds) s floods, \(.seconds) s total",
 "median [min-max] over the rounds; receiver CPU = the server veth's NAPI kthread (schedstat)",
+"generator: \(.method.generator)",
 "CPU time of other work on the receiver CPU during the floods: \(.foreign_load_pct | rng(f0)) % of it\(if .foreign_load_pct.median > 10 then "  -- a busy machine: expect noisy numbers" else "" end)",
 "",
 "SYN flood           receiver ns/answered SYN   receiver Mpps        offered Mpps   ring loss %    legitimate clients during the flood",
@@ -636,6 +859,17 @@ def lbl: {kernel: "kernel SYN cookies", synproxy: "nft SYNPROXY", floor: "XDP fl
 (.ack_epoch.synfence | select(.ns_per_ack.n > 0) | "\("synfence, epoch ok" | pad(19)) \(.ns_per_ack | rng(f0) | pad(26)) \(.receiver_mpps | rng(f2) | pad(20)) \(.offered_mpps.median | f2 | pad(14)) \(.ring_loss_pct.median | f0 | pad(14)) \(.clients | cl)",
  "(synfence, epoch ok: forged ACKs with the cookie's epoch bits right, so that each costs the full hash check)"),
 "",
+(.peacetime | select(length > 0) |
+ "peacetime, no flood: nginx behind XDP_PASS or synfence, new connections/s (ab, one request per connection; nginx and the server NAPI on CPU 1)",
+ "server TIME_WAIT   XDP_PASS conn/s         synfence conn/s         ratio                server ns/conn pass -> synfence   connections and handoffs (synfence)",
+ (to_entries[] | .value as $x | "\((if .key == "notw" then "none (cookies)" else "kept (reuse)" end) | pad(18)) \($x.pass.rate | rng(f0) | pad(23)) \($x.synfence.rate | rng(f0) | pad(23)) \($x.rate_ratio | rng(f2) | pad(20)) \("\($x.pass.server_ns_per_conn.median | f0) -> \($x.synfence.server_ns_per_conn.median | f0)" | pad(33)) \($x.handoffs | "\(.connections), handoff_ok \(.handoff_ok), syn_pass_existing \(.syn_pass_existing), handoff_err \(.handoff_err)")"),
+ (to_entries[] | .value as $x | "  TIME_WAIT \(if .key == "notw" then "none" else "kept" end), the clients' stalls in all rounds, XDP_PASS / synfence: SYN retransmissions (1 s) \($x.pass.client_syn_retrans) / \($x.synfence.client_syn_retrans), loss probes (a lost segment resent, ~200 ms) \($x.pass.client_loss_probes // "-") / \($x.synfence.client_loss_probes // "-"), runs in which ab gave up on a connection after 10 s \($x.ab_gave_up.pass // 0) / \($x.ab_gave_up.synfence // 0)"),
+ ""),
+(.engines | select(length > 0) |
+ "sf_flood engines side by side (SF_BENCH_ENGINES; medians; receiver ns: per answered SYN, per ACK; XDP %: frames the receiver got as XDP frames, not skbs)",
+ "engine   flood against   offered Mpps  receiver Mpps  receiver ns  generator ns/frame  XDP %   legitimate clients",
+ (to_entries[] | .key as $e | .value.floods | to_entries[] | "\($e | pad(8)) \(.key | pad(15)) \(.value.offered_mpps.median | f2 | pad(13)) \(.value.receiver_mpps.median | f2 | pad(14)) \(.value.receiver_ns.median | f0 | pad(12)) \(.value.generator_cpu_ns_per_frame.median | f0 | pad(19)) \(.value.xdp_frames_pct.median | f0 | pad(7)) \(.value.clients | if . then "\(.ok)/\(.n) ok, p99 \(.connect_ms_p99 | f0) ms" else "" end)"),
+ ""),
 "test-run micro-benchmarks (test_xdp --bench, median of its 7 rounds, then median [min-max] over the bench rounds)",
 "path              method          ns/pkt              XDP_PASS ns/pkt     net ns              ratio to XDP_PASS",
 (.micro[] | "\(.path | pad(17)) \(.method | pad(15)) \(.ns | rng(f2) | pad(19)) \(.pass_ns | rng(f2) | pad(19)) \(.net_ns | rng(f2) | pad(19)) \(.ratio | rng(f2))"),
@@ -655,6 +889,10 @@ def lbl: {kernel: "kernel SYN cookies", synproxy: "nft SYNPROXY", floor: "XDP fl
  | ([.micro[] | select(.path == "SYN-ACK floor" and .method == "replay 1M")][0]) as $f
  | if $s and $f then "  test-run: SYN path / SYN-ACK floor       \($s.ns.median / $f.ns.median | f2 | pad(24)) (replay 1M; the programs alone: \($s.net_ns.median | f2) vs \($f.net_ns.median | f2) ns)" else empty end),
 (.micro[] | select(.path == "established") | "  test-run: established (\(.method)) / XDP_PASS \(.ratio | rng(f2) | pad(17)) <= 1.5    \(if .ratio.median <= 1.5 then "met" else "MISSED" end)"),
+(.peacetime | to_entries[] | .value as $x
+ | "  peacetime, TIME_WAIT \(if .key == "notw" then "none" else "kept" end): synfence / XDP_PASS conn/s \($x.rate_ratio | rng(f2) | pad(17)) >= 0.95   \(if $x.rate_ratio.median >= 0.95 then "met" else "MISSED" end) (server CPU per connection: \($x.server_cpu_ratio.median | f2)x)",
+   (if .key == "notw" then $x.handoffs | "  peacetime: every connection handed off   handoff_ok \(.handoff_ok) for \(.connections) connections, handoff_err \(.handoff_err)   \(if .handoff_ok >= .connections and .handoff_err == 0 and .failed == 0 then "met" else "MISSED" end)\(if .handoff_ok > .connections then " (\(.handoff_ok - .connections) more handoffs than connections)" else "" end)"
+    else $x.handoffs | "  peacetime, TIME_WAIT kept: every connection handed off or passed   handoff_ok + syn_pass_existing \(.handoff_ok + .syn_pass_existing) for \(.connections), handoff_err \(.handoff_err)   \(if .handoff_ok + .syn_pass_existing >= .connections and .handoff_err == 0 and .failed == 0 then "met" else "MISSED" end)" end)),
 (.syn.synfence.clients as $c | .ack.synfence.clients as $d | (.ack_epoch.synfence.clients // $d) as $e
  | "  legitimate clients under synfence: SYN flood \($c.success_pct | f2)%, ACK floods \($d.success_pct | f2)% and \($e.success_pct | f2)% (target 100%)   \(if $c.success_pct == 100 and $d.success_pct == 100 and $e.success_pct == 100 then "met" else "MISSED" end)")
 JQ
@@ -666,7 +904,7 @@ jq -r '(.ack | to_entries[] | "\(if .key == "floor" then "drop-floor" elif .key 
 jq -r '[.syn, .ack] as [$s, $a] | ["kernel", "synproxy", "synfence"][] as $k
 	| "\($k) \($s[$k].clients.connect_ms_p99 // 0) \($a[$k].clients.connect_ms_p99 // 0) \($s[$k].clients.success_pct // 0) \($a[$k].clients.success_pct // 0)"' "$R" >"$TMPD/clients.dat"
 jq -r '.micro[] | select(.method == "repeat=1 loop") | "\"\(.path)\" \(.ratio.median) \(.ratio.min) \(.ratio.max)"' "$R" >"$TMPD/micro.dat"
-TITLE=$(jq -r '"synfence bench: \(.machine.cpus) vCPU \(.machine.cpu), Linux \(.machine.kernel), \(.method.rounds) rounds (median, min-max)"' "$R")
+TITLE=$(jq -r '"synfence bench: \(.machine.cpus) vCPU \(.machine.cpu), Linux \(.machine.kernel), \(.method.rounds) rounds (median, min-max), generator engine \(.method.generator_engines | join("+"))"' "$R")
 gnuplot <<EOF || log "gnuplot failed (chart not drawn)"
 set terminal pngcairo size 1400,900 font "DejaVu Sans,10" noenhanced
 set output "$OUT/bench.png"
