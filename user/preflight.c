@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 
+#include "loader.h" /* BPF_TCX_INGRESS, which libbpf 1.1 lacks */
 #include "log.h"
 #include "preflight.h"
 #include "sysctl.h"
@@ -70,9 +71,6 @@ int sf_check_syncookies(void)
 	return 0;
 }
 
-#ifndef BPF_TCX_INGRESS /* libbpf 1.1's headers predate tcx (Linux 6.6) */
-#define BPF_TCX_INGRESS 46
-#endif
 #define LOOPBACK_IFINDEX 1 /* every network namespace has lo, at ifindex 1 */
 
 /* A tcx query on lo answers on kernels that have tcx (EINVAL: no such attach type); nothing is

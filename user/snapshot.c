@@ -18,11 +18,6 @@
 #include "snapshot.h"
 #include "util.h"
 
-/* libbpf 1.1's headers predate tcx (Linux 6.6). */
-#ifndef BPF_TCX_INGRESS
-#define BPF_TCX_INGRESS 46
-#endif
-
 void sf_maps_init(struct sf_maps *m)
 {
 	m->counters = m->ifaces = m->state = m->ports = m->config = -1;
