@@ -29,11 +29,11 @@ LDLIBS   := $(shell pkg-config --libs $(PKGS_LIB) 2>/dev/null || echo -lbpf -lxd
 LDLIBS   += -linih -lsystemd -lsodium
 
 BPF_HDRS  := $(wildcard bpf/*.h) include/synfence.h
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(wildcard user/*.c user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
-# The same sources built with the fault-injection hook (user/mapio.h), for tests/integration/94-faults.sh
+# The same sources built with the fault-injection hook (user/lib/mapio.h), for tests/integration/94-faults.sh
 FAULT_OBJS := $(patsubst user/%.c,$(BUILD)/faults/%.o,$(USER_SRCS))
-USER_HDRS := $(wildcard user/*.h) include/synfence.h $(BUILD)/synfence.skel.h $(BUILD)/version.h
+USER_HDRS := $(wildcard user/*/*.h) include/synfence.h $(BUILD)/synfence.skel.h $(BUILD)/version.h
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/%,$(wildcard tests/tools/sfi_*.c))
 # Flood lab and benchmark (tests/bpf/sf_*.bpf.c, tests/tools/sf_*.c, tests/bench/): `make bench`.
@@ -99,7 +99,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-# SYNFENCE_VERSION for user/cmd.h; the file changes (and the objects are rebuilt) only when it does.
+# SYNFENCE_VERSION for user/cmd/cmd.h; the file changes (and the objects are rebuilt) only when it does.
 $(BUILD)/version.h: FORCE | $(BUILD)
 	$(Q)test -n "$(VERSION)" || { echo "no version: contrib/debian/changelog has no 'synfence (X)' first line" >&2; exit 1; }
 	$(Q)v='#define SYNFENCE_VERSION "$(VERSION)"'; [ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
@@ -107,15 +107,17 @@ $(BUILD)/version.h: FORCE | $(BUILD)
 # (CPPFLAGS, LDFLAGS: the hardening flags of a Debian package build)
 $(BUILD)/user/%.o: user/%.c $(USER_HDRS) | $(BUILD)/user
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Iuser -c $< -o $@
 
 $(BUILD)/synfence: $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS) $(SYNFENCE_LIBS)
 
-# Test build only: map updates can be made to fail (SF_FAULT_MAP_UPDATE=N, see user/mapio.h).
+# Test build only: map updates can be made to fail (SF_FAULT_MAP_UPDATE=N, see user/lib/mapio.h).
 $(BUILD)/faults/%.o: user/%.c $(USER_HDRS) | $(BUILD)/faults
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -DSF_FAULT_INJECTION -Iuser -c $< -o $@
 
 $(BUILD)/synfence-faults: $(FAULT_OBJS)

@@ -183,7 +183,7 @@ enum sf_iface_flags {
  * Flows the kernel has a socket for, in a slot picked by a hash of the tuple as the client's
  * packets carry it (saddr = the client, ports = the first 4 bytes of the TCP header), and a tag
  * byte per slot (0: empty). The programs fill it; `synfence run` seeds it at start with the
- * connections that already exist (user/flowseed.c), so both compute the same hash. */
+ * connections that already exist (user/daemon/flowseed.c), so both compute the same hash. */
 #define SF_FLOW_SLOTS_BITS 16
 #define SF_FLOW_SLOTS      (1u << SF_FLOW_SLOTS_BITS)
 #define SF_FLOW_TAG_EMPTY  0

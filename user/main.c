@@ -6,10 +6,10 @@
 
 #include <bpf/libbpf.h>
 
-#include "cmd.h"
-#include "json.h"
-#include "log.h"
-#include "util.h"
+#include "cmd/cmd.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/util.h"
 
 /* Order is the order of `synfence help`. Later commands (detach, ...) slot in here. */
 static const struct sf_cmd *const commands[] = {

@@ -57,16 +57,16 @@ $(FUZZ_B)/sf_forge: tests/fuzz/forge.c tests/fuzz/forge.h $(FUZZ_ENV_SRCS) $(FUZ
 		-o $@ $(LDLIBS) -lsodium -lm
 
 # --- userspace parsers under libFuzzer + ASan/UBSan ------------------------------------------------
-$(FUZZ_B)/fuzz_ports: tests/fuzz/fuzz_ports.c tests/fuzz/require.h user/ports.c user/ports.h \
-		      user/util.c user/util.h include/synfence.h | $(FUZZ_B)
+$(FUZZ_B)/fuzz_ports: tests/fuzz/fuzz_ports.c tests/fuzz/require.h user/conf/ports.c user/conf/ports.h \
+		      user/lib/util.c user/lib/util.h include/synfence.h | $(FUZZ_B)
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/ports.c user/util.c -o $@
+	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/conf/ports.c user/lib/util.c -o $@
 
-$(FUZZ_B)/fuzz_conf: tests/fuzz/fuzz_conf.c tests/fuzz/require.h user/conf.c user/conf.h user/listen_addr.c user/metrics.h \
-		     user/loader.h user/ports.c user/ports.h user/util.c user/util.h include/synfence.h \
+$(FUZZ_B)/fuzz_conf: tests/fuzz/fuzz_conf.c tests/fuzz/require.h user/conf/settings.c user/conf/settings.h user/conf/listen_addr.c user/view/metrics.h \
+		     user/lib/loader.h user/conf/ports.c user/conf/ports.h user/lib/util.c user/lib/util.h include/synfence.h \
 		     | $(FUZZ_B)
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/conf.c user/listen_addr.c user/ports.c user/util.c \
+	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/conf/settings.c user/conf/listen_addr.c user/conf/ports.c user/lib/util.c \
 		-o $@ -linih
 
 $(FUZZ_B)/cli_main.o: user/main.c $(USER_HDRS) | $(FUZZ_B)

@@ -5,8 +5,8 @@
 #
 #   sf_fuzz_bpf     the XDP/TC programs, seeded structure-aware generator, corpus replayed first
 #   sf_fuzz_bpf_lf  the same invariants under libFuzzer + ASan/UBSan, structure-aware mutator
-#   fuzz_ports      user/ports.c under libFuzzer + ASan/UBSan
-#   fuzz_conf       the config file loader (user/conf.c, libinih) under libFuzzer + ASan/UBSan
+#   fuzz_ports      user/conf/ports.c under libFuzzer + ASan/UBSan
+#   fuzz_conf       the config file loader (user/conf/settings.c, libinih) under libFuzzer + ASan/UBSan
 #   fuzz_cli        main() and every command's parser, synthetic argv; runs as nobody
 # The BPF ones and fuzz_cli run in network namespaces of their own (sfz-*), removed afterwards.
 # Environment: BUILD (default build), SF_FUZZ_SEED (default 1), SF_FUZZ_ONLY (one fuzzer's name).

@@ -1,5 +1,5 @@
 /* fuzz_conf.c - libFuzzer target: the config file loader of `synfence run` (sf_conf_load in
- * user/conf.c, libinih underneath), fed each input as the whole file through a memfd
+ * user/conf/settings.c, libinih underneath), fed each input as the whole file through a memfd
  * (/proc/self/fd/N: a regular file, as the loader requires).
  * Properties checked on every input, beyond "no crash, no ASan/UBSan/LeakSanitizer report":
  *  - the result is 0 or -EINVAL; the same input gives the same result and message twice; no fd is
@@ -21,9 +21,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "metrics.h"
-#include "ports.h"
+#include "conf/settings.h"
+#include "view/metrics.h"
+#include "conf/ports.h"
 #include "require.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,4 +1,4 @@
-/* fuzz_ports.c - libFuzzer target: the protected-port list parser (user/ports.c).
+/* fuzz_ports.c - libFuzzer target: the protected-port list parser (user/conf/ports.c).
  * Properties checked on every input, beyond "no crash, no ASan/UBSan report":
  *  - sf_parse_ports returns 0 or -EINVAL; on error the message is one non-empty line;
  *  - on success the canonical form (sf_format_ports) parses back to the same bitmap, formats to
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ports.h"
+#include "conf/ports.h"
 #include "require.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

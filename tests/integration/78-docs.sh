@@ -6,7 +6,7 @@
 # option. The counter list comes from include/synfence.h, the option lists from the getopt_long
 # tables in user/*.c (an option the code accepts but no document names fails) and from each --help.
 # `run --check-config` accepts every config key, `metrics` included; synfence.conf(5) (made from the
-# man page's CONFIGURATION section) and contrib/synfence.conf show every key of user/conf.c's table.
+# man page's CONFIGURATION section) and contrib/synfence.conf show every key of user/conf/settings.c's table.
 # No namespaces, no root needed.
 SF_PREFIX=sfo
 . "$(dirname "$0")/../lib.sh"
@@ -60,8 +60,8 @@ for cmd in $cmds; do
 	[ "$cmd" = help ] || check_eq "${miss_comp:-none}" none "completion offers every option of $cmd"
 done
 # the options the code accepts (getopt_long tables), per source file: each documented everywhere
-globals=$(sf_long_opts "$SF_SRC/user/cmd.h")
-check_match " $(echo $globals) " " --help .*--json " "global options found in user/cmd.h ($(echo $globals))"
+globals=$(sf_long_opts "$SF_SRC/user/cmd/cmd.h")
+check_match " $(echo $globals) " " --help .*--json " "global options found in user/cmd/cmd.h ($(echo $globals))"
 main_help=$("$SYNFENCE" help)
 miss=""
 for o in $globals; do
@@ -69,8 +69,8 @@ for o in $globals; do
 	grep -q -- "$o" <<<"$main_help" || miss+="help:$o "
 	[[ " $(comp synfence --) " == *" $o "* ]] || miss+="completion:$o "
 done
-check_eq "${miss:-none}" none "every global option (user/cmd.h) is in the man page, synfence help and the completion"
-for src in run:cmd_run stats:cmd_stats detach:cmd_detach; do
+check_eq "${miss:-none}" none "every global option (user/cmd/cmd.h) is in the man page, synfence help and the completion"
+for src in run:cmd/run stats:cmd/stats detach:cmd/detach; do
 	cmd=${src%%:*}
 	opts=$(sf_long_opts "$SF_SRC/user/${src#*:}.c" | grep -vxF -f <(echo "$globals"))
 	check_ge "$(wc -w <<<"$opts")" 2 "long options of $cmd found in user/${src#*:}.c"
@@ -102,14 +102,14 @@ check_match "$out" "^synfence: $conf:3: metrics: bad address \"localhost:9464\":
 rm -f "$conf"
 check_true "contrib/synfence.conf shows the metrics key" grep -qx '#metrics = 127.0.0.1:9464' "$SF_SRC/contrib/synfence.conf"
 
-# every config key: the names in user/conf.c's key table ([SF_KEY_X] = { "name", ... })
+# every config key: the names in user/conf/settings.c's key table ([SF_KEY_X] = { "name", ... })
 CONF_MAN=$BUILD/synfence.conf.5
 [ -r "$CONF_MAN" ] || die "man page not found at $CONF_MAN (run make)"
 cpage=$(MANWIDTH=200 man -l "$CONF_MAN" 2>/tmp/sfo-docs-man.err | col -b)
 check_eq "$(cat /tmp/sfo-docs-man.err)" "" "man -l renders synfence.conf(5) without warnings"
 rm -f /tmp/sfo-docs-man.err
-keys=$(sed -n 's/^[[:space:]]*\[SF_KEY_[A-Z_]*\][[:space:]]*= { "\([a-z_]*\)".*/\1/p' "$SF_SRC/user/conf.c")
-check_ge "$(wc -w <<<"$keys")" 12 "config keys found in user/conf.c"
+keys=$(sed -n 's/^[[:space:]]*\[SF_KEY_[A-Z_]*\][[:space:]]*= { "\([a-z_]*\)".*/\1/p' "$SF_SRC/user/conf/settings.c")
+check_ge "$(wc -w <<<"$keys")" 12 "config keys found in user/conf/settings.c"
 miss=""
 for k in $keys; do
 	grep -qE "^ +$k = " <<<"$cpage" || miss+="man:$k "

@@ -12,7 +12,7 @@
 #     logs it, pins everything again when a bpffs is back (then survives kill -9), and SIGTERM
 #     leaves the interface clean also without it;
 #  3. the interface taken down and up: still protected, daemon alive;
-#  4. map-update failures (build/synfence-faults, user/mapio.h): each start-up update made to fail in
+#  4. map-update failures (build/synfence-faults, user/lib/mapio.h): each start-up update made to fail in
 #     turn ends in one clear error line, exit 1 and a clean interface; failures during rotation,
 #     reload and state publishing are logged and the previous state keeps working. The release
 #     binary has no hook.

@@ -1,12 +1,12 @@
 #!/bin/bash
 # tests/lint/lint.sh - static analysis of the userspace code (`make lint`): cppcheck and clang-tidy
-# on user/*.c with the checked-in configuration (.clang-tidy, tests/lint/cppcheck.supp). Prints
+# on user/*.c user/*/*.c with the checked-in configuration (.clang-tidy, tests/lint/cppcheck.supp). Prints
 # every finding and "lint: N findings"; exit 1 when there is any. Environment: BUILD (default
-# build; the BPF skeleton header is generated there if missing), LINT_FILES (default user/*.c).
+# build; the BPF skeleton header is generated there if missing), LINT_FILES (default user/*.c user/*/*.c).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 B=${BUILD:-build}
-files=(${LINT_FILES:-user/*.c})
+files=(${LINT_FILES:-user/*.c user/*/*.c})
 for t in cppcheck clang-tidy; do
 	command -v "$t" >/dev/null || { echo "lint: $t not found (run: make deps)" >&2; exit 2; }
 done

@@ -1,0 +1,443 @@
+/* cmd/detach.c - `synfence detach IFACE...`: remove synfence from interfaces without a daemon (after
+ * a stop that left protection in place, a crash, or an older synfence's leftovers). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "cmd/cmd.h"
+#include "conf/settings.h"
+#include "lib/json.h"
+#include "lib/loader.h"
+#include "lib/log.h"
+#include "lib/mapio.h"
+#include "lib/pins.h"
+#include "lib/preflight.h"
+
+static void detach_help(FILE *out)
+{
+	fprintf(out,
+		"NAME\n"
+		"    synfence detach - remove synfence from interfaces when no daemon runs\n"
+		"\n"
+		"SYNOPSIS\n"
+		"    synfence detach IFACE [IFACE...] [--pin-dir DIR] [--config FILE] [-j]\n"
+		"    synfence detach --all [--pin-dir DIR] [--config FILE] [-j]\n"
+		"\n"
+		"DESCRIPTION\n"
+		"    Detaches synfence's XDP and TC programs from each IFACE: the links pinned in the\n"
+		"    pin dir by a `synfence run` that stopped leaving protection in place (SIGUSR2,\n"
+		"    keep_attached) or was killed, and synfence programs attached without pins (an\n"
+		"    older synfence, through libxdp). XDP goes first, then TC. The interface's slot in\n"
+		"    the pinned maps is cleared; when no pinned interface is left, the pinned maps and\n"
+		"    the pin dir go too.\n"
+		"\n"
+		"    A running `synfence run` keeps its interfaces: detach refuses them (remove the\n"
+		"    interface from its config and send it SIGHUP, or stop it).\n"
+		"\n"
+		"OPTIONS\n"
+		"    --all           every interface with a link pinned in the pin dir (what a package\n"
+		"                    removal runs after stopping the daemon)\n"
+		"    --pin-dir DIR   where run pinned its state (default: the config file's pin_dir,\n"
+		"                    else %s)\n"
+		"    --config FILE   read pin_dir from FILE (default %s, when it exists)\n"
+		"    -j, --json      {\"interfaces\":[{\"name\":..,\"xdp\":bool,\"tc\":bool}],\"state_removed\":bool}\n"
+		"\n"
+		"EXIT STATUS\n"
+		"    0 when every IFACE is free of synfence (also when nothing was attached), 1 on a\n"
+		"    runtime error (not root, an interface a running synfence protects, no such\n"
+		"    interface and nothing pinned for it), 2 on a command-line or config error.\n",
+		SF_DEFAULT_PIN_DIR, SF_DEFAULT_CONFIG);
+}
+
+enum { OPT_PIN_DIR = 256, OPT_CONFIG, OPT_ALL };
+
+struct result {
+	char name[IF_NAMESIZE];
+	bool xdp, tc;
+};
+
+/* The running daemon (it holds the pin dir's lock) protects name? Its pid, else 0. */
+static __u32 daemon_owns(const struct sf_pins *p, const char *name)
+{
+	struct sf_state st = { 0 };
+	struct sf_iface fi;
+	__u32 zero = 0, pid = 0;
+	int sfd = sf_pins_get(p, SF_MAP_STATE), ifd = sf_pins_get(p, SF_MAP_IFACES);
+
+	if (sfd >= 0)
+		sf_map_read(sfd, &zero, &st, sizeof(st));
+	for (__u32 s = 1; ifd >= 0 && s < SF_MAX_IFACES && !pid; s++)
+		if (!sf_map_read(ifd, &s, &fi, sizeof(fi)) && fi.ifindex && !(fi.flags & SF_IF_GONE) &&
+		    !strncmp(fi.name, name, sizeof(fi.name)))
+			pid = st.pid ? st.pid : 1;
+	if (sfd >= 0)
+		close(sfd);
+	if (ifd >= 0)
+		close(ifd);
+	return pid;
+}
+
+/* Forget name in the pinned maps: its slot and its ifindex. */
+static void clear_maps(const struct sf_pins *p, const char *name, unsigned int ifindex)
+{
+	int ifd = sf_pins_get(p, SF_MAP_IFACES), sfd = sf_pins_get(p, SF_MAP_IF_SLOT);
+	struct sf_iface fi, none = { 0 };
+	__u32 zero = 0;
+
+	for (__u32 s = 1; ifd >= 0 && s < SF_MAX_IFACES; s++) {
+		if (sf_map_read(ifd, &s, &fi, sizeof(fi)) || !fi.ifindex ||
+		    strncmp(fi.name, name, sizeof(fi.name)))
+			continue;
+		if (sfd >= 0 && fi.ifindex < SF_MAX_IFINDEX)
+			sf_map_update(sfd, &fi.ifindex, &zero, BPF_ANY);
+		sf_map_update(ifd, &s, &none, BPF_ANY);
+	}
+	if (sfd >= 0 && ifindex && ifindex < SF_MAX_IFINDEX)
+		sf_map_update(sfd, &ifindex, &zero, BPF_ANY);
+	if (ifd >= 0)
+		close(ifd);
+	if (sfd >= 0)
+		close(sfd);
+}
+
+/* Detach and unpin the pinned link of kind; true if it was attached. */
+static bool drop_pinned(const struct sf_pins *p, enum sf_link_kind kind, const char *name)
+{
+	struct sf_link_info li;
+	char pin[64];
+	bool was = false;
+	int fd;
+
+	sf_pins_link_name(kind, name, pin, sizeof(pin));
+	fd = sf_pins_get(p, pin);
+	if (fd < 0)
+		return false;
+	was = !sf_link_info(fd, &li) && li.ifindex != 0;
+	sf_link_destroy(&fd);
+	sf_pins_remove(p, pin);
+	return was;
+}
+
+struct foreign {
+	const char *ifname, *prog;
+	bool check;  /* only look for a holder */
+	bool *found;
+};
+
+static int drop_foreign(int fd, const struct sf_link_info *li, void *arg)
+{
+	struct foreign *f = arg;
+	char pname[32], cmd[256];
+	pid_t holder;
+
+	sf_prog_name(li->prog_id, pname, sizeof(pname));
+	if (strcmp(pname, f->prog))
+		return 0;
+	holder = sf_find_holder(li->id, 0, cmd, sizeof(cmd));
+	if (holder) {
+		sf_err("%s is protected by a running synfence, pid %d (%s): stop it, or remove %s from "
+		       "its config and send it SIGHUP", f->ifname, (int)holder, cmd, f->ifname);
+		return -EBUSY;
+	}
+	if (!f->check) {
+		bpf_link_detach(fd);
+		*f->found = true;
+	}
+	return 0;
+}
+
+/* synfence links of type on ifindex not pinned in our pin dir (pinned elsewhere, or held by a
+ * process): detached, unless a running process holds one (-EBUSY). */
+static int drop_foreign_links(unsigned int ifindex, const char *ifname, __u32 type, const char *prog,
+			      bool check, bool *found)
+{
+	struct foreign f = { .ifname = ifname, .prog = prog, .check = check, .found = found };
+
+	return sf_for_links_on(ifindex, type, drop_foreign, &f);
+}
+
+/* A synfence XDP program attached without a link (libxdp: directly or behind its dispatcher). */
+static int drop_libxdp(unsigned int ifindex, const char *ifname, bool *found)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex((int)ifindex);
+	struct xdp_program *prog;
+	int err = 0;
+
+	if (libxdp_get_error(mp))
+		return 0;
+	if (xdp_multiprog__is_legacy(mp)) {
+		prog = xdp_multiprog__main_prog(mp);
+		if (prog && !strcmp(xdp_program__name(prog), SF_PROG_XDP)) {
+			err = xdp_multiprog__detach(mp);
+			*found = !err;
+		}
+	} else {
+		for (prog = xdp_multiprog__next_prog(NULL, mp); prog; prog = xdp_multiprog__next_prog(prog, mp)) {
+			if (strcmp(xdp_program__name(prog), SF_PROG_XDP))
+				continue;
+			err = xdp_program__detach(prog, (int)ifindex, xdp_multiprog__attach_mode(mp), 0);
+			*found = !err;
+			break;
+		}
+	}
+	if (err)
+		sf_err("cannot detach synfence's XDP program from %s: %s", ifname, strerror(-err));
+	xdp_multiprog__close(mp);
+	return err;
+}
+
+/* check: only the refusals, nothing is touched (every interface is checked before any is detached) */
+static int detach_one(const struct sf_pins *p, bool have_pins, bool daemon, const char *name,
+		      struct result *r, bool check)
+{
+	unsigned int ifindex = if_nametoindex(name);
+	char pin[64], path[PATH_MAX];
+	bool pinned = false;
+	int ret = 0;
+
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	if (have_pins) {
+		for (int k = SF_LINK_XDP; k <= SF_LINK_TC; k++) {
+			sf_pins_link_name(k, name, pin, sizeof(pin));
+			if (!sf_pins_path(p, pin, path, sizeof(path)) && !access(path, F_OK))
+				pinned = true;
+		}
+	}
+	if (!ifindex && !pinned) {
+		sf_err("no such interface: %s (and nothing pinned for it in %s)", name, p->dir);
+		return -ENODEV;
+	}
+	if (daemon) {
+		__u32 pid = daemon_owns(p, name);
+
+		if (pid) {
+			sf_err("%s is protected by the running synfence (pid %u, pin dir %s): remove it from "
+			       "its config and send it SIGHUP, or stop it", name, pid, p->dir);
+			return -EBUSY;
+		}
+	}
+	/* refuse before touching anything */
+	if (ifindex &&
+	    ((ret = drop_foreign_links(ifindex, name, SF_LINK_TYPE_XDP, SF_PROG_XDP, true, &r->xdp)) ||
+	     (ret = drop_foreign_links(ifindex, name, SF_LINK_TYPE_TCX, SF_PROG_TC, true, &r->tc))))
+		return ret;
+	if (check)
+		return 0;
+	/* XDP first: it must stop validating ACKs before TC, which completes them, goes */
+	if (have_pins && !daemon)
+		r->xdp = drop_pinned(p, SF_LINK_XDP, name);
+	if (ifindex) {
+		if ((ret = drop_foreign_links(ifindex, name, SF_LINK_TYPE_XDP, SF_PROG_XDP, false, &r->xdp)) ||
+		    (ret = drop_libxdp(ifindex, name, &r->xdp)))
+			return ret;
+	}
+	if (have_pins && !daemon)
+		r->tc |= drop_pinned(p, SF_LINK_TC, name);
+	if (ifindex &&
+	    (ret = drop_foreign_links(ifindex, name, SF_LINK_TYPE_TCX, SF_PROG_TC, false, &r->tc)))
+		return ret;
+	if (have_pins && !daemon)
+		clear_maps(p, name, ifindex);
+	return 0;
+}
+
+static int any_link(enum sf_link_kind kind, const char *ifname, void *arg)
+{
+	(void)kind;
+	(void)ifname;
+	(void)arg;
+	return 1;
+}
+
+struct pinned_names {
+	char name[SF_MAX_RUN_IFACES][IF_NAMESIZE];
+	const char *ptr[SF_MAX_RUN_IFACES];
+	int n;
+};
+
+/* --all: collect each interface with a link pin once (its XDP and TC pins name it twice). */
+static int add_pinned(enum sf_link_kind kind, const char *ifname, void *arg)
+{
+	struct pinned_names *l = arg;
+
+	(void)kind;
+	for (int i = 0; i < l->n; i++)
+		if (!strcmp(l->name[i], ifname))
+			return 0;
+	if (l->n == SF_MAX_RUN_IFACES || strlen(ifname) >= IF_NAMESIZE)
+		return -E2BIG;
+	snprintf(l->name[l->n], IF_NAMESIZE, "%s", ifname);
+	l->ptr[l->n] = l->name[l->n];
+	l->n++;
+	return 0;
+}
+
+static int detach_cmd(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "all", no_argument, NULL, OPT_ALL },
+		SF_GLOBAL_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct sf_cmd *cmd = &sf_cmd_detach;
+	struct sf_settings *cli = calloc(1, sizeof(*cli)), *set = calloc(1, sizeof(*set));
+	const char *config = SF_DEFAULT_CONFIG;
+	bool config_given = false, have_pins, daemon = false, removed = false, all = false;
+	struct result res[SF_MAX_RUN_IFACES];
+	struct pinned_names pinned = { .n = 0 };
+	char **names;
+	int n_names;
+	struct sf_pins pins;
+	char err[1024];
+	int c, n = 0, ret = SF_EXIT_OK;
+
+	memset(&pins, 0, sizeof(pins));
+	pins.lock_fd = -1;
+	if (!cli || !set) {
+		sf_err("%s", strerror(ENOMEM));
+		ret = SF_EXIT_FAIL;
+		goto out;
+	}
+	sf_settings_defaults(cli);
+	cli->set = 0;
+	while ((c = getopt_long(argc, argv, ":" SF_GLOBAL_SHORTOPTS, long_opts, NULL)) != -1) {
+		switch (sf_global_opt(c, argv, cmd)) {
+		case SF_OPT_HANDLED:
+			continue;
+		case SF_OPT_EXIT:
+			goto out;
+		case SF_OPT_ERROR:
+			ret = SF_EXIT_USAGE;
+			goto out;
+		case SF_OPT_NOT_GLOBAL:
+			break;
+		}
+		if (c == OPT_PIN_DIR) {
+			if (sf_settings_set(cli, SF_KEY_PIN_DIR, optarg, false, err, sizeof(err))) {
+				ret = sf_usage_err(cmd, "--pin-dir: %s", err);
+				goto out;
+			}
+		} else if (c == OPT_CONFIG) {
+			config = optarg;
+			config_given = true;
+		} else if (c == OPT_ALL) {
+			all = true;
+		} else {
+			ret = sf_usage_err(cmd, "unexpected option");
+			goto out;
+		}
+	}
+	if (all && optind < argc) {
+		ret = sf_usage_err(cmd, "--all takes no interface");
+		goto out;
+	}
+	if (!all && optind >= argc) {
+		ret = sf_usage_err(cmd, "no interface given (or --all)");
+		goto out;
+	}
+	if (argc - optind > SF_MAX_RUN_IFACES) {
+		ret = sf_usage_err(cmd, "too many interfaces (at most %d)", SF_MAX_RUN_IFACES);
+		goto out;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (!*argv[i] || strlen(argv[i]) >= IF_NAMESIZE || strchr(argv[i], '/')) {
+			ret = sf_usage_err(cmd, "bad interface name \"%s\"", argv[i]);
+			goto out;
+		}
+	}
+	if (sf_settings_resolve(config, config_given, cli, set, NULL, err, sizeof(err))) {
+		sf_err("%s", err);
+		ret = SF_EXIT_USAGE;
+		goto out;
+	}
+	if (sf_check_root()) {
+		ret = SF_EXIT_FAIL;
+		goto out;
+	}
+
+	ret = sf_pins_open(&pins, set->pin_dir, true, err, sizeof(err));
+	have_pins = ret == 0 || ret == -EBUSY;
+	daemon = ret == -EBUSY;
+	if (ret && ret != -EBUSY && ret != -ENOENT) {
+		sf_err("%s", err);
+		ret = SF_EXIT_FAIL;
+		goto out;
+	}
+	ret = SF_EXIT_OK;
+	names = argv + optind;
+	n_names = argc - optind;
+	if (all) {
+		if (have_pins && sf_pins_for_links(&pins, add_pinned, &pinned) < 0) {
+			sf_err("more than %d interfaces pinned in %s", SF_MAX_RUN_IFACES, pins.dir);
+			ret = SF_EXIT_FAIL;
+			goto out;
+		}
+		names = (char **)pinned.ptr;
+		n_names = pinned.n;
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		for (n = 0; n < n_names; n++) {
+			memset(&res[n], 0, sizeof(res[n]));
+			if (detach_one(&pins, have_pins, daemon, names[n], &res[n], pass == 0)) {
+				ret = SF_EXIT_FAIL;
+				goto out;
+			}
+		}
+	}
+	/* nothing protected any more and no daemon: the pinned state goes too */
+	if (have_pins && !daemon && sf_pins_for_links(&pins, any_link, NULL) != 1 && sf_pins_any(&pins)) {
+		sf_pins_remove_all(&pins);
+		removed = true;
+	}
+
+	if (sf_opts.json) {
+		struct json_writer jw;
+
+		jw_init(&jw, stdout, sf_opts.pretty);
+		jw_start_object(&jw);
+		jw_name(&jw, "interfaces");
+		jw_start_array(&jw);
+		for (int i = 0; i < n; i++) {
+			jw_start_object(&jw);
+			jw_string_field(&jw, "name", res[i].name);
+			jw_bool_field(&jw, "xdp", res[i].xdp);
+			jw_bool_field(&jw, "tc", res[i].tc);
+			jw_end_object(&jw);
+		}
+		jw_end_array(&jw);
+		jw_bool_field(&jw, "state_removed", removed);
+		jw_end_object(&jw);
+		jw_finish(&jw);
+	} else {
+		for (int i = 0; i < n; i++) {
+			if (res[i].xdp || res[i].tc)
+				printf("%s: detached%s%s\n", res[i].name, res[i].xdp ? " XDP" : "",
+				       res[i].tc ? (res[i].xdp ? " and TC" : " TC") : "");
+			else
+				printf("%s: no synfence program was attached\n", res[i].name);
+		}
+		if (all && !n)
+			printf("no interface pinned in %s\n", set->pin_dir);
+		if (removed)
+			printf("no protected interface left: removed the pinned state in %s\n", pins.dir);
+	}
+out:
+	sf_pins_close(&pins, removed);
+	free(cli);
+	free(set);
+	return ret;
+}
+
+const struct sf_cmd sf_cmd_detach = {
+	.name = "detach",
+	.summary = "remove synfence from interfaces when no daemon runs",
+	.run = detach_cmd,
+	.help = detach_help,
+};

@@ -1,0 +1,103 @@
+/* conf/settings.h - the settings of `synfence run`: defaults, the config file (INI, parsed with libinih) and
+ * the command-line flags that override it. Every config key has a flag; see sf_keys in settings.c. */
+#ifndef SF_CONF_H
+#define SF_CONF_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "lib/loader.h"
+#include "synfence.h"
+
+#define SF_DEFAULT_CONFIG          "/etc/synfence/synfence.conf"
+#define SF_DEFAULT_ROTATE          60
+#define SF_MAX_ROTATE              (7 * 24 * 3600)
+#define SF_DEFAULT_SYSCTL_INTERVAL 5
+#define SF_MAX_SYSCTL_INTERVAL     3600
+#define SF_MAX_RUN_IFACES          (SF_MAX_IFACES - 1)
+
+enum sf_log_level {
+	SF_LOG_ERROR,
+	SF_LOG_WARNING,
+	SF_LOG_INFO,
+	SF_LOG_DEBUG,
+};
+
+/* One per config key, in the order of the documentation. */
+enum sf_key {
+	SF_KEY_INTERFACES,
+	SF_KEY_PORTS,
+	SF_KEY_MODE,
+	SF_KEY_ROTATE,
+	SF_KEY_SECRET_FILE,
+	SF_KEY_PIN_DIR,
+	SF_KEY_LOG_LEVEL,
+	SF_KEY_SYSCTL_CHANGES,
+	SF_KEY_SYSCTL_INTERVAL,
+	SF_KEY_REATTACH,
+	SF_KEY_KEEP_ATTACHED,
+	SF_KEY_METRICS,
+	SF_KEY_MAX,
+};
+
+struct sf_settings {
+	unsigned int set;      /* bit (1 << enum sf_key) per key given in this source */
+	int line[SF_KEY_MAX];  /* config file line of each key (0: not from the file) */
+	int n_ifs;
+	char ifs[SF_MAX_RUN_IFACES][IF_NAMESIZE];
+	__u64 ports[SF_PORT_WORDS];
+	enum sf_mode_req mode;
+	unsigned long rotate;
+	char secret_file[PATH_MAX]; /* "" : random secrets */
+	char pin_dir[PATH_MAX];
+	enum sf_log_level log_level;
+	bool sysctl_changes;
+	unsigned long sysctl_interval;
+	bool reattach;
+	bool keep_attached;
+	char metrics[sizeof(((struct sf_state *)0)->metrics)]; /* ADDR:PORT, "" : off */
+};
+
+/* The name of a key as written in the config file ("secret_file") and as a flag ("--secret-file"). */
+const char *sf_key_name(enum sf_key key);
+const char *sf_key_flag(enum sf_key key);
+
+void sf_settings_defaults(struct sf_settings *s);
+
+/* Parse VALUE for KEY into s and mark the key set. append: add to the list keys (interfaces,
+ * ports) instead of replacing them. Returns 0, or -EINVAL with a message (without the key's name)
+ * in err. */
+int sf_settings_set(struct sf_settings *s, enum sf_key key, const char *value, bool append,
+		    char *err, size_t errlen);
+
+/* Load a config file into s (cleared first): only the keys the file gives are marked set.
+ * Returns 0, or -errno with "FILE:LINE: key: problem" (or "FILE: problem") in err. */
+int sf_conf_load(const char *path, struct sf_settings *s, char *err, size_t errlen);
+
+/* out = defaults, overridden by the keys file sets, overridden by the keys cli sets. */
+void sf_settings_merge(struct sf_settings *out, const struct sf_settings *file,
+		       const struct sf_settings *cli);
+
+/* The checks that need the merged settings (an interface and ports are given, ...). Returns 0 or
+ * -EINVAL with a message in err. */
+int sf_settings_check(const struct sf_settings *s, char *err, size_t errlen);
+
+/* Load CONFIG (when it exists; it must when config_given) and merge it with cli (not checked: see
+ * sf_settings_check). On error err holds a one-line message and the result is -errno. */
+int sf_settings_resolve(const char *config, bool config_given, const struct sf_settings *cli,
+			struct sf_settings *out, bool *config_used, char *err, size_t errlen);
+
+/* For the other commands (stats, status, detach): the pin dir, from --pin-dir (cli_pin_dir, NULL
+ * when not given), else the config file's pin_dir (config: the --config FILE or NULL for the default
+ * file, read when it exists), else the default. Returns 0, or -errno with "FILE:LINE: ..." in err. */
+int sf_conf_pin_dir(const char *config, const char *cli_pin_dir, char *out, size_t len, char *err,
+		    size_t errlen);
+
+/* Log level name ("info"). */
+const char *sf_log_level_name(enum sf_log_level l);
+const char *sf_mode_req_name(enum sf_mode_req m);
+
+#endif

@@ -1,0 +1,204 @@
+/* view/watch.c - see watch.h. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "view/watch.h"
+
+#define ALT_SCREEN_ON  "\033[?1049h\033[?25l" /* alternate screen, cursor hidden */
+#define ALT_SCREEN_OFF "\033[?25h\033[?1049l"
+
+struct term {
+	bool screen;       /* full-screen redraws on a terminal */
+	bool changed;      /* stdin switched to non-canonical, no echo: restore saved on leave */
+	bool keys;         /* keys are read from stdin (off after EOF; the settings stay changed) */
+	struct termios saved;
+};
+
+static void term_enter(struct term *t)
+{
+	struct termios raw;
+
+	if (isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &t->saved)) {
+		raw = t->saved;
+		/* keys arrive one by one and are not echoed; ISIG stays on: Ctrl-C is a SIGINT */
+		raw.c_lflag &= ~(ICANON | ECHO);
+		raw.c_cc[VMIN] = 0;
+		raw.c_cc[VTIME] = 0;
+		t->changed = !tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+		t->keys = t->changed;
+	}
+	fputs(ALT_SCREEN_ON, stdout);
+	fflush(stdout);
+}
+
+static void term_leave(struct term *t)
+{
+	fputs(ALT_SCREEN_OFF, stdout);
+	fflush(stdout);
+	if (t->changed)
+		tcsetattr(STDIN_FILENO, TCSANOW, &t->saved);
+	t->changed = t->keys = false;
+}
+
+/* Draw buf from the top-left corner, each line cleared to its end, clipped to the window. */
+static void draw(const char *buf, const char *footer)
+{
+	struct winsize ws = { 0 };
+	int rows = 24, cols = 80, row = 0;
+	const char *p = buf;
+
+	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_row && ws.ws_col) {
+		rows = ws.ws_row;
+		cols = ws.ws_col;
+	}
+	fputs("\033[H", stdout);
+	while (*p && row < rows - 1) {
+		size_t n = strcspn(p, "\n");
+
+		fwrite(p, 1, n < (size_t)cols ? n : (size_t)cols, stdout);
+		fputs("\033[K\n", stdout);
+		row++;
+		p += n + (p[n] == '\n');
+	}
+	fputs("\033[J", stdout);
+	/* the footer on the last line */
+	printf("\033[%d;1H%.*s\033[K", rows, cols, footer);
+	fflush(stdout);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int sf_watch(const struct sf_maps *m, const struct sf_render_opts *o, double period)
+{
+	struct sf_snap *snaps = calloc(2, sizeof(*snaps)), *cur, *prev = NULL;
+	struct term t = { .screen = !o->json && isatty(STDOUT_FILENO) };
+	sigset_t set, oldset;
+	int sfd = -1, err = 0, n = 0;
+	char footer[128];
+	bool quit = false;
+
+	if (!snaps) {
+		err = -ENOMEM;
+		sf_err("out of memory");
+		goto out;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGQUIT); /* Ctrl-\: quit through term_leave too, not with echo off */
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGWINCH);
+	if (sigprocmask(SIG_BLOCK, &set, &oldset)) {
+		err = -errno;
+		sf_err("cannot block signals: %s", strerror(-err));
+		goto out;
+	}
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0) {
+		err = -errno;
+		sf_err("cannot create a signalfd: %s", strerror(-err));
+		goto out_mask;
+	}
+	snprintf(footer, sizeof(footer), "every %gs - q or Ctrl-C quits", period);
+	if (t.screen) {
+		term_enter(&t);
+		sf_err_defer(true); /* an error now would vanish with the alternate screen */
+	}
+
+	while (!quit) {
+		double next;
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *mem;
+
+		cur = &snaps[n++ % 2];
+		err = sf_snap_read(m, cur, true);
+		if (err)
+			break;
+		next = now_s() + period;
+		if (t.screen) {
+			mem = open_memstream(&buf, &len);
+			if (!mem) {
+				err = -ENOMEM;
+				sf_err("out of memory");
+				break;
+			}
+			sf_render(mem, cur, prev, o);
+			fclose(mem);
+			draw(buf, footer);
+			free(buf);
+		} else {
+			sf_render(stdout, cur, prev, o);
+			if (!o->json)
+				fputc('\n', stdout);
+			if (fflush(stdout) || ferror(stdout)) {
+				err = -EPIPE;
+				break;
+			}
+		}
+		prev = cur;
+
+		/* wait for the next frame, a key or a signal */
+		for (;;) {
+			struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN },
+						 { .fd = STDIN_FILENO, .events = POLLIN } };
+			int left = (int)((next - now_s()) * 1000 + 0.5), r;
+
+			if (left <= 0)
+				break;
+			r = poll(pfd, t.keys ? 2 : 1, left);
+			if (r < 0 && errno != EINTR) {
+				err = -errno;
+				sf_err("poll: %s", strerror(-err));
+				quit = true;
+				break;
+			}
+			if (r > 0 && pfd[0].revents) {
+				struct signalfd_siginfo si;
+
+				if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGWINCH)
+					break; /* redraw now */
+				quit = true; /* SIGINT, SIGTERM, SIGQUIT, SIGHUP */
+				break;
+			}
+			if (r > 0 && t.keys && pfd[1].revents) {
+				char keys[16];
+				ssize_t got = read(STDIN_FILENO, keys, sizeof(keys));
+
+				if (got <= 0) {
+					/* EOF or a lasting error: stop reading keys */
+					t.keys = got < 0 && (errno == EINTR || errno == EAGAIN);
+					continue;
+				}
+				if (memchr(keys, 'q', got) || memchr(keys, 'Q', got)) {
+					quit = true;
+					break;
+				}
+			}
+		}
+	}
+	if (t.screen) {
+		term_leave(&t);
+		sf_err_defer(false);
+	}
+	close(sfd);
+out_mask:
+	sigprocmask(SIG_SETMASK, &oldset, NULL);
+out:
+	free(snaps);
+	return err;
+}
