@@ -39,6 +39,7 @@
 #include "lib/pins.h"
 #include "conf/ports.h"
 #include "lib/preflight.h"
+#include "lib/proc.h"
 #include "daemon/secret.h"
 #include "synfence.skel.h"
 #include "lib/sysctl.h"
@@ -95,14 +96,6 @@ struct daemon {
 
 /* ---- small helpers ---------------------------------------------------------------------------- */
 
-static __u64 clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static int publish(struct daemon *d)
 {
 	__u32 zero = 0;
@@ -136,7 +129,7 @@ static void fault(struct daemon *d, bool warning, const char *fmt, ...)
 	/* the state keeps the start of it */
 	memcpy(d->st.last_error, msg, sizeof(d->st.last_error) - 1);
 	d->st.last_error[sizeof(d->st.last_error) - 1] = '\0';
-	d->st.error_boot_ns = clock_ns(CLOCK_BOOTTIME);
+	d->st.error_boot_ns = sf_clock_ns(CLOCK_BOOTTIME);
 	publish(d);
 }
 
@@ -189,7 +182,7 @@ static __u32 free_slot(struct daemon *d)
 static int zero_counters(struct daemon *d, __u32 slot)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	size_t sz = (sizeof(struct sf_counters) + 7) / 8 * 8;
+	size_t sz = sf_percpu_stride(sizeof(struct sf_counters));
 	void *zero = NULL;
 	int ret;
 
@@ -651,7 +644,7 @@ static int sysctl_sync(struct daemon *d, bool startup)
 		describe_cfg_change(&d->want, &want);
 	d->want = want;
 	memcpy(d->st.sysctl, vals, sizeof(vals));
-	d->st.sysctl_boot_ns = clock_ns(CLOCK_BOOTTIME);
+	d->st.sysctl_boot_ns = sf_clock_ns(CLOCK_BOOTTIME);
 	ret = write_cfg(d);
 	if (ret)
 		goto fail;
@@ -671,7 +664,7 @@ fail:
  * the same secret file out of step. */
 static __u64 wall_s(void)
 {
-	return clock_ns(CLOCK_REALTIME) / 1000000000ull;
+	return sf_clock_ns(CLOCK_REALTIME) / 1000000000ull;
 }
 
 /* The rotation timer: due when the epoch in the map ends, or, after a failed rotation (retry), in
@@ -698,7 +691,7 @@ static int rot_arm(struct daemon *d, bool retry)
 		its.it_value.tv_sec = (time_t)next;
 		flags = TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET;
 	} else {
-		__u64 now = clock_ns(CLOCK_MONOTONIC), due = d->rotated_mono_ns + d->set.rotate * 1000000000ull;
+		__u64 now = sf_clock_ns(CLOCK_MONOTONIC), due = d->rotated_mono_ns + d->set.rotate * 1000000000ull;
 		__u64 left = due > now ? due - now : 1000000;
 
 		its.it_value.tv_sec = (time_t)(left / 1000000000ull);
@@ -713,11 +706,11 @@ static void note_epoch(struct daemon *d)
 
 	if (!sf_secret_epoch(d->map[M_SECRETS], &e))
 		d->st.epoch = e;
-	d->st.rotated_boot_ns = clock_ns(CLOCK_BOOTTIME);
-	d->rotated_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	d->st.rotated_boot_ns = sf_clock_ns(CLOCK_BOOTTIME);
+	d->rotated_mono_ns = sf_clock_ns(CLOCK_MONOTONIC);
 	if (d->shared) {
 		/* the key changed at the period boundary, on every server */
-		__u64 real = clock_ns(CLOCK_REALTIME), edge = (__u64)e * d->set.rotate * 1000000000ull;
+		__u64 real = sf_clock_ns(CLOCK_REALTIME), edge = (__u64)e * d->set.rotate * 1000000000ull;
 
 		if (real > edge && real - edge < d->st.rotated_boot_ns)
 			d->st.rotated_boot_ns -= real - edge;
@@ -833,8 +826,8 @@ static void migrate_map(int from, int to)
 	    ncpu <= 0 || !vs1 || !vs2)
 		return;
 	percpu = t1 == BPF_MAP_TYPE_PERCPU_ARRAY;
-	s1 = percpu ? (vs1 + 7) / 8 * 8 * ncpu : vs1;
-	s2 = percpu ? (vs2 + 7) / 8 * 8 * ncpu : vs2;
+	s1 = percpu ? sf_percpu_stride(vs1) * ncpu : vs1;
+	s2 = percpu ? sf_percpu_stride(vs2) * ncpu : vs2;
 	a = calloc(1, s1);
 	b = calloc(1, s2);
 	if (!a || !b)
@@ -843,7 +836,7 @@ static void migrate_map(int from, int to)
 		if (bpf_map_lookup_elem(from, &k, a))
 			continue;
 		if (percpu) {
-			size_t st1 = (vs1 + 7) / 8 * 8, st2 = (vs2 + 7) / 8 * 8, common = (vs1 < vs2 ? vs1 : vs2) / 8;
+			size_t st1 = sf_percpu_stride(vs1), st2 = sf_percpu_stride(vs2), common = (vs1 < vs2 ? vs1 : vs2) / 8;
 
 			if (bpf_map_lookup_elem(to, &k, b))
 				continue;
@@ -908,18 +901,7 @@ static int pin_dir_busy(struct daemon *d)
 		close(fd);
 	}
 	if (st.pid) {
-		char path[64];
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/proc/%u/cmdline", st.pid);
-		if ((f = fopen(path, "re"))) {
-			size_t n = fread(cmd, 1, sizeof(cmd) - 1, f);
-
-			fclose(f);
-			for (size_t i = 0; i + 1 < n; i++)
-				if (!cmd[i])
-					cmd[i] = ' ';
-		}
+		sf_proc_cmdline((pid_t)st.pid, cmd, sizeof(cmd));
 		sf_err("pin dir %s is in use by synfence pid %u%s%s%s: one synfence per pin dir "
 		       "(stop it, or use another --pin-dir)", d->pins.dir, st.pid, *cmd ? " (" : "",
 		       cmd, *cmd ? ")" : "");
@@ -1114,7 +1096,7 @@ static int start(struct daemon *d)
 	if (ret)
 		goto fail;
 	old_state(d, &prev);
-	if (d->takeover && prev.netns_ino && prev.netns_ino != sf_netns_self()) {
+	if (d->takeover && prev.netns_ino && prev.netns_ino != sf_netns_ino()) {
 		ret = -EXDEV;
 		snprintf(d->err, sizeof(d->err), "pin dir %s holds the state of a synfence in another "
 			 "network namespace (inode %u): use another --pin-dir here", d->pins.dir,
@@ -1176,9 +1158,9 @@ static int start(struct daemon *d)
 		goto fail_restore;
 	if (d->takeover && !d->shared && !old_shared && prev.rotated_boot_ns) {
 		/* keep the earlier run's rotation schedule */
-		__u64 age = clock_ns(CLOCK_BOOTTIME) - prev.rotated_boot_ns;
+		__u64 age = sf_clock_ns(CLOCK_BOOTTIME) - prev.rotated_boot_ns;
 
-		d->rotated_mono_ns = clock_ns(CLOCK_MONOTONIC) - age;
+		d->rotated_mono_ns = sf_clock_ns(CLOCK_MONOTONIC) - age;
 		d->st.rotated_boot_ns = prev.rotated_boot_ns;
 		sf_secret_epoch(d->map[M_SECRETS], &d->st.epoch);
 	} else if (!d->st.rotated_boot_ns) {
@@ -1199,14 +1181,14 @@ static int start(struct daemon *d)
 	for (int i = 0; i < d->n_ifs; i++)
 		if ((ret = write_if_info(d, &d->ifs[i]))) /* its XDP mode, known now */
 			goto fail_detach;
-	d->st.start_boot_ns = clock_ns(CLOCK_BOOTTIME);
-	d->st.start_real_ns = clock_ns(CLOCK_REALTIME);
+	d->st.start_boot_ns = sf_clock_ns(CLOCK_BOOTTIME);
+	d->st.start_real_ns = sf_clock_ns(CLOCK_REALTIME);
 	d->st.pid = (__u32)getpid();
 	snprintf(d->st.version, sizeof(d->st.version), "%s", SYNFENCE_VERSION);
 	d->st.rotate_s = (__u32)d->set.rotate;
 	d->st.xdp_prog_id = prog_id(d->xdp_prog);
 	d->st.tc_prog_id = prog_id(d->tc_prog);
-	d->st.netns_ino = sf_netns_self();
+	d->st.netns_ino = sf_netns_ino();
 	d->st.features = d->features;
 	d->st.takeovers = prev.takeovers + (d->takeover ? 1 : 0);
 	d->st.flags = (d->st.flags & SF_ST_SUSPENDED) | (d->shared ? SF_ST_SHARED_SECRET : 0) |
@@ -1586,7 +1568,7 @@ static void reload(struct daemon *d)
 	size_t off = 0;
 
 #define CHANGE(...) (off += off < sizeof(ch) ? (size_t)snprintf(ch + off, sizeof(ch) - off, __VA_ARGS__) : 0)
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(clock_ns(CLOCK_MONOTONIC) / 1000));
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)(sf_clock_ns(CLOCK_MONOTONIC) / 1000));
 	if (!n) {
 		fault(d, false, "reload failed: %s; keeping the running config", strerror(ENOMEM));
 		goto out;
@@ -1763,7 +1745,7 @@ static void reload(struct daemon *d)
 	d->st.flags = (d->st.flags & ~(SF_ST_SHARED_SECRET | SF_ST_KEEP_ATTACHED)) |
 		      (d->shared ? SF_ST_SHARED_SECRET : 0) | (d->set.keep_attached ? SF_ST_KEEP_ATTACHED : 0);
 	sysctl_sync(d, false);
-	d->st.reload_boot_ns = clock_ns(CLOCK_BOOTTIME);
+	d->st.reload_boot_ns = sf_clock_ns(CLOCK_BOOTTIME);
 	publish(d);
 	sf_info("reloaded %s:%s", used ? d->o->config : "(no config file)", off ? ch : " no change");
 	if (n_added)

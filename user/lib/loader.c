@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "lib/loader.h"
+#include "lib/proc.h"
 
 #define SF_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #include "synfence.skel.h"
@@ -303,29 +304,6 @@ static bool fdinfo_matches(const char *path, __u32 link_id, __u32 prog_id)
 	return hit;
 }
 
-static void read_cmdline(pid_t pid, char *buf, size_t len)
-{
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	while (n > 0 && buf[n - 1] == '\0')
-		n--;
-	for (ssize_t i = 0; i < n; i++)
-		if (buf[i] == '\0')
-			buf[i] = ' ';
-}
-
 pid_t sf_find_holder(__u32 link_id, __u32 prog_id, char *cmdline, size_t len)
 {
 	DIR *proc = opendir("/proc");
@@ -364,13 +342,6 @@ pid_t sf_find_holder(__u32 link_id, __u32 prog_id, char *cmdline, size_t len)
 	}
 	closedir(proc);
 	if (found && cmdline && len)
-		read_cmdline(found, cmdline, len);
+		sf_proc_cmdline(found, cmdline, len);
 	return found;
-}
-
-__u32 sf_netns_self(void)
-{
-	struct stat st;
-
-	return stat("/proc/self/ns/net", &st) ? 0 : (__u32)st.st_ino;
 }

@@ -86,9 +86,6 @@ void sf_prog_name(__u32 prog_id, char *name, size_t len);
  * or 0. cmdline gets its command line (blank-separated, maybe cut). */
 pid_t sf_find_holder(__u32 link_id, __u32 prog_id, char *cmdline, size_t len);
 
-/* Inode of our network namespace (0 if unknown). */
-__u32 sf_netns_self(void);
-
 /* Name of an XDP mode as stats, status and the logs show it ("native", "generic"); the value of
  * sf_iface.xdp_mode. */
 const char *sf_mode_name(enum sf_xdp_mode mode);

@@ -21,4 +21,10 @@ int sf_map_update(int fd, const void *key, const void *val, unsigned long long f
  * -errno (val all zero). */
 int sf_map_read(int fd, const void *key, void *val, size_t size);
 
+/* Bytes between two CPUs' values in a per-CPU map's lookup buffer: the kernel aligns each to 8. */
+static inline size_t sf_percpu_stride(size_t value_size)
+{
+	return (value_size + 7) / 8 * 8;
+}
+
 #endif

@@ -15,6 +15,7 @@
 #include "lib/loader.h"
 #include "lib/log.h"
 #include "lib/mapio.h"
+#include "lib/proc.h"
 #include "view/snapshot.h"
 #include "lib/util.h"
 
@@ -122,23 +123,8 @@ out:
 	return err;
 }
 
-static __u64 clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-__u64 sf_boot_ns(void) { return clock_ns(CLOCK_BOOTTIME); }
-__u64 sf_real_ns(void) { return clock_ns(CLOCK_REALTIME); }
-
-__u32 sf_netns_ino(void)
-{
-	struct stat st;
-
-	return stat("/proc/self/ns/net", &st) ? 0 : (__u32)st.st_ino;
-}
+__u64 sf_boot_ns(void) { return sf_clock_ns(CLOCK_BOOTTIME); }
+__u64 sf_real_ns(void) { return sf_clock_ns(CLOCK_REALTIME); }
 
 /* pid is alive (not a zombie: a `run` killed a moment ago that nobody has reaped yet is gone too)
  * and is a synfence */
@@ -267,7 +253,7 @@ static int read_counters(const struct sf_maps *m, struct sf_snap *s)
 		goto out;
 	}
 	/* A newer BPF object may have appended counters: read what both sides know. */
-	stride = (cinfo.value_size + 7) & ~7u; /* per-CPU values are 8-byte aligned */
+	stride = sf_percpu_stride(cinfo.value_size);
 	n_cnt = cinfo.value_size / sizeof(__u64);
 	if (n_cnt > SF_CNT_MAX)
 		n_cnt = SF_CNT_MAX;

@@ -90,9 +90,6 @@ const struct sf_snap_if *sf_snap_match_if(const struct sf_snap *prev, const stru
 enum sf_attach sf_xdp_attached(__u32 ifindex, __u32 prog_id);
 enum sf_attach sf_tc_attached(__u32 ifindex, __u32 prog_id);
 
-/* Inode of this process's network namespace (0 if unknown). */
-__u32 sf_netns_ino(void);
-
 /* CLOCK_BOOTTIME / CLOCK_REALTIME now, in ns. */
 __u64 sf_boot_ns(void);
 __u64 sf_real_ns(void);
