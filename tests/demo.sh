@@ -2,7 +2,7 @@
 # tests/demo.sh - `make demo`: synfence in front of a real nginx, in two network namespaces.
 # Real connections (curl, IPv4 and IPv6), then a burst of spoofed SYNs and forged ACKs, then the
 # counters, explained. Everything it creates (namespaces sfd-*, processes, pins) is removed at exit.
-export SF_PREFIX=sfd
+export SF_PREFIX=${SF_TAG:-}sfd
 . "$(dirname "$0")/lib.sh"
 
 SYNS=${SF_DEMO_SYNS:-5000}

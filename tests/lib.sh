@@ -8,6 +8,7 @@
 #              tests/tools/sfi_flood.c when missing or older than its source)
 #   SFI_HANDSHAKE  the hand-made handshake tool (default: $BUILD/sfi_handshake, likewise)
 #   SF_PREFIX  namespace/pin prefix (default: sfi; the demo uses sfd)
+#   SF_TAG     put before each test's own prefix (default: none), so two checkouts can run side by side
 #   SF_KEEP    set to 1 to keep the temp dir (logs, nginx config) after the test
 #
 # Topology (sf_topo_up):

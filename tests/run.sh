@@ -20,7 +20,10 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 export BUILD=${BUILD:-build}
-export SF_PREFIX=sfi
+# SF_TAG (a few letters, default none) goes before every namespace and pin prefix, so that two
+# checkouts can run their tests side by side.
+export SF_TAG=${SF_TAG:-}
+export SF_PREFIX=${SF_TAG}sfi
 . tests/lib.sh # for SYNFENCE and the leftover cleanup below; sets nothing up by itself
 export SYNFENCE XDP_PASS SFI_FLOOD SFI_HANDSHAKE
 TIMEOUT=${SF_TEST_TIMEOUT:-300}
@@ -33,12 +36,12 @@ t_start=$(date +%s)
 # Leftovers of an earlier, interrupted run: sfi-* (and sfo-*: the observability tests, 70-79;
 # sfr-*: the daemon lifecycle tests, 21-27; sfm-*: the daemon modes test, 28; sff-*: the
 # fault-injection test, 94) namespaces and their processes, pins.
-for ns in $(ip netns list | awk '{ print $1 }' | grep -E '^(sf[iorm]|sff)-'); do
+for ns in $(ip netns list | awk '{ print $1 }' | grep -E "^${SF_TAG}(sf[iorm]|sff)-"); do
 	echo "removing leftover namespace $ns"
 	for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
 	ip netns del "$ns"
 done
-for d in /run/sfi /run/sfo /run/sfr /run/sfm /run/sff; do
+for d in /run/"$SF_TAG"{sfi,sfo,sfr,sfm,sff}; do
 	if mountpoint -q $d 2>/dev/null; then
 		find $d -mindepth 1 -maxdepth 1 ! -name '*.debug' -exec rm -rf {} + 2>/dev/null
 		umount $d 2>/dev/null && rmdir $d 2>/dev/null
@@ -46,7 +49,7 @@ for d in /run/sfi /run/sfo /run/sfr /run/sfm /run/sff; do
 done
 sf_unmount_pin_root
 
-logdir=$(mktemp -d /tmp/sfi-run.XXXXXX)
+logdir=$(mktemp -d "/tmp/${SF_PREFIX}-run.XXXXXX")
 
 # ---- unit tests ----
 if [ -z "$ONLY" ] && [ "${SF_NO_UNIT:-0}" != 1 ]; then
@@ -110,7 +113,7 @@ for t in tests/integration/*.sh; do
 		sed 's/^/    | /' "$logdir/$name.log"
 	fi
 	# a test must leave nothing behind
-	left=$(ip netns list | awk '{ print $1 }' | grep -E '^(sf[iorm]|sff)-' | tr '\n' ' ')
+	left=$(ip netns list | awk '{ print $1 }' | grep -E "^${SF_TAG}(sf[iorm]|sff)-" | tr '\n' ' ')
 	if [ -n "$left" ]; then
 		echo "    warning: $name left namespaces behind: $left (removing)"
 		for ns in $left; do

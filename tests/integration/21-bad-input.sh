@@ -6,7 +6,7 @@
 # is left behind: no XDP program, no pins. Also: --check-config, config keys with file:line errors,
 # flags overriding the config file, the pin dir's permissions. The not-root case is skipped, saying
 # why, where no unprivileged user can run a program at all (tests/lib.sh: sf_nobody_blocked).
-SF_PREFIX=sfr
+SF_PREFIX=${SF_TAG:-}sfr
 . "$(dirname "$0")/../lib.sh"
 
 sf_init badinput

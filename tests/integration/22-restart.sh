@@ -8,7 +8,7 @@
 # program is swapped), XDP keeps answering SYNs while no daemon runs, counters and secret carry
 # over; `synfence stats` and `status` show it without a daemon (exit 0, "NOT RUNNING: no daemon").
 # A final SIGTERM detaches everything and removes the pins.
-SF_PREFIX=sfr
+SF_PREFIX=${SF_TAG:-}sfr
 . "$(dirname "$0")/../lib.sh"
 
 sf_init restart

@@ -9,7 +9,7 @@
 #    `status -j` shows), the running one stays;
 #  - the rotation period changes (status/state), flags keep overriding the file;
 #  - 30 more reloads leave the daemon's memory flat.
-SF_PREFIX=sfr
+SF_PREFIX=${SF_TAG:-}sfr
 . "$(dirname "$0")/../lib.sh"
 
 sf_init reload

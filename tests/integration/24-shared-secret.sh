@@ -10,7 +10,7 @@
 #  - a start that sets the keys before a period boundary and arms its rotation timer after it
 #    (forced with strace) is in the wall clock's epoch at once, and accepts A's cookies;
 #  - the secret appears in no log.
-SF_PREFIX=sfr
+SF_PREFIX=${SF_TAG:-}sfr
 . "$(dirname "$0")/../lib.sh"
 
 R=2

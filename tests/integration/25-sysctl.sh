@@ -8,7 +8,7 @@
 #  - `status` shows the mirror (-j: daemon.sysctl, daemon.synack), the last error, and while
 #    suspended says so (daemon.suspended, working NO) and exits 1;
 #  - a start that set tcp_syncookies to 1 and then failed puts the old value back.
-SF_PREFIX=sfr
+SF_PREFIX=${SF_TAG:-}sfr
 . "$(dirname "$0")/../lib.sh"
 
 sf_init sysctl

@@ -6,7 +6,7 @@
 # alone), the other interface untouched. Then `synfence detach`: after a stop that left
 # protection in place (SIGUSR2), detach removes it interface by interface, XDP before TC, and the
 # pinned state with the last one.
-SF_PREFIX=sfr
+SF_PREFIX=${SF_TAG:-}sfr
 . "$(dirname "$0")/../lib.sh"
 
 sf_init ifgone

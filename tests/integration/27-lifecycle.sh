@@ -7,7 +7,7 @@
 #    and bounds the capabilities to CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYS_ADMIN, and synfence
 #    runs, takes over and stops cleanly with exactly that bounding set;
 #  - the example config (contrib/synfence.conf) passes --check-config.
-SF_PREFIX=sfr
+SF_PREFIX=${SF_TAG:-}sfr
 . "$(dirname "$0")/../lib.sh"
 
 sf_init lifecycle

@@ -15,7 +15,7 @@
 #     kernel without tcx (SF_FAULT_NO_TCX=1 in the fault-injection build hides it): TC is attached
 #     as a clsact filter, status finds it there, real connections are handed off, SIGTERM removes
 #     the filter.
-SF_PREFIX=sfm
+SF_PREFIX=${SF_TAG:-}sfm
 . "$(dirname "$0")/../lib.sh"
 
 sf_init modes

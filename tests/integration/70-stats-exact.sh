@@ -8,7 +8,7 @@
 # TCP counters as the independent witness for the segments synfence passes on. Over the whole run, the deltas in the text table (`stats -e -a`),
 # in `stats -j` and in the Prometheus output (fetched with curl, parsed by the Python
 # prometheus_client parser) are the same for every counter; the invariants between counters hold.
-SF_PREFIX=sfo
+SF_PREFIX=${SF_TAG:-}sfo
 . "$(dirname "$0")/../lib.sh"
 
 N=${SF_EXACT_N:-12345}   # spoofed SYNs (> 9999: the human-readable form is 12.3k)

@@ -4,7 +4,7 @@
 # scrolled or repeated), and quits on `q`, on Ctrl-C and on Ctrl-\ (SIGQUIT) with exit status 0,
 # giving the terminal back as it was (primary screen, the same stty settings). Also: without a terminal, --watch -j writes one
 # JSON document per period.
-SF_PREFIX=sfo
+SF_PREFIX=${SF_TAG:-}sfo
 . "$(dirname "$0")/../lib.sh"
 
 sf_init watch

@@ -7,7 +7,7 @@
 #   "NOT RUNNING: no daemon" (exit 0), status says NOT RUNNING and "tc NOT attached" (exit 1);
 #   with nothing attached any more, stats refuses the left-over maps (exit 1, JSON error with -j).
 # (tests/integration/22-restart.sh checks stats and status with everything left attached.)
-SF_PREFIX=sfo
+SF_PREFIX=${SF_TAG:-}sfo
 . "$(dirname "$0")/../lib.sh"
 
 sf_init errors

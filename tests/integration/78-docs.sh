@@ -8,7 +8,7 @@
 # `run --check-config` accepts every config key, `metrics` included; synfence.conf(5) (made from the
 # man page's CONFIGURATION section) and contrib/synfence.conf show every key of user/conf/settings.c's table.
 # No namespaces, no root needed.
-SF_PREFIX=sfo
+SF_PREFIX=${SF_TAG:-}sfo
 . "$(dirname "$0")/../lib.sh"
 SF_NAME=docs
 
@@ -18,9 +18,9 @@ COMPLETION=$SF_SRC/contrib/bash-completion/synfence
 [ -r "$MAN" ] || die "man page not found at $MAN (run make; it needs scdoc)"
 command -v man >/dev/null || die "man is missing (make deps installs man-db)"
 
-page=$(MANWIDTH=200 man -l "$MAN" 2>/tmp/sfo-docs-man.err | col -b)
-check_eq "$(cat /tmp/sfo-docs-man.err)" "" "man -l renders the page without warnings"
-rm -f /tmp/sfo-docs-man.err
+page=$(MANWIDTH=200 man -l "$MAN" 2>"/tmp/$SF_PREFIX-docs-man.err" | col -b)
+check_eq "$(cat "/tmp/$SF_PREFIX-docs-man.err")" "" "man -l renders the page without warnings"
+rm -f "/tmp/$SF_PREFIX-docs-man.err"
 for sec in NAME SYNOPSIS DESCRIPTION COMMANDS VERDICT COUNTERS JSON METRICS CONFIGURATION "EXIT STATUS" FILES; do
 	check_match "$page" $'\n'"$sec"$'\n' "man page has a $sec section"
 done
@@ -88,7 +88,7 @@ check_nomatch "$("$SYNFENCE" help run)" '-v, -q, -j' "run --help no longer lists
 "$SYNFENCE" stats -q --pin-dir /nonexistent >/dev/null 2>&1
 check_eq "$?" 2 "-q is a usage error outside run (as run --help says)"
 
-conf=$(mktemp /tmp/sfo-docs-conf.XXXXXX)
+conf=$(mktemp /tmp/$SF_PREFIX-docs-conf.XXXXXX)
 printf 'interfaces = lo\nports = 80\nmetrics = 127.0.0.1:9464\n' >"$conf"
 out=$("$SYNFENCE" run --config "$conf" --check-config 2>&1)
 check_eq "$?/$out" "0/config OK ($conf): 1 interface, ports 80, mode auto, rotate 60s, random secret, pin dir /sys/fs/bpf/synfence, metrics 127.0.0.1:9464" \
@@ -105,9 +105,9 @@ check_true "contrib/synfence.conf shows the metrics key" grep -qx '#metrics = 12
 # every config key: the names in user/conf/settings.c's key table ([SF_KEY_X] = { "name", ... })
 CONF_MAN=$BUILD/synfence.conf.5
 [ -r "$CONF_MAN" ] || die "man page not found at $CONF_MAN (run make)"
-cpage=$(MANWIDTH=200 man -l "$CONF_MAN" 2>/tmp/sfo-docs-man.err | col -b)
-check_eq "$(cat /tmp/sfo-docs-man.err)" "" "man -l renders synfence.conf(5) without warnings"
-rm -f /tmp/sfo-docs-man.err
+cpage=$(MANWIDTH=200 man -l "$CONF_MAN" 2>"/tmp/$SF_PREFIX-docs-man.err" | col -b)
+check_eq "$(cat "/tmp/$SF_PREFIX-docs-man.err")" "" "man -l renders synfence.conf(5) without warnings"
+rm -f "/tmp/$SF_PREFIX-docs-man.err"
 keys=$(sed -n 's/^[[:space:]]*\[SF_KEY_[A-Z_]*\][[:space:]]*= { "\([a-z_]*\)".*/\1/p' "$SF_SRC/user/conf/settings.c")
 check_ge "$(wc -w <<<"$keys")" 12 "config keys found in user/conf/settings.c"
 miss=""

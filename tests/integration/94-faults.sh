@@ -17,7 +17,7 @@
 #     reload and state publishing are logged and the previous state keeps working. The release
 #     binary has no hook.
 # Prints "faults: injected N, survived N" (and per class).
-SF_PREFIX=sff
+SF_PREFIX=${SF_TAG:-}sff
 . "$(dirname "$0")/../lib.sh"
 
 sf_init faults

@@ -16,7 +16,7 @@
 #      (RestartPreventExitStatus), removal detaches what was left attached (keep_attached) and
 #      leaves no pin, purge removes the config.
 # Needs the Debian mirror the first time (the root and the .debs apt fetches are cached in $BUILD/pkg).
-SF_PREFIX=sfP
+SF_PREFIX=${SF_TAG:-}sfP
 . "$(dirname "$0")/../lib.sh"
 
 sf_init package

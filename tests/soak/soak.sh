@@ -25,7 +25,7 @@
 # SOAK_CONNECT_MS (250: 4 connections/s per family), SOAK_PPS (10000), SOAK_CHUNK (256),
 # SOAK_RSS_GROWTH_KB (1024), SYNFENCE (the daemon binary: e.g. $BUILD/asan/synfence for leak checks).
 # shellcheck disable=SC2034 # read by lib.sh: namespaces sfs-*, pins under /run/sfs
-SF_PREFIX=sfs
+SF_PREFIX=${SF_TAG:-}sfs
 . "$(dirname "$0")/../lib.sh"
 
 SOAK_SECONDS=${SOAK_SECONDS:-300}
