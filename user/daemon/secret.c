@@ -136,13 +136,103 @@ static int hexval(int c)
 	return -1;
 }
 
+/* The file must be a regular file that only root (or we) can write and read, in a directory that
+ * others cannot swap it in: a secret anyone can read or replace forges every cookie. */
+static int check_secret_file(int fd, const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	int ret;
+
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "secret file %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "secret file %s: not a regular file", path);
+		return -EINVAL;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid()) {
+		snprintf(err, errlen, "secret file %s: owned by uid %u: must be owned by root", path,
+			 (unsigned int)st.st_uid);
+		return -EPERM;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen, "secret file %s: mode %04o gives group or others access: it must "
+			 "be 0600 or 0400 (chmod 600 %s)", path, (unsigned int)(st.st_mode & 07777), path);
+		return -EPERM;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (stat(dirname(dir), &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+		snprintf(err, errlen, "secret file %s: its directory %s is writable by group or others",
+			 path, dir);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Reads up to buflen bytes; *len == buflen means the file is longer than any valid secret. */
+static int read_secret_file(int fd, const char *path, char *buf, size_t buflen, size_t *len,
+			    char *err, size_t errlen)
+{
+	ssize_t n;
+	int ret;
+
+	*len = 0;
+	while (*len < buflen) {
+		n = read(fd, buf + *len, buflen - *len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "secret file %s: %s", path, strerror(-ret));
+			return ret;
+		}
+		if (n == 0)
+			break;
+		*len += n;
+	}
+	return 0;
+}
+
+/* buf holds the whole file (len < buflen) or more (len == buflen): hex digits, blanks around. */
+static int parse_secret_hex(const char *path, const char *buf, size_t len, size_t buflen,
+			    struct sf_master *m, char *err, size_t errlen)
+{
+	size_t start, end, digits;
+
+	for (start = 0; start < len && strchr(" \t\r\n", buf[start]); start++)
+		;
+	for (end = len; end > start && strchr(" \t\r\n", buf[end - 1]); end--)
+		;
+	digits = end - start;
+	if (len == buflen || digits < 32 || digits > 128 || digits % 2) {
+		snprintf(err, errlen, "secret file %s: expected 32 to 128 hex digits (a 128- to 512-bit "
+			 "secret, e.g. from 'od -An -tx1 -N32 /dev/urandom | tr -d \" \\n\"'), found %s",
+			 path, len == buflen ? "more" : digits % 2 ? "an odd number of digits" :
+			 digits < 32 ? "fewer" : "more");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < digits; i += 2) {
+		int hi = hexval(buf[start + i]), lo = hexval(buf[start + i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			snprintf(err, errlen, "secret file %s: not a hex string (a character other than "
+				 "0-9, a-f at offset %zu)", path, start + i + (hi >= 0));
+			return -EINVAL;
+		}
+		m->key[i / 2] = (unsigned char)(hi << 4 | lo);
+	}
+	m->len = digits / 2;
+	return 0;
+}
+
 int sf_master_read(const char *path, struct sf_master *m, char *err, size_t errlen)
 {
-	char buf[512], dir[PATH_MAX];
-	struct stat st;
-	size_t len = 0, start, end, digits;
-	ssize_t n;
-	int fd, ret = 0;
+	char buf[512];
+	size_t len = 0;
+	int fd, ret;
 
 	memset(m, 0, sizeof(*m));
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -151,73 +241,11 @@ int sf_master_read(const char *path, struct sf_master *m, char *err, size_t errl
 		snprintf(err, errlen, "secret file %s: %s", path, strerror(-ret));
 		goto out;
 	}
-	if (fstat(fd, &st)) {
-		ret = -errno;
-		snprintf(err, errlen, "secret file %s: %s", path, strerror(-ret));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = -EINVAL;
-		snprintf(err, errlen, "secret file %s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		ret = -EPERM;
-		snprintf(err, errlen, "secret file %s: owned by uid %u: must be owned by root", path,
-			 (unsigned int)st.st_uid);
-		goto out;
-	}
-	if (st.st_mode & 077) {
-		ret = -EPERM;
-		snprintf(err, errlen, "secret file %s: mode %04o gives group or others access: it must "
-			 "be 0600 or 0400 (chmod 600 %s)", path, (unsigned int)(st.st_mode & 07777), path);
-		goto out;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	if (stat(dirname(dir), &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
-		ret = -EPERM;
-		snprintf(err, errlen, "secret file %s: its directory %s is writable by group or others",
-			 path, dir);
-		goto out;
-	}
-	while (len < sizeof(buf)) {
-		n = read(fd, buf + len, sizeof(buf) - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = -errno;
-			snprintf(err, errlen, "secret file %s: %s", path, strerror(-ret));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	for (start = 0; start < len && strchr(" \t\r\n", buf[start]); start++)
-		;
-	for (end = len; end > start && strchr(" \t\r\n", buf[end - 1]); end--)
-		;
-	digits = end - start;
-	ret = -EINVAL;
-	if (len == sizeof(buf) || digits < 32 || digits > 128 || digits % 2) {
-		snprintf(err, errlen, "secret file %s: expected 32 to 128 hex digits (a 128- to 512-bit "
-			 "secret, e.g. from 'od -An -tx1 -N32 /dev/urandom | tr -d \" \\n\"'), found %s",
-			 path, len == sizeof(buf) ? "more" : digits % 2 ? "an odd number of digits" :
-			 digits < 32 ? "fewer" : "more");
-		goto out;
-	}
-	for (size_t i = 0; i < digits; i += 2) {
-		int hi = hexval(buf[start + i]), lo = hexval(buf[start + i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			snprintf(err, errlen, "secret file %s: not a hex string (a character other than "
-				 "0-9, a-f at offset %zu)", path, start + i + (hi >= 0));
-			goto out;
-		}
-		m->key[i / 2] = (unsigned char)(hi << 4 | lo);
-	}
-	m->len = digits / 2;
-	ret = 0;
+	ret = check_secret_file(fd, path, err, errlen);
+	if (!ret)
+		ret = read_secret_file(fd, path, buf, sizeof(buf), &len, err, errlen);
+	if (!ret)
+		ret = parse_secret_hex(path, buf, len, sizeof(buf), m, err, errlen);
 out:
 	explicit_bzero(buf, sizeof(buf));
 	if (ret)
