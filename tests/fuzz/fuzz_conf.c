@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "conf/settings.h"
-#include "view/metrics.h"
+#include "conf/listen_addr.h"
 #include "conf/ports.h"
 #include "require.h"
 

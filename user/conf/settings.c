@@ -12,7 +12,7 @@
 #include <ini.h>
 
 #include "conf/settings.h"
-#include "view/metrics.h"
+#include "conf/listen_addr.h"
 #include "conf/ports.h"
 #include "lib/util.h"
 
@@ -59,11 +59,6 @@ static const char *const level_names[] = { "error", "warning", "info", "debug" }
 const char *sf_key_name(enum sf_key key) { return keys[key].name; }
 const char *sf_key_flag(enum sf_key key) { return keys[key].flag; }
 const char *sf_log_level_name(enum sf_log_level l) { return level_names[l]; }
-
-const char *sf_mode_req_name(enum sf_mode_req m)
-{
-	return m == SF_MODE_NATIVE ? "native" : m == SF_MODE_GENERIC ? "generic" : "auto";
-}
 
 void sf_settings_defaults(struct sf_settings *s)
 {
@@ -176,13 +171,7 @@ int sf_settings_set(struct sf_settings *s, enum sf_key key, const char *v, bool 
 			s->ports[w] |= bitmap[w];
 		break;
 	case SF_KEY_MODE:
-		if (!strcmp(v, "auto"))
-			s->mode = SF_MODE_AUTO;
-		else if (!strcmp(v, "native") || !strcmp(v, "drv"))
-			s->mode = SF_MODE_NATIVE;
-		else if (!strcmp(v, "generic") || !strcmp(v, "skb"))
-			s->mode = SF_MODE_GENERIC;
-		else
+		if (sf_mode_req_parse(v, &s->mode))
 			ret = sf_einval(err, errlen, "bad mode \"%s\": expected native, generic or auto",
 					SHOW(v));
 		break;

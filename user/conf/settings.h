@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "lib/loader.h"
+#include "lib/xdp_mode.h"
 #include "synfence.h"
 
 #define SF_DEFAULT_CONFIG          "/etc/synfence/synfence.conf"
@@ -98,6 +98,5 @@ int sf_conf_pin_dir(const char *config, const char *cli_pin_dir, char *out, size
 
 /* Log level name ("info"). */
 const char *sf_log_level_name(enum sf_log_level l);
-const char *sf_mode_req_name(enum sf_mode_req m);
 
 #endif
