@@ -143,8 +143,10 @@ struct run_args {
 	int quiet;
 };
 
+static const struct option global_opts[] = { SF_GLOBAL_LONGOPTS };
+
 /* Room for the long options: run's, two per key (--FLAG, --no-FLAG), the global ones, the end. */
-#define N_LONGOPTS (SF_ARRAY_SIZE(run_opts) + 2 * SF_KEY_MAX + 6)
+#define N_LONGOPTS (SF_ARRAY_SIZE(run_opts) + 2 * SF_KEY_MAX + SF_ARRAY_SIZE(global_opts) + 1)
 
 struct run_getopt {
 	struct option lo[N_LONGOPTS];
@@ -167,7 +169,6 @@ static void add_short(char *so, size_t len, char c, bool arg)
 /* getopt_long's tables from sf_keys and run_opts */
 static void build_getopt(struct run_getopt *g)
 {
-	static const struct option globals[] = { SF_GLOBAL_LONGOPTS };
 	size_t n = 0;
 
 	snprintf(g->shortopts, sizeof(g->shortopts), ":%s", SF_GLOBAL_SHORTOPTS);
@@ -194,8 +195,8 @@ static void build_getopt(struct run_getopt *g)
 			add_short(g->shortopts, sizeof(g->shortopts), (char)run_opts[i].opt.val,
 				  run_opts[i].opt.has_arg != no_argument);
 	}
-	for (size_t i = 0; i < SF_ARRAY_SIZE(globals); i++)
-		g->lo[n++] = globals[i];
+	for (size_t i = 0; i < SF_ARRAY_SIZE(global_opts); i++)
+		g->lo[n++] = global_opts[i];
 	g->lo[n] = (struct option){ NULL, 0, NULL, 0 };
 }
 
