@@ -1,5 +1,6 @@
 /* conf/settings.h - the settings of `synfence run`: defaults, the config file (INI, parsed with libinih) and
- * the command-line flags that override it. Every config key has a flag; see sf_keys in settings.c. */
+ * the command-line flags that override it, all from one key table (sf_keys in settings.c); every
+ * config key has a flag (interfaces: the IFACE arguments). */
 #ifndef SF_CONF_H
 #define SF_CONF_H
 
@@ -135,10 +136,9 @@ int sf_conf_pin_dir(const char *config, const char *cli_pin_dir, char *out, size
 /* The keys (bit 1 << key) whose values differ between a and b. */
 unsigned int sf_settings_diff(const struct sf_settings *a, const struct sf_settings *b);
 
-/* SIGHUP: copy from next to live the value of every key sf_keys marks reloadable (interfaces,
- * ports, mode, rotate, secret_file, log_level, sysctl_changes, sysctl_interval, reattach,
- * keep_attached); pin_dir and metrics (restart only) stay, as do live's set bits and lines.
- * Returns the reloadable keys whose value changed (bit 1 << key). */
+/* SIGHUP: copy from next to live the value of every key sf_keys marks reloadable (today all but
+ * pin_dir and metrics, which change only with a restart; tests/fuzz/fuzz_conf.c holds this);
+ * live's set bits and lines stay. Returns the reloadable keys whose value changed (bit 1 << key). */
 unsigned int sf_settings_apply_reloadable(struct sf_settings *live, const struct sf_settings *next);
 
 /* Log level name ("info"). */
