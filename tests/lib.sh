@@ -483,9 +483,17 @@ sf_synfence_stop() {
 # line: the source of truth the outputs are checked against.
 sf_counter_names() { sed -n 's/^[[:space:]]*X(\([a-z][a-z_0-9]*\),.*/\1/p' "$SF_SRC/include/synfence.h"; }
 
-# sf_long_opts FILE...: the long options declared in the getopt_long tables of the C sources
-# ({ "name", ..._argument ...), as --name, sorted, one a line.
-sf_long_opts() { grep -ohE '\{ *"[a-z][a-z-]*", *(no|required|optional)_argument' "$@" | sed 's/{ *"\([^"]*\)".*/--\1/' | sort -u; }
+# sf_long_opts FILE...: the long options declared in the C sources, as --name, sorted, one a line:
+# getopt_long tables ({ "name", ..._argument ...) and user/conf/settings.c's key table, from which
+# run builds its getopt table (.flag = "name"; a key with .type = SF_T_BOOL on that line also has
+# --no-name).
+sf_long_opts() {
+	{
+		grep -ohE '\{ *"[a-z][a-z-]*", *(no|required|optional)_argument' "$@" | sed 's/{ *"\([^"]*\)".*/--\1/'
+		sed -nE -e 's/.*\.flag = "([a-z][a-z-]*)".*SF_T_BOOL.*/--\1\n--no-\1/p' -e t \
+			-e 's/.*\.flag = "([a-z][a-z-]*)".*/--\1/p' "$@"
+	} | sort -u
+}
 
 # (-i 0: one reading, no rates: instant)
 sf_stats_json() { srv "$SYNFENCE" stats -j -i 0 --pin-dir "$PIN"; }

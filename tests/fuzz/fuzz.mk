@@ -62,8 +62,8 @@ $(FUZZ_B)/fuzz_ports: tests/fuzz/fuzz_ports.c tests/fuzz/require.h user/conf/por
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/conf/ports.c user/lib/util.c -o $@
 
-$(FUZZ_B)/fuzz_conf: tests/fuzz/fuzz_conf.c tests/fuzz/require.h user/conf/settings.c user/conf/settings.h user/conf/listen_addr.c user/view/metrics.h \
-		     user/lib/loader.h user/conf/ports.c user/conf/ports.h user/lib/util.c user/lib/util.h include/synfence.h \
+$(FUZZ_B)/fuzz_conf: tests/fuzz/fuzz_conf.c tests/fuzz/require.h user/conf/settings.c user/conf/settings.h user/conf/listen_addr.c user/conf/listen_addr.h \
+		     user/lib/xdp_mode.h user/conf/ports.c user/conf/ports.h user/lib/util.c user/lib/util.h include/synfence.h \
 		     | $(FUZZ_B)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/conf/settings.c user/conf/listen_addr.c user/conf/ports.c user/lib/util.c \

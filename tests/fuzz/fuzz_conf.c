@@ -11,7 +11,10 @@
  *    and distinct, ports non-empty without port 0, paths absolute with room for the pin names;
  *  - round trip: the settings written back as a config file (our own formatter: key=value, long
  *    lists over indented continuation lines) load without error to the same settings, and that
- *    formats to the same text. */
+ *    formats to the same text;
+ *  - reload: sf_settings_apply_reloadable copies exactly the keys the daemon's SIGHUP applies (all
+ *    but pin_dir and metrics) from the loaded settings onto the defaults, and reports exactly those
+ *    of them that differ. */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -22,7 +25,7 @@
 #include <unistd.h>
 
 #include "conf/settings.h"
-#include "view/metrics.h"
+#include "conf/listen_addr.h"
 #include "conf/ports.h"
 #include "require.h"
 
@@ -56,7 +59,37 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
 	sf_settings_defaults(&def);
+	/* the daemon's reload relies on this split: pin_dir and metrics change only with a restart */
+	for (int k = 0; k < SF_KEY_MAX; k++)
+		REQUIRE(sf_keys[k].reload == (k != SF_KEY_PIN_DIR && k != SF_KEY_METRICS));
 	return 0;
+}
+
+/* live = defaults (restart-only keys with values of their own), next applied on it */
+static void check_reload(const struct sf_settings *next)
+{
+	static struct sf_settings live, before;
+	unsigned int changed, diff;
+
+	live = def;
+	snprintf(live.pin_dir, sizeof(live.pin_dir), "/run/sf-live");
+	snprintf(live.metrics, sizeof(live.metrics), "127.0.0.1:1");
+	live.line[SF_KEY_ROTATE] = 12345;
+	before = live;
+	diff = sf_settings_diff(&live, next);
+	changed = sf_settings_apply_reloadable(&live, next);
+	REQUIRE(changed == (diff & ~(1u << SF_KEY_PIN_DIR | 1u << SF_KEY_METRICS)));
+	REQUIRE(sf_settings_diff(&live, next) == (diff & (1u << SF_KEY_PIN_DIR | 1u << SF_KEY_METRICS)));
+	REQUIRE(!strcmp(live.pin_dir, before.pin_dir) && !strcmp(live.metrics, before.metrics));
+	REQUIRE(live.set == before.set && !memcmp(live.line, before.line, sizeof(live.line)));
+	REQUIRE(live.n_ifs == next->n_ifs && !memcmp(live.ports, next->ports, sizeof(live.ports)) &&
+		live.mode == next->mode && live.rotate == next->rotate &&
+		!strcmp(live.secret_file, next->secret_file) && live.log_level == next->log_level &&
+		live.sysctl_changes == next->sysctl_changes &&
+		live.sysctl_interval == next->sysctl_interval && live.reattach == next->reattach &&
+		live.keep_attached == next->keep_attached);
+	for (int i = 0; i < next->n_ifs; i++)
+		REQUIRE(!strcmp(live.ifs[i], next->ifs[i]));
 }
 
 static void set_file(const void *p, size_t n)
@@ -288,6 +321,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	REQUIRE(!memchr(data, 0, size)); /* a NUL byte hid the rest of its line: refused */
 	REQUIRE(same_settings(&s1, &s2));
 	check_settings(&s1, data, size);
+	check_reload(&s1);
 
 	/* round trip through our formatter */
 	n1 = format_conf(&s1, text1, sizeof(text1));

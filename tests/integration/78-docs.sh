@@ -4,7 +4,8 @@
 # codes and the files; the README's counter table has every counter; `synfence help CMD` equals
 # `synfence CMD --help` for every command; the bash completion offers every command and every long
 # option. The counter list comes from include/synfence.h, the option lists from the getopt_long
-# tables in user/*.c (an option the code accepts but no document names fails) and from each --help.
+# tables in user/*.c and run's from the key table of user/conf/settings.c (an option the code accepts
+# but no document names fails) and from each --help.
 # `run --check-config` accepts every config key, `metrics` included; synfence.conf(5) (made from the
 # man page's CONFIGURATION section) and contrib/synfence.conf show every key of user/conf/settings.c's table.
 # No namespaces, no root needed.
@@ -59,7 +60,8 @@ for cmd in $cmds; do
 	check_eq "${miss_man:-none}" none "man page has every option of $cmd ($(echo $opts))"
 	[ "$cmd" = help ] || check_eq "${miss_comp:-none}" none "completion offers every option of $cmd"
 done
-# the options the code accepts (getopt_long tables), per source file: each documented everywhere
+# the options the code accepts (getopt_long tables; run's key options from user/conf/settings.c's
+# key table), per command: each documented everywhere
 globals=$(sf_long_opts "$SF_SRC/user/cmd/cmd.h")
 check_match " $(echo $globals) " " --help .*--json " "global options found in user/cmd/cmd.h ($(echo $globals))"
 main_help=$("$SYNFENCE" help)
@@ -70,10 +72,11 @@ for o in $globals; do
 	[[ " $(comp synfence --) " == *" $o "* ]] || miss+="completion:$o "
 done
 check_eq "${miss:-none}" none "every global option (user/cmd/cmd.h) is in the man page, synfence help and the completion"
-for src in run:cmd/run stats:cmd/stats detach:cmd/detach; do
+for src in run:cmd/run.c+conf/settings.c stats:cmd/stats.c detach:cmd/detach.c; do
 	cmd=${src%%:*}
-	opts=$(sf_long_opts "$SF_SRC/user/${src#*:}.c" | grep -vxF -f <(echo "$globals"))
-	check_ge "$(wc -w <<<"$opts")" 2 "long options of $cmd found in user/${src#*:}.c"
+	files=${src#*:}
+	opts=$(sf_long_opts $(sed "s|[^+]*|$SF_SRC/user/&|g; s/+/ /g" <<<"$files") | grep -vxF -f <(echo "$globals"))
+	check_ge "$(wc -w <<<"$opts")" 2 "long options of $cmd found in user/$files"
 	h=$("$SYNFENCE" help "$cmd")
 	miss=""
 	for o in $opts; do
@@ -81,7 +84,7 @@ for src in run:cmd/run stats:cmd/stats detach:cmd/detach; do
 		grep -qE -- "$o([^a-z-]|$)" <<<"$h" || miss+="help:$o "
 		[[ " $(comp synfence "$cmd" --) " == *" $o "* ]] || miss+="completion:$o "
 	done
-	check_eq "${miss:-none}" none "every option user/${src#*:}.c accepts is in the man page, $cmd --help and the completion ($(echo $opts))"
+	check_eq "${miss:-none}" none "every option user/$files accepts is in the man page, $cmd --help and the completion ($(echo $opts))"
 done
 check_match "$("$SYNFENCE" help run)" $'\n    -q, --quiet\n' "run --help documents -q, --quiet"
 check_nomatch "$("$SYNFENCE" help run)" '-v, -q, -j' "run --help no longer lists -q among the options of every command"
@@ -102,13 +105,13 @@ check_match "$out" "^synfence: $conf:3: metrics: bad address \"localhost:9464\":
 rm -f "$conf"
 check_true "contrib/synfence.conf shows the metrics key" grep -qx '#metrics = 127.0.0.1:9464' "$SF_SRC/contrib/synfence.conf"
 
-# every config key: the names in user/conf/settings.c's key table ([SF_KEY_X] = { "name", ... })
+# every config key: the names in user/conf/settings.c's key table ([SF_KEY_X] = { .name = "name", ... })
 CONF_MAN=$BUILD/synfence.conf.5
 [ -r "$CONF_MAN" ] || die "man page not found at $CONF_MAN (run make)"
 cpage=$(MANWIDTH=200 man -l "$CONF_MAN" 2>"/tmp/$SF_PREFIX-docs-man.err" | col -b)
 check_eq "$(cat "/tmp/$SF_PREFIX-docs-man.err")" "" "man -l renders synfence.conf(5) without warnings"
 rm -f "/tmp/$SF_PREFIX-docs-man.err"
-keys=$(sed -n 's/^[[:space:]]*\[SF_KEY_[A-Z_]*\][[:space:]]*= { "\([a-z_]*\)".*/\1/p' "$SF_SRC/user/conf/settings.c")
+keys=$(sed -nE 's/^[[:space:]]*\[SF_KEY_[A-Z_]*\][[:space:]]*= \{ (\.name = )?"([a-z_]*)".*/\2/p' "$SF_SRC/user/conf/settings.c")
 check_ge "$(wc -w <<<"$keys")" 12 "config keys found in user/conf/settings.c"
 miss=""
 for k in $keys; do

@@ -1,5 +1,5 @@
-/* conf/listen_addr.c - the ADDR:PORT of `--metrics` / `metrics =`, parsed (see metrics.h); apart from
- * metrics.c so that the config parser (and its fuzzer) need no HTTP library. The messages never
+/* conf/listen_addr.c - see listen_addr.h; apart from view/metrics.c so that the config parser (and
+ * its fuzzer) need no HTTP library. The messages never
  * quote the input: callers quote it themselves, made printable. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "view/metrics.h"
+#include "conf/listen_addr.h"
 #include "lib/util.h"
 
 int sf_metrics_parse(const char *spec, struct sockaddr_storage *sa, socklen_t *salen, char *err,

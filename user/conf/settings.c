@@ -12,26 +12,82 @@
 #include <ini.h>
 
 #include "conf/settings.h"
-#include "view/metrics.h"
+#include "conf/listen_addr.h"
 #include "conf/ports.h"
 #include "lib/util.h"
 
 
-static const struct {
-	const char *name, *flag;
-} keys[SF_KEY_MAX] = {
-	[SF_KEY_INTERFACES]      = { "interfaces", "IFACE arguments" },
-	[SF_KEY_PORTS]           = { "ports", "--ports" },
-	[SF_KEY_MODE]            = { "mode", "--mode" },
-	[SF_KEY_ROTATE]          = { "rotate", "--rotate" },
-	[SF_KEY_SECRET_FILE]     = { "secret_file", "--secret-file" },
-	[SF_KEY_PIN_DIR]         = { "pin_dir", "--pin-dir" },
-	[SF_KEY_LOG_LEVEL]       = { "log_level", "--log-level" },
-	[SF_KEY_SYSCTL_CHANGES]  = { "sysctl_changes", "--no-sysctl-changes" },
-	[SF_KEY_SYSCTL_INTERVAL] = { "sysctl_interval", "--sysctl-interval" },
-	[SF_KEY_REATTACH]        = { "reattach", "--no-reattach" },
-	[SF_KEY_KEEP_ATTACHED]   = { "keep_attached", "--keep-attached" },
-	[SF_KEY_METRICS]         = { "metrics", "--metrics" },
+#define SF_STR_(x) #x
+#define SF_STR(x)  SF_STR_(x)
+#define FIELD(f)   .off = offsetof(struct sf_settings, f), .size = sizeof(((struct sf_settings *)0)->f)
+/* interfaces: n_ifs and the names after it, one range */
+#define IFS_SIZE   (offsetof(struct sf_settings, ifs) + sizeof(((struct sf_settings *)0)->ifs) - \
+		    offsetof(struct sf_settings, n_ifs))
+_Static_assert(offsetof(struct sf_settings, ifs) == offsetof(struct sf_settings, n_ifs) + sizeof(int),
+	       "n_ifs and ifs are one range");
+
+/* In the order of the documentation (and of run --help). */
+const struct sf_key_desc sf_keys[SF_KEY_MAX] = {
+	[SF_KEY_INTERFACES] = { .name = "interfaces", .arg = "IFACE...", .conf_arg = "IFACE ...",
+		.type = SF_T_IFACES, .off = offsetof(struct sf_settings, n_ifs), .size = IFS_SIZE,
+		.max = SF_MAX_RUN_IFACES, .reload = true,
+		.help = "The interfaces to protect (at most {max})." },
+	[SF_KEY_PORTS] = { .name = "ports", .flag = "ports", .arg = "LIST", .conf_arg = "LIST",
+		.type = SF_T_PORTS, FIELD(ports), .reload = true,
+		.help = "Ports to protect: comma-separated ports and inclusive ranges, e.g.\n"
+			"80,443,8000-8100. Ports are 1-65535. Required (here or in the file)." },
+	[SF_KEY_MODE] = { .name = "mode", .flag = "mode", .short_opt = 'm', .arg = "native|generic|auto",
+		.type = SF_T_MODE, FIELD(mode), .def = "auto", .reload = true,
+		.help = "XDP mode. auto (default) tries native and falls back to generic (skb) mode\n"
+			"with a warning." },
+	[SF_KEY_ROTATE] = { .name = "rotate", .flag = "rotate", .arg = "SECONDS", .type = SF_T_SECONDS,
+		FIELD(rotate), .min = 1, .max = SF_MAX_ROTATE, .def = SF_STR(SF_DEFAULT_ROTATE),
+		.what = "rotation period", .reload = true,
+		.help = "Replace the cookie secret every SECONDS ({min}-{max}, default {default}). Cookies from\n"
+			"the previous secret stay valid, so a cookie lives 1 to 2 periods." },
+	[SF_KEY_SECRET_FILE] = { .name = "secret_file", .flag = "secret-file", .arg = "FILE",
+		.type = SF_T_PATH, FIELD(secret_file), .what = "secret file", .reload = true,
+		.help = "Derive the secrets from the master secret in FILE (32-128 hex digits; a\n"
+			"regular file owned by root, mode 0600 or 0400) instead of random ones: the\n"
+			"key of epoch e = floor(unix time / SECONDS) is BLAKE2b(master, e), so servers\n"
+			"behind one anycast/ECMP address with the same file, the same --rotate and\n"
+			"synced clocks accept each other's cookies. Clock skew: a cookie made by a\n"
+			"server whose clock is s seconds ahead fails on the others when its ACK comes\n"
+			"within s seconds after a period boundary of that server; otherwise cookies\n"
+			"are accepted for 1 to 2 periods minus s. Keep s far below the period." },
+	/* restart only: the pins and the lock live there */
+	[SF_KEY_PIN_DIR] = { .name = "pin_dir", .flag = "pin-dir", .arg = "DIR", .type = SF_T_PATH,
+		FIELD(pin_dir), .def = SF_DEFAULT_PIN_DIR, .what = "pin dir", .reload = false,
+		.help = "Where the maps and links are pinned (default {default}); created (0700)\n"
+			"and a bpffs mounted on it when needed. Other commands find run's state there.\n"
+			"A bpffs mounted inside `ip netns exec` is private to that command: mount one\n"
+			"beforehand for state that must outlive it." },
+	[SF_KEY_LOG_LEVEL] = { .name = "log_level", .flag = "log-level", .arg = "error|warning|info|debug",
+		.type = SF_T_LOG_LEVEL, FIELD(log_level), .def = "info", .reload = true,
+		.help = "Default info. -v is debug (and libbpf messages), -q warning, -qq error;\n"
+			"with another --log-level they are an error." },
+	[SF_KEY_SYSCTL_CHANGES] = { .name = "sysctl_changes", .flag = "sysctl-changes", .type = SF_T_BOOL,
+		FIELD(sysctl_changes), .def = "yes", .reload = true,
+		.help = "Never change a sysctl (tcp_syncookies=0 is then refused)." },
+	[SF_KEY_SYSCTL_INTERVAL] = { .name = "sysctl_interval", .flag = "sysctl-interval", .arg = "SECONDS",
+		.type = SF_T_SECONDS, FIELD(sysctl_interval), .min = 1, .max = SF_MAX_SYSCTL_INTERVAL,
+		.def = SF_STR(SF_DEFAULT_SYSCTL_INTERVAL), .what = "interval", .reload = true,
+		.help = "How often the sysctls and the interfaces are re-checked ({min}-{max}, default {default})." },
+	[SF_KEY_REATTACH] = { .name = "reattach", .flag = "reattach", .type = SF_T_BOOL,
+		FIELD(reattach), .def = "yes", .reload = true,
+		.help = "Whether an interface that disappeared is attached again when it comes back\n"
+			"(and one that lost a link, at once)." },
+	[SF_KEY_KEEP_ATTACHED] = { .name = "keep_attached", .flag = "keep-attached", .type = SF_T_BOOL,
+		FIELD(keep_attached), .def = "no", .reload = true,
+		.help = "SIGTERM leaves protection in place (as SIGUSR2); 'synfence detach' removes it." },
+	/* restart only: the server is bound before anything is attached */
+	[SF_KEY_METRICS] = { .name = "metrics", .flag = "metrics", .arg = "ADDR:PORT", .type = SF_T_LISTEN,
+		FIELD(metrics), .reload = false,
+		.help = "Serve the counters and a few gauges in the Prometheus text format at\n"
+			"http://ADDR:PORT/metrics (off by default). ADDR is a literal IPv4 address or\n"
+			"an IPv6 one in brackets: 127.0.0.1:9464, [::1]:9464. Prefer a loopback\n"
+			"address: the endpoint has no authentication. A port in use is an error.\n"
+			"A changed address takes effect only with a restart (SIGHUP logs a warning)." },
 };
 
 #define SHOW_MAX 64 /* longest config value or name quoted back in an error message */
@@ -56,29 +112,88 @@ static const char *show(struct shown *b, const char *v, size_t len)
 
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
 
-const char *sf_key_name(enum sf_key key) { return keys[key].name; }
-const char *sf_key_flag(enum sf_key key) { return keys[key].flag; }
+const char *sf_key_name(enum sf_key key) { return sf_keys[key].name; }
 const char *sf_log_level_name(enum sf_log_level l) { return level_names[l]; }
 
-const char *sf_mode_req_name(enum sf_mode_req m)
+/* ---- --help ---------------------------------------------------------------------------------- */
+
+/* {min}, {max}, {default} of k at p: prints the value and returns the length of the placeholder,
+ * or 0 when there is none at p */
+static size_t placeholder(FILE *out, const char *p, const struct sf_key_desc *k)
 {
-	return m == SF_MODE_NATIVE ? "native" : m == SF_MODE_GENERIC ? "generic" : "auto";
+	if (!strncmp(p, "{min}", 5)) {
+		fprintf(out, "%lu", k->min);
+		return 5;
+	}
+	if (!strncmp(p, "{max}", 5)) {
+		fprintf(out, "%lu", k->max);
+		return 5;
+	}
+	if (!strncmp(p, "{default}", 9)) {
+		fputs(k->def ? k->def : "", out);
+		return 9;
+	}
+	return 0;
 }
+
+void sf_help_lines(FILE *out, const char *text, const struct sf_key_desc *k)
+{
+	fputs("        ", out);
+	for (const char *p = text; *p; p++) {
+		size_t n = k && *p == '{' ? placeholder(out, p, k) : 0;
+
+		if (n) {
+			p += n - 1;
+			continue;
+		}
+		fputc(*p, out);
+		if (*p == '\n')
+			fputs("        ", out);
+	}
+	fputc('\n', out);
+}
+
+void sf_key_help(FILE *out, enum sf_key key)
+{
+	const struct sf_key_desc *k = &sf_keys[key];
+	/* a bool's flag that changes the default comes first: "--no-reattach, --reattach" */
+	bool on = k->type == SF_T_BOOL && k->def && !strcmp(k->def, "yes");
+
+	fputs("    ", out);
+	if (k->type == SF_T_BOOL)
+		fprintf(out, "--%s%s, --%s%s  (config: %s = %s)\n", on ? "no-" : "", k->flag,
+			on ? "" : "no-", k->flag, k->name, on ? "no|yes" : "yes|no");
+	else if (!k->flag)
+		fprintf(out, "%s  (config: %s = %s)\n", k->arg, k->name, k->conf_arg);
+	else {
+		if (k->short_opt)
+			fprintf(out, "-%c, ", k->short_opt);
+		fprintf(out, "--%s %s  (config: %s%s%s)\n", k->flag, k->arg, k->name,
+			k->conf_arg ? " = " : "", k->conf_arg ? k->conf_arg : "");
+	}
+	sf_help_lines(out, k->help, k);
+}
+
+/* ---- values ---------------------------------------------------------------------------------- */
 
 void sf_settings_defaults(struct sf_settings *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->mode = SF_MODE_AUTO;
-	s->rotate = SF_DEFAULT_ROTATE;
-	snprintf(s->pin_dir, sizeof(s->pin_dir), "%s", SF_DEFAULT_PIN_DIR);
-	s->log_level = SF_LOG_INFO;
-	s->sysctl_changes = true;
-	s->sysctl_interval = SF_DEFAULT_SYSCTL_INTERVAL;
-	s->reattach = true;
+	/* the defaults are values like any other: parsed, so they cannot be out of range */
+	for (int k = 0; k < SF_KEY_MAX; k++)
+		if (sf_keys[k].def)
+			sf_settings_set(s, (enum sf_key)k, sf_keys[k].def, false, NULL, 0);
+	s->set = 0;
 }
 
-static int parse_bool(const char *v, bool *out)
+static void *field(struct sf_settings *s, const struct sf_key_desc *k)
 {
+	return (char *)s + k->off;
+}
+
+static int parse_bool(const char *v, void *field)
+{
+	bool *out = field;
 	static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
 
 	for (size_t i = 0; i < SF_ARRAY_SIZE(yes); i++) {
@@ -94,6 +209,34 @@ static int parse_bool(const char *v, bool *out)
 	return -EINVAL;
 }
 
+static int parse_mode(const char *v, void *field)
+{
+	return sf_mode_req_parse(v, field);
+}
+
+static int parse_level(const char *v, void *field)
+{
+	enum sf_log_level *l = field;
+
+	for (size_t i = 0; i < SF_ARRAY_SIZE(level_names); i++) {
+		if (!strcasecmp(v, level_names[i]) || (i == SF_LOG_WARNING && !strcasecmp(v, "warn"))) {
+			*l = (enum sf_log_level)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* the types whose value is one word of a few */
+static const struct {
+	int (*parse)(const char *v, void *field);
+	const char *what, *expected;
+} words[] = {
+	[SF_T_MODE] = { parse_mode, "mode", "native, generic or auto" },
+	[SF_T_LOG_LEVEL] = { parse_level, "log level", "error, warning, info or debug" },
+	[SF_T_BOOL] = { parse_bool, "value", "yes or no" },
+};
+
 static bool ifname_ok(const char *n, size_t len)
 {
 	if (len == 0 || len >= IF_NAMESIZE || (len == 1 && n[0] == '.') ||
@@ -105,11 +248,31 @@ static bool ifname_ok(const char *n, size_t len)
 	return true;
 }
 
+/* one name of a list, p[0..len) */
+static int add_iface(struct sf_settings *s, const char *p, size_t len, char *err, size_t errlen)
+{
+	if (!ifname_ok(p, len))
+		return sf_einval(err, errlen, "bad interface name \"%s\"", show(&(struct shown){ 0 }, p, len));
+	for (int i = 0; i < s->n_ifs; i++)
+		if (strlen(s->ifs[i]) == len && !strncmp(s->ifs[i], p, len))
+			return sf_einval(err, errlen, "interface %s given twice",
+					 show(&(struct shown){ 0 }, p, len));
+	if (s->n_ifs >= SF_MAX_RUN_IFACES)
+		return sf_einval(err, errlen, "too many interfaces (at most %d)", SF_MAX_RUN_IFACES);
+	memcpy(s->ifs[s->n_ifs], p, len);
+	s->ifs[s->n_ifs][len] = '\0';
+	s->n_ifs++;
+	return 0;
+}
+
 /* interfaces: names separated by blanks or commas */
-static int set_ifaces(struct sf_settings *s, const char *v, bool append, char *err, size_t errlen)
+static int set_ifaces(struct sf_settings *s, const struct sf_key_desc *k, const char *v, bool append,
+		      char *err, size_t errlen)
 {
 	const char *p = v;
+	int ret;
 
+	(void)k;
 	if (!append)
 		s->n_ifs = 0;
 	for (;;) {
@@ -119,18 +282,9 @@ static int set_ifaces(struct sf_settings *s, const char *v, bool append, char *e
 		if (!*p)
 			break;
 		len = strcspn(p, " \t,");
-		if (!ifname_ok(p, len))
-			return sf_einval(err, errlen, "bad interface name \"%s\"",
-					 show(&(struct shown){ 0 }, p, len));
-		for (int i = 0; i < s->n_ifs; i++)
-			if (strlen(s->ifs[i]) == len && !strncmp(s->ifs[i], p, len))
-				return sf_einval(err, errlen, "interface %s given twice",
-						 show(&(struct shown){ 0 }, p, len));
-		if (s->n_ifs >= SF_MAX_RUN_IFACES)
-			return sf_einval(err, errlen, "too many interfaces (at most %d)", SF_MAX_RUN_IFACES);
-		memcpy(s->ifs[s->n_ifs], p, len);
-		s->ifs[s->n_ifs][len] = '\0';
-		s->n_ifs++;
+		ret = add_iface(s, p, len, err, errlen);
+		if (ret)
+			return ret;
 		p += len;
 	}
 	if (!s->n_ifs)
@@ -138,121 +292,141 @@ static int set_ifaces(struct sf_settings *s, const char *v, bool append, char *e
 	return 0;
 }
 
-static int set_path(char *dst, size_t len, const char *v, const char *what, char *err, size_t errlen)
+static int set_ports(struct sf_settings *s, const struct sf_key_desc *k, const char *v, bool append,
+		     char *err, size_t errlen)
 {
-	if (!*v)
-		return sf_einval(err, errlen, "%s needs a path", what);
-	if (v[0] != '/')
-		return sf_einval(err, errlen, "%s \"%s\" is not an absolute path", what, SHOW(v));
-	/* room for the pin names under it */
-	if (strlen(v) >= len - 64)
-		return sf_einval(err, errlen, "%s is too long", what);
-	snprintf(dst, len, "%s", v);
+	__u64 bitmap[SF_PORT_WORDS], *ports = field(s, k);
+	int ret = sf_parse_ports(v, bitmap, err, errlen);
+
+	if (ret)
+		return ret;
+	if (!sf_count_ports(bitmap))
+		return sf_einval(err, errlen, "no port given");
+	if (!append)
+		memset(ports, 0, k->size);
+	for (int w = 0; w < SF_PORT_WORDS; w++)
+		ports[w] |= bitmap[w];
 	return 0;
 }
+
+static int set_seconds(struct sf_settings *s, const struct sf_key_desc *k, const char *v, bool append,
+		       char *err, size_t errlen)
+{
+	(void)append;
+	if (sf_parse_uint(v, k->min, k->max, field(s, k)))
+		return sf_einval(err, errlen, "bad %s \"%s\": expected seconds, %lu-%lu", k->what, SHOW(v),
+				 k->min, k->max);
+	return 0;
+}
+
+static int set_path(struct sf_settings *s, const struct sf_key_desc *k, const char *v, bool append,
+		    char *err, size_t errlen)
+{
+	(void)append;
+	if (!*v)
+		return sf_einval(err, errlen, "%s needs a path", k->what);
+	if (v[0] != '/')
+		return sf_einval(err, errlen, "%s \"%s\" is not an absolute path", k->what, SHOW(v));
+	/* room for the pin names under it */
+	if (strlen(v) >= k->size - 64)
+		return sf_einval(err, errlen, "%s is too long", k->what);
+	snprintf(field(s, k), k->size, "%s", v);
+	return 0;
+}
+
+static int set_word(struct sf_settings *s, const struct sf_key_desc *k, const char *v, bool append,
+		    char *err, size_t errlen)
+{
+	(void)append;
+	if (words[k->type].parse(v, field(s, k)))
+		return sf_einval(err, errlen, "bad %s \"%s\": expected %s", words[k->type].what, SHOW(v),
+				 words[k->type].expected);
+	return 0;
+}
+
+static int set_listen(struct sf_settings *s, const struct sf_key_desc *k, const char *v, bool append,
+		      char *err, size_t errlen)
+{
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	char why[128];
+
+	(void)append;
+	if (sf_metrics_parse(v, &sa, &salen, why, sizeof(why)))
+		return sf_einval(err, errlen, "bad address \"%s\": %s", SHOW(v), why);
+	if (strlen(v) >= k->size)
+		return sf_einval(err, errlen, "bad address \"%s\": too long", SHOW(v));
+	snprintf(field(s, k), k->size, "%s", v);
+	return 0;
+}
+
+typedef int set_fn(struct sf_settings *s, const struct sf_key_desc *k, const char *v, bool append,
+		   char *err, size_t errlen);
+
+static set_fn *const setters[] = {
+	[SF_T_IFACES] = set_ifaces,   [SF_T_PORTS] = set_ports, [SF_T_MODE] = set_word,
+	[SF_T_SECONDS] = set_seconds, [SF_T_PATH] = set_path,   [SF_T_LOG_LEVEL] = set_word,
+	[SF_T_BOOL] = set_word,       [SF_T_LISTEN] = set_listen,
+};
 
 int sf_settings_set(struct sf_settings *s, enum sf_key key, const char *v, bool append, char *err,
 		    size_t errlen)
 {
-	__u64 bitmap[SF_PORT_WORDS];
-	unsigned long n;
-	int ret = 0;
+	int ret;
 
-	switch (key) {
-	case SF_KEY_INTERFACES:
-		ret = set_ifaces(s, v, append, err, errlen);
-		break;
-	case SF_KEY_PORTS:
-		ret = sf_parse_ports(v, bitmap, err, errlen);
-		if (ret)
-			break;
-		if (!sf_count_ports(bitmap)) {
-			ret = sf_einval(err, errlen, "no port given");
-			break;
-		}
-		if (!append)
-			memset(s->ports, 0, sizeof(s->ports));
-		for (int w = 0; w < SF_PORT_WORDS; w++)
-			s->ports[w] |= bitmap[w];
-		break;
-	case SF_KEY_MODE:
-		if (!strcmp(v, "auto"))
-			s->mode = SF_MODE_AUTO;
-		else if (!strcmp(v, "native") || !strcmp(v, "drv"))
-			s->mode = SF_MODE_NATIVE;
-		else if (!strcmp(v, "generic") || !strcmp(v, "skb"))
-			s->mode = SF_MODE_GENERIC;
-		else
-			ret = sf_einval(err, errlen, "bad mode \"%s\": expected native, generic or auto",
-					SHOW(v));
-		break;
-	case SF_KEY_ROTATE:
-		if (sf_parse_uint(v, 1, SF_MAX_ROTATE, &n))
-			ret = sf_einval(err, errlen, "bad rotation period \"%s\": expected seconds, 1-%d",
-					SHOW(v), SF_MAX_ROTATE);
-		else
-			s->rotate = n;
-		break;
-	case SF_KEY_SECRET_FILE:
-		ret = set_path(s->secret_file, sizeof(s->secret_file), v, "secret file", err, errlen);
-		break;
-	case SF_KEY_PIN_DIR:
-		ret = set_path(s->pin_dir, sizeof(s->pin_dir), v, "pin dir", err, errlen);
-		break;
-	case SF_KEY_LOG_LEVEL:
-		ret = sf_einval(err, errlen, "bad log level \"%s\": expected error, warning, info or debug",
-				SHOW(v));
-		for (size_t i = 0; i < SF_ARRAY_SIZE(level_names); i++) {
-			if (!strcasecmp(v, level_names[i]) ||
-			    (i == SF_LOG_WARNING && !strcasecmp(v, "warn"))) {
-				s->log_level = (enum sf_log_level)i;
-				ret = 0;
-			}
-		}
-		break;
-	case SF_KEY_SYSCTL_CHANGES:
-	case SF_KEY_REATTACH:
-	case SF_KEY_KEEP_ATTACHED: {
-		bool b;
-
-		if (parse_bool(v, &b)) {
-			ret = sf_einval(err, errlen, "bad value \"%s\": expected yes or no", SHOW(v));
-			break;
-		}
-		if (key == SF_KEY_SYSCTL_CHANGES)
-			s->sysctl_changes = b;
-		else if (key == SF_KEY_REATTACH)
-			s->reattach = b;
-		else
-			s->keep_attached = b;
-		break;
-	}
-	case SF_KEY_SYSCTL_INTERVAL:
-		if (sf_parse_uint(v, 1, SF_MAX_SYSCTL_INTERVAL, &n))
-			ret = sf_einval(err, errlen, "bad interval \"%s\": expected seconds, 1-%d", SHOW(v),
-					SF_MAX_SYSCTL_INTERVAL);
-		else
-			s->sysctl_interval = n;
-		break;
-	case SF_KEY_METRICS: {
-		struct sockaddr_storage sa;
-		socklen_t salen;
-		char why[128];
-
-		if (sf_metrics_parse(v, &sa, &salen, why, sizeof(why)))
-			ret = sf_einval(err, errlen, "bad address \"%s\": %s", SHOW(v), why);
-		else if (strlen(v) >= sizeof(s->metrics))
-			ret = sf_einval(err, errlen, "bad address \"%s\": too long", SHOW(v));
-		else
-			snprintf(s->metrics, sizeof(s->metrics), "%s", v);
-		break;
-	}
-	default:
-		ret = sf_einval(err, errlen, "unknown key");
-	}
+	if ((unsigned int)key >= SF_KEY_MAX)
+		return sf_einval(err, errlen, "unknown key");
+	ret = setters[sf_keys[key].type](s, &sf_keys[key], v, append, err, errlen);
 	if (!ret)
 		s->set |= 1u << key;
 	return ret;
+}
+
+static bool same_value(const struct sf_settings *a, const struct sf_settings *b, const struct sf_key_desc *k)
+{
+	const char *fa = (const char *)a + k->off, *fb = (const char *)b + k->off;
+
+	switch (k->type) {
+	case SF_T_IFACES:
+		/* the names in use only: a shorter list leaves old bytes behind */
+		if (a->n_ifs != b->n_ifs)
+			return false;
+		for (int i = 0; i < a->n_ifs; i++)
+			if (strcmp(a->ifs[i], b->ifs[i]))
+				return false;
+		return true;
+	case SF_T_PATH:
+	case SF_T_LISTEN:
+		return !strcmp(fa, fb);
+	default:
+		return !memcmp(fa, fb, k->size);
+	}
+}
+
+unsigned int sf_settings_diff(const struct sf_settings *a, const struct sf_settings *b)
+{
+	unsigned int diff = 0;
+
+	for (int k = 0; k < SF_KEY_MAX; k++)
+		if (!same_value(a, b, &sf_keys[k]))
+			diff |= 1u << k;
+	return diff;
+}
+
+unsigned int sf_settings_apply_reloadable(struct sf_settings *live, const struct sf_settings *next)
+{
+	unsigned int changed = 0;
+
+	for (int k = 0; k < SF_KEY_MAX; k++) {
+		const struct sf_key_desc *d = &sf_keys[k];
+
+		if (!d->reload)
+			continue;
+		if (!same_value(live, next, d))
+			changed |= 1u << k;
+		memcpy((char *)live + d->off, (const char *)next + d->off, d->size);
+	}
+	return changed;
 }
 
 /* ---- the config file ------------------------------------------------------------------------ */
@@ -337,6 +511,12 @@ static int edit_distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
+/* a key whose value may go on over indented lines */
+static bool is_list(int key)
+{
+	return sf_keys[key].type == SF_T_IFACES || sf_keys[key].type == SF_T_PORTS;
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse_ctx *c = user;
@@ -351,18 +531,18 @@ static int handler(void *user, const char *section, const char *name, const char
 		goto bad;
 	}
 	for (int k = 0; k < SF_KEY_MAX; k++)
-		if (!strcmp(name, keys[k].name))
+		if (!strcmp(name, sf_keys[k].name))
 			key = k;
 	if (key < 0) {
 		const char *best = NULL;
 		int bd = 3;
 
 		for (int k = 0; k < SF_KEY_MAX; k++) {
-			int d = edit_distance(name, keys[k].name);
+			int d = edit_distance(name, sf_keys[k].name);
 
 			if (d < bd) {
 				bd = d;
-				best = keys[k].name;
+				best = sf_keys[k].name;
 			}
 		}
 		if (best)
@@ -377,12 +557,12 @@ static int handler(void *user, const char *section, const char *name, const char
 			 c->line, name, c->s->line[key]);
 		goto bad;
 	}
-	if (c->continuation && key != SF_KEY_INTERFACES && key != SF_KEY_PORTS) {
+	if (c->continuation && !is_list(key)) {
 		snprintf(c->err, c->errlen, "%s:%d: %s: a value on more than one line (only interfaces and "
 			 "ports may continue on indented lines)", c->path, c->line, name);
 		goto bad;
 	}
-	if (key == SF_KEY_PORTS || key == SF_KEY_INTERFACES) {
+	if (is_list(key)) {
 		/* a list over several lines: "80,\n  443" and "80\n  ,443" are fine */
 		size_t len;
 
@@ -490,28 +670,7 @@ void sf_settings_merge(struct sf_settings *out, const struct sf_settings *file,
 			src = file;
 		out->set |= src->set & (1u << k);
 		out->line[k] = src == file ? file->line[k] : 0;
-		switch ((enum sf_key)k) {
-		case SF_KEY_INTERFACES:
-			out->n_ifs = src->n_ifs;
-			memcpy(out->ifs, src->ifs, sizeof(out->ifs));
-			break;
-		case SF_KEY_PORTS:
-			memcpy(out->ports, src->ports, sizeof(out->ports));
-			break;
-		case SF_KEY_MODE: out->mode = src->mode; break;
-		case SF_KEY_ROTATE: out->rotate = src->rotate; break;
-		case SF_KEY_SECRET_FILE:
-			memcpy(out->secret_file, src->secret_file, sizeof(out->secret_file));
-			break;
-		case SF_KEY_PIN_DIR: memcpy(out->pin_dir, src->pin_dir, sizeof(out->pin_dir)); break;
-		case SF_KEY_LOG_LEVEL: out->log_level = src->log_level; break;
-		case SF_KEY_SYSCTL_CHANGES: out->sysctl_changes = src->sysctl_changes; break;
-		case SF_KEY_SYSCTL_INTERVAL: out->sysctl_interval = src->sysctl_interval; break;
-		case SF_KEY_REATTACH: out->reattach = src->reattach; break;
-		case SF_KEY_KEEP_ATTACHED: out->keep_attached = src->keep_attached; break;
-		case SF_KEY_METRICS: memcpy(out->metrics, src->metrics, sizeof(out->metrics)); break;
-		case SF_KEY_MAX: break;
-		}
+		memcpy((char *)out + sf_keys[k].off, (const char *)src + sf_keys[k].off, sf_keys[k].size);
 	}
 }
 
@@ -570,7 +729,7 @@ int sf_conf_pin_dir(const char *config, const char *cli_pin_dir, char *out, size
 
 		ret = sf_settings_set(cli, SF_KEY_PIN_DIR, cli_pin_dir, false, msg, sizeof(msg));
 		if (ret) {
-			snprintf(err, errlen, "--pin-dir: %s", msg);
+			snprintf(err, errlen, "--%s: %s", sf_keys[SF_KEY_PIN_DIR].flag, msg);
 			goto out;
 		}
 	}

@@ -1,5 +1,6 @@
 /* conf/settings.h - the settings of `synfence run`: defaults, the config file (INI, parsed with libinih) and
- * the command-line flags that override it. Every config key has a flag; see sf_keys in settings.c. */
+ * the command-line flags that override it, all from one key table (sf_keys in settings.c); every
+ * config key has a flag (interfaces: the IFACE arguments). */
 #ifndef SF_CONF_H
 #define SF_CONF_H
 
@@ -7,9 +8,10 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <linux/types.h>
 
-#include "lib/loader.h"
+#include "lib/xdp_mode.h"
 #include "synfence.h"
 
 #define SF_DEFAULT_CONFIG          "/etc/synfence/synfence.conf"
@@ -61,9 +63,44 @@ struct sf_settings {
 	char metrics[sizeof(((struct sf_state *)0)->metrics)]; /* ADDR:PORT, "" : off */
 };
 
-/* The name of a key as written in the config file ("secret_file") and as a flag ("--secret-file"). */
+/* How a key's value is parsed, compared and shown as a flag. */
+enum sf_key_type {
+	SF_T_IFACES,    /* interface names, blank- or comma-separated (a list: may continue, append) */
+	SF_T_PORTS,     /* ports and ranges (a list) */
+	SF_T_MODE,      /* enum sf_mode_req */
+	SF_T_SECONDS,   /* unsigned long, min..max */
+	SF_T_PATH,      /* an absolute path, with room for the pin names under it */
+	SF_T_LOG_LEVEL, /* enum sf_log_level */
+	SF_T_BOOL,      /* yes|no; flags --FLAG and --no-FLAG */
+	SF_T_LISTEN,    /* ADDR:PORT (conf/listen_addr.h) */
+};
+
+/* One config key, written once: its flag, value, default, --help text and whether SIGHUP applies
+ * it. The table drives run's getopt and --help (cmd/run.c), the config file, merge and reload. */
+struct sf_key_desc {
+	const char *name;     /* in the config file: "secret_file" */
+	const char *flag;     /* long option without "--" (NULL: the IFACE arguments) */
+	char short_opt;       /* 0: none */
+	const char *arg;      /* the value as --help shows it after the flag ("LIST") */
+	const char *conf_arg; /* "(config: key = CONF_ARG)" in --help; NULL: "(config: key)" */
+	enum sf_key_type type;
+	size_t off, size;     /* the field in struct sf_settings */
+	unsigned long min, max; /* SF_T_SECONDS: the range; SF_T_IFACES: max is the most names */
+	const char *def;      /* default, parsed as a value (NULL: empty) */
+	const char *what;     /* the value in messages ("rotation period") */
+	const char *help;     /* --help text, '\n' between lines; {min} {max} {default} are replaced */
+	bool reload;          /* SIGHUP applies it (else it changes only with a restart) */
+};
+
+extern const struct sf_key_desc sf_keys[SF_KEY_MAX];
+
+/* The name of a key as written in the config file ("secret_file"). */
 const char *sf_key_name(enum sf_key key);
-const char *sf_key_flag(enum sf_key key);
+
+/* run --help for one key: "    --flag ARG  (config: key)" and its indented help lines. */
+void sf_key_help(FILE *out, enum sf_key key);
+/* Help text lines ('\n'-separated), each indented by 8; with k, {min} {max} {default} replaced. */
+void sf_help_lines(FILE *out, const char *text, const struct sf_key_desc *k);
 
 void sf_settings_defaults(struct sf_settings *s);
 
@@ -96,8 +133,15 @@ int sf_settings_resolve(const char *config, bool config_given, const struct sf_s
 int sf_conf_pin_dir(const char *config, const char *cli_pin_dir, char *out, size_t len, char *err,
 		    size_t errlen);
 
+/* The keys (bit 1 << key) whose values differ between a and b. */
+unsigned int sf_settings_diff(const struct sf_settings *a, const struct sf_settings *b);
+
+/* SIGHUP: copy from next to live the value of every key sf_keys marks reloadable (today all but
+ * pin_dir and metrics, which change only with a restart; tests/fuzz/fuzz_conf.c holds this);
+ * live's set bits and lines stay. Returns the reloadable keys whose value changed (bit 1 << key). */
+unsigned int sf_settings_apply_reloadable(struct sf_settings *live, const struct sf_settings *next);
+
 /* Log level name ("info"). */
 const char *sf_log_level_name(enum sf_log_level l);
-const char *sf_mode_req_name(enum sf_mode_req m);
 
 #endif

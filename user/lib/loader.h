@@ -11,13 +11,8 @@
 
 #include <xdp/libxdp.h>
 
+#include "lib/xdp_mode.h"
 #include "synfence.h"
-
-enum sf_mode_req {
-	SF_MODE_AUTO,    /* native, falling back to generic with a warning */
-	SF_MODE_NATIVE,
-	SF_MODE_GENERIC,
-};
 
 #define SF_PROG_XDP "synfence_xdp"
 #define SF_PROG_TC  "synfence_tc"

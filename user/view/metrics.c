@@ -11,6 +11,7 @@
 
 #include "lib/log.h"
 #include "view/metrics.h"
+#include "conf/listen_addr.h"
 #include "view/render.h"
 #include "lib/util.h"
 

@@ -12,11 +12,6 @@
 
 struct sf_metrics;
 
-/* Parse "IPV4:PORT" or "[IPV6]:PORT" (literal addresses; port 1-65535). Returns 0, or -EINVAL with
- * a reason in err. */
-int sf_metrics_parse(const char *spec, struct sockaddr_storage *sa, socklen_t *salen, char *err,
-		     size_t errlen);
-
 /* Bind and listen on the address now, so that a taken port fails before anything is attached.
  * Prints its errors (e.g. "address in use"). Returns 0 or -errno. */
 int sf_metrics_bind(struct sf_metrics **out, const char *spec);
