@@ -1,5 +1,5 @@
 /* cmd/stats.c - `synfence stats` and `synfence status`: one snapshot (or two, for rates) of what a
- * running synfence publishes, rendered by render.c as text or JSON. */
+ * running synfence publishes, rendered by view/ as text (render_text.c) or JSON (render_json.c). */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 /* view/snapshot.c - see snapshot.h. */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
@@ -381,6 +382,28 @@ enum sf_left sf_snap_left(const struct sf_snap *s)
 bool sf_snap_suspended(const struct sf_snap *s)
 {
 	return s->have_state && (s->state.flags & SF_ST_SUSPENDED);
+}
+
+double sf_snap_since_s(const struct sf_snap *s, __u64 then)
+{
+	return (double)(s->boot_ns - then) / 1e9;
+}
+
+double sf_snap_age_s(const struct sf_snap *s, __u64 then)
+{
+	return then ? sf_snap_since_s(s, then) : NAN;
+}
+
+double sf_snap_uptime_s(const struct sf_snap *s) { return sf_snap_since_s(s, s->state.start_boot_ns); }
+
+double sf_snap_secret_age_s(const struct sf_snap *s)
+{
+	return sf_snap_since_s(s, s->state.rotated_boot_ns);
+}
+
+int sf_snap_sysctl(const struct sf_snap *s, int i)
+{
+	return s->state.sysctl_boot_ns ? s->state.sysctl[i] : -1;
 }
 
 double sf_snap_interval(const struct sf_snap *a, const struct sf_snap *b)
