@@ -1,13 +1,10 @@
-/* view/render.c - shared by every output: counter and sysctl names, human-readable numbers, the
- * texts for a run that is gone, and sf_render choosing text or JSON. */
+/* view/render.c - what the outputs share: names, readable numbers, sf_render (text or JSON). */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "conf/ports.h"
 #include "view/render.h"
 #include "view/verdict.h"
-#include "lib/util.h"
 
 const char *const sf_counter_names[SF_CNT_MAX] = {
 #define SF_COUNTER_NAME(name, help) #name,
