@@ -1,5 +1,5 @@
 /* cmd/stats.c - `synfence stats` and `synfence status`: one snapshot (or two, for rates) of what a
- * running synfence publishes, rendered by render.c as text or JSON. */
+ * running synfence publishes, rendered by view/ as text (render_text.c) or JSON (render_json.c). */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -39,7 +39,7 @@ static void dir_opts_help(FILE *out)
 		SF_DEFAULT_PIN_DIR, SF_DEFAULT_CONFIG);
 }
 
-static void stats_help(FILE *out)
+static void stats_help_description(FILE *out)
 {
 	fprintf(out,
 		"NAME\n"
@@ -71,10 +71,13 @@ static void stats_help(FILE *out)
 		"    README): \"total\" and \"interfaces[].counters\" hold every counter as an integer,\n"
 		"    \"total_rates\" and \"interfaces[].rates\" the per-second rates (null without rates),\n"
 		"    \"daemon\" the state of run, \"verdict\" the three answers above.\n"
-		"\n"
-		"OPTIONS\n",
+		"\n",
 		SF_ATTACK_MIN_RATE, SF_ATTACK_RATIO, SF_JSON_SCHEMA);
-	dir_opts_help(out);
+}
+
+/* The options of stats besides --pin-dir and --config. */
+static void stats_help_options(FILE *out)
+{
 	fprintf(out,
 		"    -i, --interval SECONDS\n"
 		"        Sample the counters twice, SECONDS apart, for the rates (default %g; 0: read once,\n"
@@ -90,7 +93,10 @@ static void stats_help(FILE *out)
 		"    -v, --verbose   add a description column to the table\n"
 		"\n",
 		DEFAULT_INTERVAL, MAX_INTERVAL, DEFAULT_WATCH);
-	counters_help(out);
+}
+
+static void stats_help_exit(FILE *out)
+{
 	fprintf(out,
 		"\n"
 		"EXIT STATUS\n"
@@ -104,6 +110,16 @@ static void stats_help(FILE *out)
 		"    synfence stats\n"
 		"    synfence stats --watch 2\n"
 		"    synfence stats -j -i 0 | jq .total.syn_recv\n");
+}
+
+static void stats_help(FILE *out)
+{
+	stats_help_description(out);
+	fprintf(out, "OPTIONS\n");
+	dir_opts_help(out);
+	stats_help_options(out);
+	counters_help(out);
+	stats_help_exit(out);
 }
 
 static void status_help(FILE *out)
@@ -150,6 +166,8 @@ static void status_help(FILE *out)
 struct view_args {
 	const char *dir;
 	char dir_buf[PATH_MAX]; /* the config file's pin_dir */
+	bool dir_given;         /* --pin-dir: the config file is not read */
+	const char *config;     /* --config FILE */
 	double interval;
 	double watch; /* 0: no --watch */
 	struct sf_render_opts ro;
@@ -160,19 +178,93 @@ enum { OPT_PIN_DIR = 256, OPT_CONFIG };
 /* Without --pin-dir: the pin_dir of the config file (--config FILE, else the default file when it
  * exists), else the default. A broken --config FILE is a usage error; a broken default file is
  * only warned about (stats must work while run still has the config it started with). */
-static int resolve_pin_dir(const char *config, struct view_args *a)
+static int resolve_pin_dir(struct view_args *a)
 {
 	char err[1024];
 
-	if (!sf_conf_pin_dir(config, NULL, a->dir_buf, sizeof(a->dir_buf), err, sizeof(err))) {
+	if (!sf_conf_pin_dir(a->config, NULL, a->dir_buf, sizeof(a->dir_buf), err, sizeof(err))) {
 		a->dir = a->dir_buf;
 		return SF_EXIT_OK;
 	}
-	if (config) {
+	if (a->config) {
 		sf_err("%s", err);
 		return SF_EXIT_USAGE;
 	}
 	sf_warn("%s: ignored, looking in %s", err, SF_DEFAULT_PIN_DIR);
+	return SF_EXIT_OK;
+}
+
+/* --watch SECONDS as well as --watch=SECONDS and -wSECONDS */
+static int parse_watch(const struct sf_cmd *cmd, int argc, char **argv, struct view_args *a)
+{
+	const char *arg = optarg;
+
+	a->watch = DEFAULT_WATCH;
+	if (!arg && optind < argc && argv[optind][0] != '-' &&
+	    !sf_parse_seconds(argv[optind], 0, 1e9, &a->watch))
+		arg = argv[optind++];
+	if (arg && sf_parse_seconds(arg, MIN_WATCH, MAX_WATCH, &a->watch))
+		return sf_usage_err(cmd, "bad --watch '%s': expected seconds, %g-%g", arg, MIN_WATCH,
+				    MAX_WATCH);
+	return SF_EXIT_OK;
+}
+
+/* One option of stats or status (not a global one). -w, -a and -e are for stats only. */
+static int view_opt(const struct sf_cmd *cmd, int c, int argc, char **argv, struct view_args *a)
+{
+	bool stats = cmd == &sf_cmd_stats;
+
+	switch (c) {
+	case OPT_PIN_DIR:
+		if (!*optarg)
+			return sf_usage_err(cmd, "--pin-dir needs a directory");
+		a->dir = optarg;
+		a->dir_given = true;
+		return SF_EXIT_OK;
+	case OPT_CONFIG:
+		if (!*optarg)
+			return sf_usage_err(cmd, "--config needs a file");
+		a->config = optarg;
+		return SF_EXIT_OK;
+	case 'i':
+		if (sf_parse_seconds(optarg, 0, MAX_INTERVAL, &a->interval))
+			return sf_usage_err(cmd, "bad --interval '%s': expected seconds, 0-%g", optarg,
+					    MAX_INTERVAL);
+		return SF_EXIT_OK;
+	case 'w':
+		if (stats)
+			return parse_watch(cmd, argc, argv, a);
+		break;
+	case 'a':
+		if (!stats)
+			break;
+		a->ro.all = true;
+		return SF_EXIT_OK;
+	case 'e':
+		if (!stats)
+			break;
+		a->ro.exact = true;
+		return SF_EXIT_OK;
+	}
+	return sf_usage_err(cmd, "unexpected option");
+}
+
+/* After the options: the pin dir, and how to render. */
+static int finish_args(const struct sf_cmd *cmd, struct view_args *a)
+{
+	bool stats = cmd == &sf_cmd_stats;
+
+	if (!a->dir_given) {
+		int ret = resolve_pin_dir(a);
+
+		if (ret)
+			return ret;
+	}
+	a->ro.view = stats ? SF_VIEW_STATS : SF_VIEW_STATUS;
+	a->ro.json = sf_opts.json;
+	a->ro.pretty = sf_opts.pretty;
+	a->ro.descriptions = stats && sf_opts.verbose > 0;
+	a->ro.pin_dir = a->dir;
 	return SF_EXIT_OK;
 }
 
@@ -189,11 +281,9 @@ static int parse_args(const struct sf_cmd *cmd, int argc, char **argv, struct vi
 		SF_GLOBAL_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	bool stats = cmd == &sf_cmd_stats;
-	const char *shortopts = stats ? ":" SF_GLOBAL_SHORTOPTS "i:w::ae" : ":" SF_GLOBAL_SHORTOPTS "i:";
-	const char *config = NULL;
-	bool dir_given = false;
-	int c;
+	const char *shortopts = cmd == &sf_cmd_stats ? ":" SF_GLOBAL_SHORTOPTS "i:w::ae"
+						     : ":" SF_GLOBAL_SHORTOPTS "i:";
+	int c, ret;
 
 	a->dir = SF_DEFAULT_PIN_DIR;
 	a->interval = DEFAULT_INTERVAL;
@@ -210,64 +300,13 @@ static int parse_args(const struct sf_cmd *cmd, int argc, char **argv, struct vi
 		case SF_OPT_NOT_GLOBAL:
 			break;
 		}
-		switch (c) {
-		case OPT_PIN_DIR:
-			if (!*optarg)
-				return sf_usage_err(cmd, "--pin-dir needs a directory");
-			a->dir = optarg;
-			dir_given = true;
-			break;
-		case OPT_CONFIG:
-			if (!*optarg)
-				return sf_usage_err(cmd, "--config needs a file");
-			config = optarg;
-			break;
-		case 'i':
-			if (sf_parse_seconds(optarg, 0, MAX_INTERVAL, &a->interval))
-				return sf_usage_err(cmd, "bad --interval '%s': expected seconds, 0-%g",
-						    optarg, MAX_INTERVAL);
-			break;
-		case 'w':
-			if (!stats)
-				goto unexpected;
-			a->watch = DEFAULT_WATCH;
-			/* --watch SECONDS as well as --watch=SECONDS and -wSECONDS */
-			if (!optarg && optind < argc && argv[optind][0] != '-' &&
-			    !sf_parse_seconds(argv[optind], 0, 1e9, &a->watch))
-				optarg = argv[optind++];
-			if (optarg && sf_parse_seconds(optarg, MIN_WATCH, MAX_WATCH, &a->watch))
-				return sf_usage_err(cmd, "bad --watch '%s': expected seconds, %g-%g", optarg,
-						    MIN_WATCH, MAX_WATCH);
-			break;
-		case 'a':
-			if (!stats)
-				goto unexpected;
-			a->ro.all = true;
-			break;
-		case 'e':
-			if (!stats)
-				goto unexpected;
-			a->ro.exact = true;
-			break;
-		default:
-		unexpected:
-			return sf_usage_err(cmd, "unexpected option");
-		}
-	}
-	if (optind < argc)
-		return sf_usage_err(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!dir_given) {
-		int ret = resolve_pin_dir(config, a);
-
+		ret = view_opt(cmd, c, argc, argv, a);
 		if (ret)
 			return ret;
 	}
-	a->ro.view = stats ? SF_VIEW_STATS : SF_VIEW_STATUS;
-	a->ro.json = sf_opts.json;
-	a->ro.pretty = sf_opts.pretty;
-	a->ro.descriptions = stats && sf_opts.verbose > 0;
-	a->ro.pin_dir = a->dir;
-	return SF_EXIT_OK;
+	if (optind < argc)
+		return sf_usage_err(cmd, "unexpected argument '%s'", argv[optind]);
+	return finish_args(cmd, a);
 }
 
 static void sleep_s(double s)

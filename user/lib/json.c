@@ -184,6 +184,20 @@ void jw_string_field(struct json_writer *jw, const char *name, const char *s)
 	jw_string(jw, s);
 }
 
+void jw_string_or_null(struct json_writer *jw, const char *s)
+{
+	if (s)
+		jw_string(jw, s);
+	else
+		jw_null(jw);
+}
+
+void jw_string_or_null_field(struct json_writer *jw, const char *name, const char *s)
+{
+	jw_name(jw, name);
+	jw_string_or_null(jw, s);
+}
+
 void jw_uint_field(struct json_writer *jw, const char *name, uint64_t v)
 {
 	jw_name(jw, name);

@@ -43,6 +43,9 @@ void jw_string_field(struct json_writer *jw, const char *name, const char *s);
 void jw_uint_field(struct json_writer *jw, const char *name, uint64_t v);
 void jw_int_field(struct json_writer *jw, const char *name, int64_t v);
 void jw_bool_field(struct json_writer *jw, const char *name, bool v);
+/* s, or null when s is NULL. */
+void jw_string_or_null(struct json_writer *jw, const char *s);
+void jw_string_or_null_field(struct json_writer *jw, const char *name, const char *s);
 
 /* Write s as a quoted JSON string (escapes quotes, backslashes, control characters; invalid UTF-8
  * bytes become U+FFFD). Exposed for tests. */

@@ -1,5 +1,6 @@
 /* view/render.h - what `stats`, `status` and the metrics server print, from struct sf_snap: one call
- * writes text or JSON (sf_render), or the Prometheus text exposition format (sf_render_prom). */
+ * writes text or JSON (sf_render), or the Prometheus text exposition format (sf_render_prom).
+ * render.c holds what they share; render_text.c, render_json.c and prom.c one format each. */
 #ifndef SF_RENDER_H
 #define SF_RENDER_H
 
@@ -49,8 +50,17 @@ void sf_fmt_count(char *buf, size_t len, unsigned long long v);
 void sf_fmt_rate(char *buf, size_t len, double r);
 void sf_fmt_duration(char *buf, size_t len, double seconds);
 
-/* Counter names and descriptions, indexed by enum sf_counter. */
+/* Counter names and descriptions, indexed by enum sf_counter; sysctl names by enum sf_sysctl. */
 extern const char *const sf_counter_names[];
 extern const char *const sf_counter_help[];
+extern const char *const sf_sysctl_names[];
+
+/* The two halves of sf_render: cur with rates against prev over dt seconds (prev NULL: none), its
+ * verdict v, the protected ports as text (NULL: unknown). */
+struct sf_verdict;
+void sf_render_text(FILE *out, const struct sf_snap *cur, const struct sf_snap *prev, double dt,
+		    const struct sf_verdict *v, const char *ports, const struct sf_render_opts *o);
+void sf_render_json(FILE *out, const struct sf_snap *cur, const struct sf_snap *prev, double dt,
+		    const struct sf_verdict *v, const char *ports, const struct sf_render_opts *o);
 
 #endif

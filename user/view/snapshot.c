@@ -1,6 +1,7 @@
 /* view/snapshot.c - see snapshot.h. */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
@@ -79,6 +80,18 @@ static int open_map(const char *dir, const char *name, __u32 type, __u32 min_val
 
 int sf_maps_open_pinned(struct sf_maps *m, const char *dir)
 {
+	const struct {
+		int *fd;
+		const char *name;
+		__u32 type, min_value;
+	} maps[] = {
+		{ &m->counters, SF_MAP_COUNTERS, BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u64) },
+		{ &m->ifaces, SF_MAP_IFACES, BPF_MAP_TYPE_ARRAY, sizeof(struct sf_iface) },
+		{ &m->ports, SF_MAP_PORTS, BPF_MAP_TYPE_ARRAY, sizeof(__u64) },
+		/* a run of the version before sf_state.version (version "": unknown) is still read */
+		{ &m->state, SF_MAP_STATE, BPF_MAP_TYPE_ARRAY, offsetof(struct sf_state, version) },
+		{ &m->config, SF_MAP_CONFIG, BPF_MAP_TYPE_ARRAY, sizeof(struct sf_config) },
+	};
 	struct bpf_map_info info;
 	int err = 0;
 
@@ -90,32 +103,12 @@ int sf_maps_open_pinned(struct sf_maps *m, const char *dir)
 		sf_err(not_running, dir);
 		goto out;
 	}
-	m->counters = open_map(dir, SF_MAP_COUNTERS, BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u64), &info);
-	if (m->counters < 0) {
-		err = m->counters;
-		goto out;
-	}
-	m->ifaces = open_map(dir, SF_MAP_IFACES, BPF_MAP_TYPE_ARRAY, sizeof(struct sf_iface), &info);
-	if (m->ifaces < 0) {
-		err = m->ifaces;
-		goto out;
-	}
-	m->ports = open_map(dir, SF_MAP_PORTS, BPF_MAP_TYPE_ARRAY, sizeof(__u64), &info);
-	if (m->ports < 0) {
-		err = m->ports;
-		goto out;
-	}
-	/* a run of the version before sf_state.version (version "": unknown) is still read */
-	m->state = open_map(dir, SF_MAP_STATE, BPF_MAP_TYPE_ARRAY, offsetof(struct sf_state, version),
-			    &info);
-	if (m->state < 0) {
-		err = m->state;
-		goto out;
-	}
-	m->config = open_map(dir, SF_MAP_CONFIG, BPF_MAP_TYPE_ARRAY, sizeof(struct sf_config), &info);
-	if (m->config < 0) {
-		err = m->config;
-		goto out;
+	for (size_t i = 0; i < SF_ARRAY_SIZE(maps); i++) {
+		*maps[i].fd = open_map(dir, maps[i].name, maps[i].type, maps[i].min_value, &info);
+		if (*maps[i].fd < 0) {
+			err = *maps[i].fd;
+			goto out;
+		}
 	}
 out:
 	if (err)
@@ -229,15 +222,24 @@ enum sf_attach sf_tc_attached(__u32 ifindex, __u32 prog_id)
 		       SF_ATTACH_YES : SF_ATTACH_NO;
 }
 
-static int read_counters(const struct sf_maps *m, struct sf_snap *s)
+/* What read_counters needs to know of the maps (a newer BPF object may have appended counters:
+ * read what both sides know, or have more slots) and its buffers for one slot. */
+struct counter_reader {
+	int ncpus;
+	int n_cnt;      /* counters per slot that both sides know */
+	size_t stride;  /* bytes per CPU in a per-CPU value */
+	__u32 n_slots;
+	void *vals;     /* one slot of the counters, all CPUs */
+	void *ibuf;     /* one value of the interface map */
+};
+
+static int reader_open(const struct sf_maps *m, struct counter_reader *r)
 {
 	struct bpf_map_info cinfo, iinfo;
-	__u32 clen = sizeof(cinfo), ilen = sizeof(iinfo), n_slots;
-	int ncpus, n_cnt, err = 0;
-	__u64 *vals = NULL;
-	void *ibuf = NULL;
-	size_t stride;
+	__u32 clen = sizeof(cinfo), ilen = sizeof(iinfo);
+	int err = 0;
 
+	memset(r, 0, sizeof(*r));
 	memset(&cinfo, 0, sizeof(cinfo));
 	memset(&iinfo, 0, sizeof(iinfo));
 	if (bpf_obj_get_info_by_fd(m->counters, &cinfo, &clen) ||
@@ -246,44 +248,99 @@ static int read_counters(const struct sf_maps *m, struct sf_snap *s)
 		sf_err("cannot inspect the synfence maps: %s", strerror(-err));
 		goto out;
 	}
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus < 1) {
-		err = ncpus < 0 ? ncpus : -EINVAL;
+	r->ncpus = libbpf_num_possible_cpus();
+	if (r->ncpus < 1) {
+		err = r->ncpus < 0 ? r->ncpus : -EINVAL;
 		sf_err("cannot count the possible CPUs: %s", strerror(-err));
 		goto out;
 	}
-	/* A newer BPF object may have appended counters: read what both sides know. */
-	stride = sf_percpu_stride(cinfo.value_size);
-	n_cnt = cinfo.value_size / sizeof(__u64);
-	if (n_cnt > SF_CNT_MAX)
-		n_cnt = SF_CNT_MAX;
-	n_slots = cinfo.max_entries < SF_MAX_IFACES ? cinfo.max_entries : SF_MAX_IFACES;
-	vals = calloc(ncpus, stride);
-	ibuf = calloc(1, iinfo.value_size);
-	if (!vals || !ibuf) {
+	r->stride = sf_percpu_stride(cinfo.value_size);
+	r->n_cnt = cinfo.value_size / sizeof(__u64);
+	if (r->n_cnt > SF_CNT_MAX)
+		r->n_cnt = SF_CNT_MAX;
+	r->n_slots = cinfo.max_entries < SF_MAX_IFACES ? cinfo.max_entries : SF_MAX_IFACES;
+	r->vals = calloc(r->ncpus, r->stride);
+	r->ibuf = calloc(1, iinfo.value_size);
+	if (!r->vals || !r->ibuf) {
 		err = -ENOMEM;
 		sf_err("out of memory");
+	}
+out:
+	return err;
+}
+
+static void reader_close(struct counter_reader *r)
+{
+	free(r->vals);
+	free(r->ibuf);
+}
+
+/* The counters of one slot summed over the CPUs. */
+static int read_slot(const struct sf_maps *m, const struct counter_reader *r, __u32 slot,
+		     __u64 sum[SF_CNT_MAX])
+{
+	int err = 0;
+
+	if (bpf_map_lookup_elem(m->counters, &slot, r->vals)) {
+		err = -errno;
+		sf_err("cannot read the counters (%s): %s", SF_MAP_COUNTERS, strerror(-err));
 		goto out;
 	}
+	for (int cpu = 0; cpu < r->ncpus; cpu++) {
+		const __u64 *v = (const __u64 *)((const char *)r->vals + cpu * r->stride);
 
-	for (__u32 slot = 0; slot < n_slots; slot++) {
+		for (int i = 0; i < r->n_cnt; i++)
+			sum[i] += v[i];
+	}
+out:
+	return err;
+}
+
+/* The interface of slot (ibuf: a buffer for its value) into s, with its counters; nothing when
+ * the slot is free or beyond the interface map. */
+static int add_interface(const struct sf_maps *m, __u32 slot, void *ibuf, const __u64 *sum,
+			 struct sf_snap *s)
+{
+	struct sf_iface info;
+	struct sf_snap_if *si;
+	int err;
+
+	err = bpf_map_lookup_elem(m->ifaces, &slot, ibuf) ? -errno : 0;
+	if (err == -ENOENT) /* fewer slots in the interface map: nothing more to show */
+		return 0;
+	if (err) {
+		sf_err("cannot read the interfaces (%s): %s", SF_MAP_IFACES, strerror(-err));
+		return err;
+	}
+	memcpy(&info, ibuf, sizeof(info));
+	if (!info.ifindex)
+		return 0;
+	si = &s->ifs[s->n_ifs++];
+	/* the map's name need not be NUL-terminated */
+	snprintf(si->name, sizeof(si->name), "%.*s", (int)sizeof(info.name), info.name);
+	si->slot = slot;
+	si->ifindex = info.ifindex;
+	si->xdp_mode = info.xdp_mode;
+	si->xdp = si->tc = SF_ATTACH_UNKNOWN;
+	memcpy(si->c, sum, sizeof(si->c));
+	return 0;
+}
+
+/* Every slot: into the total, slot 0 as "other", the others as their interface. */
+static int read_counters(const struct sf_maps *m, struct sf_snap *s)
+{
+	struct counter_reader r;
+	int err;
+
+	err = reader_open(m, &r);
+	for (__u32 slot = 0; !err && slot < r.n_slots; slot++) {
 		__u64 sum[SF_CNT_MAX] = { 0 };
-		struct sf_iface info;
-		struct sf_snap_if *si;
 		bool nonzero = false;
 
-		if (bpf_map_lookup_elem(m->counters, &slot, vals)) {
-			err = -errno;
-			sf_err("cannot read the counters (%s): %s", SF_MAP_COUNTERS, strerror(-err));
-			goto out;
-		}
-		for (int cpu = 0; cpu < ncpus; cpu++) {
-			const __u64 *v = (const __u64 *)((const char *)vals + cpu * stride);
-
-			for (int i = 0; i < n_cnt; i++)
-				sum[i] += v[i];
-		}
-		for (int i = 0; i < n_cnt; i++) {
+		err = read_slot(m, &r, slot, sum);
+		if (err)
+			break;
+		for (int i = 0; i < r.n_cnt; i++) {
 			s->total[i] += sum[i];
 			nonzero |= sum[i] != 0;
 		}
@@ -292,30 +349,9 @@ static int read_counters(const struct sf_maps *m, struct sf_snap *s)
 			s->other_nonzero = nonzero;
 			continue;
 		}
-		err = bpf_map_lookup_elem(m->ifaces, &slot, ibuf) ? -errno : 0;
-		if (err == -ENOENT) { /* fewer slots in the interface map: nothing more to show */
-			err = 0;
-			continue;
-		}
-		if (err) {
-			sf_err("cannot read the interfaces (%s): %s", SF_MAP_IFACES, strerror(-err));
-			goto out;
-		}
-		memcpy(&info, ibuf, sizeof(info));
-		if (!info.ifindex)
-			continue;
-		si = &s->ifs[s->n_ifs++];
-		/* the map's name need not be NUL-terminated */
-		snprintf(si->name, sizeof(si->name), "%.*s", (int)sizeof(info.name), info.name);
-		si->slot = slot;
-		si->ifindex = info.ifindex;
-		si->xdp_mode = info.xdp_mode;
-		si->xdp = si->tc = SF_ATTACH_UNKNOWN;
-		memcpy(si->c, sum, sizeof(si->c));
+		err = add_interface(m, slot, r.ibuf, sum, s);
 	}
-out:
-	free(vals);
-	free(ibuf);
+	reader_close(&r);
 	return err;
 }
 
@@ -381,6 +417,28 @@ enum sf_left sf_snap_left(const struct sf_snap *s)
 bool sf_snap_suspended(const struct sf_snap *s)
 {
 	return s->have_state && (s->state.flags & SF_ST_SUSPENDED);
+}
+
+double sf_snap_since_s(const struct sf_snap *s, __u64 then)
+{
+	return (double)(s->boot_ns - then) / 1e9;
+}
+
+double sf_snap_age_s(const struct sf_snap *s, __u64 then)
+{
+	return then ? sf_snap_since_s(s, then) : NAN;
+}
+
+double sf_snap_uptime_s(const struct sf_snap *s) { return sf_snap_since_s(s, s->state.start_boot_ns); }
+
+double sf_snap_secret_age_s(const struct sf_snap *s)
+{
+	return sf_snap_since_s(s, s->state.rotated_boot_ns);
+}
+
+int sf_snap_sysctl(const struct sf_snap *s, int i)
+{
+	return s->state.sysctl_boot_ns ? s->state.sysctl[i] : -1;
 }
 
 double sf_snap_interval(const struct sf_snap *a, const struct sf_snap *b)

@@ -78,6 +78,16 @@ enum sf_left sf_snap_left(const struct sf_snap *s);
 /* Protection suspended by run (tcp_syncookies off and no sysctl changes allowed). */
 bool sf_snap_suspended(const struct sf_snap *s);
 
+/* Seconds from a CLOCK_BOOTTIME moment of s->state to the snapshot; sf_snap_age_s: NaN when then is
+ * 0 (never). */
+double sf_snap_since_s(const struct sf_snap *s, __u64 then);
+double sf_snap_age_s(const struct sf_snap *s, __u64 then);
+/* Seconds since run started; since the cookie secret was last replaced. */
+double sf_snap_uptime_s(const struct sf_snap *s);
+double sf_snap_secret_age_s(const struct sf_snap *s);
+/* The value of sysctl i (enum sf_sysctl) as run last read it, -1 when unknown. */
+int sf_snap_sysctl(const struct sf_snap *s, int i);
+
 /* Seconds between two snapshots (b later than a). */
 double sf_snap_interval(const struct sf_snap *a, const struct sf_snap *b);
 

@@ -82,122 +82,157 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int sf_watch(const struct sf_maps *m, const struct sf_render_opts *o, double period)
-{
-	struct sf_snap *snaps = calloc(2, sizeof(*snaps)), *cur, *prev = NULL;
-	struct term t = { .screen = !o->json && isatty(STDOUT_FILENO) };
-	sigset_t set, oldset;
-	int sfd = -1, err = 0, n = 0;
+/* One --watch session: the signals it waits for, the terminal, two snapshots taken in turn. */
+struct watch {
+	const struct sf_render_opts *o;
+	struct term t;
+	int sfd;          /* signalfd of the signals blocked below */
+	sigset_t oldset;  /* the signal mask to restore */
 	char footer[128];
-	bool quit = false;
+};
 
-	if (!snaps) {
-		err = -ENOMEM;
-		sf_err("out of memory");
-		goto out;
-	}
+/* Block the signals that end (or resize) the session and read them from a signalfd instead. */
+static int signals_open(struct watch *w)
+{
+	sigset_t set;
+	int err = 0;
+
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGQUIT); /* Ctrl-\: quit through term_leave too, not with echo off */
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGWINCH);
-	if (sigprocmask(SIG_BLOCK, &set, &oldset)) {
+	if (sigprocmask(SIG_BLOCK, &set, &w->oldset)) {
 		err = -errno;
 		sf_err("cannot block signals: %s", strerror(-err));
 		goto out;
 	}
-	sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (sfd < 0) {
+	w->sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (w->sfd < 0) {
 		err = -errno;
 		sf_err("cannot create a signalfd: %s", strerror(-err));
-		goto out_mask;
+		sigprocmask(SIG_SETMASK, &w->oldset, NULL);
 	}
-	snprintf(footer, sizeof(footer), "every %gs - q or Ctrl-C quits", period);
-	if (t.screen) {
-		term_enter(&t);
+out:
+	return err;
+}
+
+static void signals_close(struct watch *w)
+{
+	close(w->sfd);
+	sigprocmask(SIG_SETMASK, &w->oldset, NULL);
+}
+
+/* Render one frame: drawn over the screen, or appended to stdout (a pipe, or -j). */
+static int show_frame(struct watch *w, const struct sf_snap *cur, const struct sf_snap *prev)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	if (!w->t.screen) {
+		sf_render(stdout, cur, prev, w->o);
+		if (!w->o->json)
+			fputc('\n', stdout);
+		return fflush(stdout) || ferror(stdout) ? -EPIPE : 0;
+	}
+	mem = open_memstream(&buf, &len);
+	if (!mem) {
+		sf_err("out of memory");
+		return -ENOMEM;
+	}
+	sf_render(mem, cur, prev, w->o);
+	fclose(mem);
+	draw(buf, w->footer);
+	free(buf);
+	return 0;
+}
+
+/* Keys typed: q quits. EOF or a lasting error stops reading keys. */
+static void read_keys(struct watch *w, bool *quit)
+{
+	char keys[16];
+	ssize_t got = read(STDIN_FILENO, keys, sizeof(keys));
+
+	if (got <= 0)
+		w->t.keys = got < 0 && (errno == EINTR || errno == EAGAIN);
+	else if (memchr(keys, 'q', got) || memchr(keys, 'Q', got))
+		*quit = true;
+}
+
+/* Wait until next (now_s() time), a signal (SIGWINCH: redraw now; the others quit) or q. */
+static int wait_frame(struct watch *w, double next, bool *quit)
+{
+	for (;;) {
+		struct pollfd pfd[2] = { { .fd = w->sfd, .events = POLLIN },
+					 { .fd = STDIN_FILENO, .events = POLLIN } };
+		int left = (int)((next - now_s()) * 1000 + 0.5), r;
+
+		if (left <= 0)
+			return 0;
+		r = poll(pfd, w->t.keys ? 2 : 1, left);
+		if (r < 0 && errno != EINTR) {
+			int err = -errno;
+
+			sf_err("poll: %s", strerror(-err));
+			*quit = true;
+			return err;
+		}
+		if (r > 0 && pfd[0].revents) {
+			struct signalfd_siginfo si;
+
+			/* SIGINT, SIGTERM, SIGQUIT, SIGHUP quit */
+			*quit = !(read(w->sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGWINCH);
+			return 0;
+		}
+		if (r > 0 && w->t.keys && pfd[1].revents) {
+			read_keys(w, quit);
+			if (*quit)
+				return 0;
+		}
+	}
+}
+
+int sf_watch(const struct sf_maps *m, const struct sf_render_opts *o, double period)
+{
+	struct sf_snap *snaps = calloc(2, sizeof(*snaps)), *cur, *prev = NULL;
+	struct watch w = { .o = o, .t = { .screen = !o->json && isatty(STDOUT_FILENO) } };
+	bool quit = false;
+	int err = 0, n = 0;
+
+	if (!snaps) {
+		err = -ENOMEM;
+		sf_err("out of memory");
+		goto out;
+	}
+	err = signals_open(&w);
+	if (err)
+		goto out;
+	snprintf(w.footer, sizeof(w.footer), "every %gs - q or Ctrl-C quits", period);
+	if (w.t.screen) {
+		term_enter(&w.t);
 		sf_err_defer(true); /* an error now would vanish with the alternate screen */
 	}
-
-	while (!quit) {
+	while (!quit && !err) {
 		double next;
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *mem;
 
 		cur = &snaps[n++ % 2];
 		err = sf_snap_read(m, cur, true);
 		if (err)
 			break;
 		next = now_s() + period;
-		if (t.screen) {
-			mem = open_memstream(&buf, &len);
-			if (!mem) {
-				err = -ENOMEM;
-				sf_err("out of memory");
-				break;
-			}
-			sf_render(mem, cur, prev, o);
-			fclose(mem);
-			draw(buf, footer);
-			free(buf);
-		} else {
-			sf_render(stdout, cur, prev, o);
-			if (!o->json)
-				fputc('\n', stdout);
-			if (fflush(stdout) || ferror(stdout)) {
-				err = -EPIPE;
-				break;
-			}
-		}
+		err = show_frame(&w, cur, prev);
+		if (err)
+			break;
 		prev = cur;
-
-		/* wait for the next frame, a key or a signal */
-		for (;;) {
-			struct pollfd pfd[2] = { { .fd = sfd, .events = POLLIN },
-						 { .fd = STDIN_FILENO, .events = POLLIN } };
-			int left = (int)((next - now_s()) * 1000 + 0.5), r;
-
-			if (left <= 0)
-				break;
-			r = poll(pfd, t.keys ? 2 : 1, left);
-			if (r < 0 && errno != EINTR) {
-				err = -errno;
-				sf_err("poll: %s", strerror(-err));
-				quit = true;
-				break;
-			}
-			if (r > 0 && pfd[0].revents) {
-				struct signalfd_siginfo si;
-
-				if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo == SIGWINCH)
-					break; /* redraw now */
-				quit = true; /* SIGINT, SIGTERM, SIGQUIT, SIGHUP */
-				break;
-			}
-			if (r > 0 && t.keys && pfd[1].revents) {
-				char keys[16];
-				ssize_t got = read(STDIN_FILENO, keys, sizeof(keys));
-
-				if (got <= 0) {
-					/* EOF or a lasting error: stop reading keys */
-					t.keys = got < 0 && (errno == EINTR || errno == EAGAIN);
-					continue;
-				}
-				if (memchr(keys, 'q', got) || memchr(keys, 'Q', got)) {
-					quit = true;
-					break;
-				}
-			}
-		}
+		err = wait_frame(&w, next, &quit);
 	}
-	if (t.screen) {
-		term_leave(&t);
+	if (w.t.screen) {
+		term_leave(&w.t);
 		sf_err_defer(false);
 	}
-	close(sfd);
-out_mask:
-	sigprocmask(SIG_SETMASK, &oldset, NULL);
+	signals_close(&w);
 out:
 	free(snaps);
 	return err;
