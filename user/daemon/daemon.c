@@ -45,9 +45,6 @@
 #include "lib/sysctl.h"
 #include "lib/util.h"
 
-/* Index of each map in sf_map_names. */
-enum { M_CONFIG, M_SECRETS, M_PORTS, M_IF_SLOT, M_IFACES, M_COUNTERS, M_STATE };
-
 struct rt_if {
 	char name[IF_NAMESIZE];
 	unsigned int ifindex;      /* of the attached interface (kept while it is gone) */
@@ -101,9 +98,9 @@ static int publish(struct daemon *d)
 	__u32 zero = 0;
 	int ret;
 
-	if (d->map[M_STATE] < 0)
+	if (d->map[SF_M_STATE] < 0)
 		return 0;
-	ret = sf_map_update(d->map[M_STATE], &zero, &d->st, BPF_ANY);
+	ret = sf_map_update(d->map[SF_M_STATE], &zero, &d->st, BPF_ANY);
 	/* once per failure streak: this runs on every tick */
 	if (ret && !d->publish_failed)
 		sf_log_error("cannot write the daemon state (map %s): %s: 'synfence status' shows stale "
@@ -190,7 +187,7 @@ static int zero_counters(struct daemon *d, __u32 slot)
 		ret = ncpu <= 0 ? ncpu : -ENOMEM;
 		goto out;
 	}
-	ret = map_put(d->map[M_COUNTERS], slot, zero);
+	ret = map_put(d->map[SF_M_COUNTERS], slot, zero);
 out:
 	if (ret)
 		snprintf(d->err, sizeof(d->err), "cannot zero the counters of slot %u (map %s): %s", slot,
@@ -208,9 +205,9 @@ static int write_if_info(struct daemon *d, const struct rt_if *r)
 	if (r->gone)
 		info.flags |= SF_IF_GONE;
 	if (r->ifindex && r->ifindex < SF_MAX_IFINDEX && !r->gone)
-		ret = map_put(d->map[M_IF_SLOT], r->ifindex, &r->slot);
+		ret = map_put(d->map[SF_M_IF_SLOT], r->ifindex, &r->slot);
 	if (!ret)
-		ret = map_put(d->map[M_IFACES], r->slot, &info);
+		ret = map_put(d->map[SF_M_IFACES], r->slot, &info);
 	if (ret)
 		snprintf(d->err, sizeof(d->err), "cannot write the interface maps (%s, %s) for %s: %s",
 			 SF_MAP_IF_SLOT, SF_MAP_IFACES, r->name, strerror(-ret));
@@ -222,14 +219,14 @@ static void clear_if_slot(struct daemon *d, unsigned int ifindex)
 	__u32 zero = 0;
 
 	if (ifindex && ifindex < SF_MAX_IFINDEX)
-		map_put(d->map[M_IF_SLOT], ifindex, &zero);
+		map_put(d->map[SF_M_IF_SLOT], ifindex, &zero);
 }
 
 static int clear_if_info(struct daemon *d, __u32 slot)
 {
 	struct sf_iface none = { 0 };
 
-	return map_put(d->map[M_IFACES], slot, &none);
+	return map_put(d->map[SF_M_IFACES], slot, &none);
 }
 
 /* ---- attaching one interface -------------------------------------------------------------------- */
@@ -576,7 +573,7 @@ static int write_cfg(struct daemon *d)
 		memset(&c, 0, sizeof(c));
 	if (d->cfg_written && !memcmp(&c, &d->cfg, sizeof(c)))
 		return 0;
-	ret = map_put(d->map[M_CONFIG], 0, &c);
+	ret = map_put(d->map[SF_M_CONFIG], 0, &c);
 	if (ret) {
 		snprintf(d->err, sizeof(d->err), "cannot write the config map: %s", strerror(-ret));
 		return ret;
@@ -704,7 +701,7 @@ static void note_epoch(struct daemon *d)
 {
 	__u32 e;
 
-	if (!sf_secret_epoch(d->map[M_SECRETS], &e))
+	if (!sf_secret_epoch(d->map[SF_M_SECRETS], &e))
 		d->st.epoch = e;
 	d->st.rotated_boot_ns = sf_clock_ns(CLOCK_BOOTTIME);
 	d->rotated_mono_ns = sf_clock_ns(CLOCK_MONOTONIC);
@@ -724,22 +721,22 @@ static int secrets_setup(struct daemon *d, bool old_shared, bool keep)
 	__u32 e = 0;
 	int ret;
 
-	sf_secret_epoch(d->map[M_SECRETS], &e);
+	sf_secret_epoch(d->map[SF_M_SECRETS], &e);
 	if (d->shared) {
 		__u32 now = sf_shared_epoch(wall_s(), d->set.rotate);
 
-		ret = sf_secret_shared_set(d->map[M_SECRETS], &d->master, now);
+		ret = sf_secret_shared_set(d->map[SF_M_SECRETS], &d->master, now);
 		if (!ret)
 			note_epoch(d);
 	} else if (keep && e && !old_shared) {
 		return 0; /* the running keys and their schedule stay */
 	} else if (e) {
 		/* from shared keys (or unknown ones) to random ones: the old epoch stays valid */
-		ret = sf_secret_rotate(d->map[M_SECRETS], NULL);
+		ret = sf_secret_rotate(d->map[SF_M_SECRETS], NULL);
 		if (!ret)
 			note_epoch(d);
 	} else {
-		ret = sf_secret_init(d->map[M_SECRETS]);
+		ret = sf_secret_init(d->map[SF_M_SECRETS]);
 		if (!ret)
 			note_epoch(d);
 	}
@@ -760,12 +757,12 @@ static void rotate(struct daemon *d)
 
 		ret = 0;
 		if (d->st.epoch != e) {
-			ret = sf_secret_shared_set(d->map[M_SECRETS], &d->master, e);
+			ret = sf_secret_shared_set(d->map[SF_M_SECRETS], &d->master, e);
 			if (!ret)
 				note_epoch(d);
 		}
 	} else {
-		ret = sf_secret_rotate(d->map[M_SECRETS], NULL);
+		ret = sf_secret_rotate(d->map[SF_M_SECRETS], NULL);
 		if (!ret)
 			note_epoch(d);
 	}
@@ -857,7 +854,7 @@ out:
 /* What an earlier run left in sf_state (zero if nothing readable). */
 static void old_state(struct daemon *d, struct sf_state *st)
 {
-	int fd = d->old_map[M_STATE] >= 0 ? d->old_map[M_STATE] : d->map[M_STATE];
+	int fd = d->old_map[SF_M_STATE] >= 0 ? d->old_map[SF_M_STATE] : d->map[SF_M_STATE];
 	__u32 zero = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -869,7 +866,7 @@ static void old_state(struct daemon *d, struct sf_state *st)
 /* Slot of name in the earlier run's sf_ifaces (0: none). */
 static __u32 old_slot(struct daemon *d, const char *name)
 {
-	int fd = d->old_map[M_IFACES] >= 0 ? d->old_map[M_IFACES] : d->map[M_IFACES];
+	int fd = d->old_map[SF_M_IFACES] >= 0 ? d->old_map[SF_M_IFACES] : d->map[SF_M_IFACES];
 	__u32 t = 0, vs = 0, n = 0, found = 0;
 	char *buf;
 
@@ -990,7 +987,7 @@ static int write_ports(struct daemon *d, const __u64 *from, const __u64 *to)
 	int ret = 0;
 
 	for (w = 0; w < SF_PORT_WORDS; w++)
-		if ((!from || from[w] != to[w]) && (ret = map_put(d->map[M_PORTS], w, &to[w])))
+		if ((!from || from[w] != to[w]) && (ret = map_put(d->map[SF_M_PORTS], w, &to[w])))
 			break;
 	if (!ret)
 		return 0;
@@ -998,7 +995,7 @@ static int write_ports(struct daemon *d, const __u64 *from, const __u64 *to)
 		 SF_MAP_PORTS, w, strerror(-ret));
 	while (from && w-- > 0)
 		if (from[w] != to[w])
-			map_put(d->map[M_PORTS], w, &from[w]);
+			map_put(d->map[SF_M_PORTS], w, &from[w]);
 	return ret;
 }
 
@@ -1031,26 +1028,26 @@ static void save_maps(struct daemon *d, struct saved *s)
 	__u32 zero = 0;
 
 	memset(s, 0, sizeof(*s));
-	if (!d->takeover || d->old_map[M_CONFIG] >= 0 || d->old_map[M_SECRETS] >= 0 ||
-	    d->old_map[M_PORTS] >= 0)
+	if (!d->takeover || d->old_map[SF_M_CONFIG] >= 0 || d->old_map[SF_M_SECRETS] >= 0 ||
+	    d->old_map[SF_M_PORTS] >= 0)
 		return; /* new maps: the old ones are untouched anyway */
-	s->have = !bpf_map_lookup_elem(d->map[M_CONFIG], &zero, &s->cfg) &&
-		  !bpf_map_lookup_elem(d->map[M_SECRETS], &zero, &s->sec) &&
-		  (d->old_map[M_STATE] >= 0 || !bpf_map_lookup_elem(d->map[M_STATE], &zero, &s->st));
+	s->have = !bpf_map_lookup_elem(d->map[SF_M_CONFIG], &zero, &s->cfg) &&
+		  !bpf_map_lookup_elem(d->map[SF_M_SECRETS], &zero, &s->sec) &&
+		  (d->old_map[SF_M_STATE] >= 0 || !bpf_map_lookup_elem(d->map[SF_M_STATE], &zero, &s->st));
 	for (__u32 w = 0; s->have && w < SF_PORT_WORDS; w++)
-		s->have = !bpf_map_lookup_elem(d->map[M_PORTS], &w, &s->ports[w]);
+		s->have = !bpf_map_lookup_elem(d->map[SF_M_PORTS], &w, &s->ports[w]);
 }
 
 static void restore_maps(struct daemon *d, struct saved *s)
 {
 	if (!s->have)
 		return;
-	map_put(d->map[M_SECRETS], 0, &s->sec);
+	map_put(d->map[SF_M_SECRETS], 0, &s->sec);
 	for (__u32 w = 0; w < SF_PORT_WORDS; w++)
-		map_put(d->map[M_PORTS], w, &s->ports[w]);
-	map_put(d->map[M_CONFIG], 0, &s->cfg);
-	if (d->old_map[M_STATE] < 0)
-		map_put(d->map[M_STATE], 0, &s->st);
+		map_put(d->map[SF_M_PORTS], w, &s->ports[w]);
+	map_put(d->map[SF_M_CONFIG], 0, &s->cfg);
+	if (d->old_map[SF_M_STATE] < 0)
+		map_put(d->map[SF_M_STATE], 0, &s->st);
 }
 
 /* The paths the probed kernel features chose; logged once attached (a failed start prints its one
@@ -1108,7 +1105,7 @@ static int start(struct daemon *d)
 	/* Counters are added up, so they move once, after the swap, when the old programs have
 	 * stopped counting into the old map (moving them here too counted them twice). */
 	for (int i = 0; i < SF_N_MAPS; i++)
-		if (d->old_map[i] >= 0 && i != M_SECRETS && i != M_COUNTERS)
+		if (d->old_map[i] >= 0 && i != SF_M_SECRETS && i != SF_M_COUNTERS)
 			migrate_map(d->old_map[i], d->map[i]);
 
 	/* the interfaces: they must exist now */
@@ -1154,7 +1151,7 @@ static int start(struct daemon *d)
 	for (int i = 0; i < d->n_ifs; i++)
 		if ((ret = write_if_info(d, &d->ifs[i])))
 			goto fail_restore;
-	if ((ret = secrets_setup(d, old_shared, d->old_map[M_SECRETS] < 0)))
+	if ((ret = secrets_setup(d, old_shared, d->old_map[SF_M_SECRETS] < 0)))
 		goto fail_restore;
 	if (d->takeover && !d->shared && !old_shared && prev.rotated_boot_ns) {
 		/* keep the earlier run's rotation schedule */
@@ -1162,7 +1159,7 @@ static int start(struct daemon *d)
 
 		d->rotated_mono_ns = sf_clock_ns(CLOCK_MONOTONIC) - age;
 		d->st.rotated_boot_ns = prev.rotated_boot_ns;
-		sf_secret_epoch(d->map[M_SECRETS], &d->st.epoch);
+		sf_secret_epoch(d->map[SF_M_SECRETS], &d->st.epoch);
 	} else if (!d->st.rotated_boot_ns) {
 		note_epoch(d);
 	}
@@ -1193,7 +1190,7 @@ static int start(struct daemon *d)
 	d->st.takeovers = prev.takeovers + (d->takeover ? 1 : 0);
 	d->st.flags = (d->st.flags & SF_ST_SUSPENDED) | (d->shared ? SF_ST_SHARED_SECRET : 0) |
 		      (d->set.keep_attached ? SF_ST_KEEP_ATTACHED : 0);
-	if ((ret = map_put(d->map[M_STATE], 0, &d->st))) {
+	if ((ret = map_put(d->map[SF_M_STATE], 0, &d->st))) {
 		snprintf(d->err, sizeof(d->err), "cannot write the daemon state (map %s): %s",
 			 SF_MAP_STATE, strerror(-ret));
 		goto fail_detach;
@@ -1225,7 +1222,7 @@ static int start(struct daemon *d)
 	for (int i = 0; i < SF_N_MAPS; i++) {
 		if (d->old_map[i] < 0)
 			continue;
-		if (i == M_COUNTERS)
+		if (i == SF_M_COUNTERS)
 			migrate_map(d->old_map[i], d->map[i]);
 		ret = sf_pins_put(&d->pins, sf_map_names[i], d->map[i]);
 		if (ret)
@@ -1909,9 +1906,9 @@ int sf_daemon_run(struct sf_run_opts *o)
 	if (code)
 		goto out_sig;
 	if (d->metrics) {
-		struct sf_maps maps = { .counters = d->map[M_COUNTERS], .ifaces = d->map[M_IFACES],
-					.state = d->map[M_STATE], .ports = d->map[M_PORTS],
-					.config = d->map[M_CONFIG] };
+		struct sf_maps maps = { .counters = d->map[SF_M_COUNTERS], .ifaces = d->map[SF_M_IFACES],
+					.state = d->map[SF_M_STATE], .ports = d->map[SF_M_PORTS],
+					.config = d->map[SF_M_CONFIG] };
 
 		snprintf(d->st.metrics, sizeof(d->st.metrics), "%s", d->set.metrics);
 		publish(d);

@@ -16,10 +16,12 @@
 
 #define SYS_BPFFS "/sys/fs/bpf"
 
-const char *const sf_map_names[SF_N_MAPS] = {
-	SF_MAP_CONFIG, SF_MAP_SECRETS, SF_MAP_PORTS, SF_MAP_IF_SLOT, SF_MAP_IFACES, SF_MAP_COUNTERS,
-	SF_MAP_STATE,
+const char *const sf_map_names[] = {
+#define SF_X_NAME(id, name) [id] = name,
+	SF_PINNED_MAPS(SF_X_NAME)
+#undef SF_X_NAME
 };
+_Static_assert(SF_ARRAY_SIZE(sf_map_names) == SF_N_MAPS, "sf_map_names: one name per pinned map");
 
 static int mount_bpffs(const char *path)
 {
