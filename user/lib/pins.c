@@ -17,7 +17,7 @@
 #define SYS_BPFFS "/sys/fs/bpf"
 
 const char *const sf_map_names[] = {
-#define SF_X_NAME(id, name) [id] = name,
+#define SF_X_NAME(id, name) [id] = (name),
 	SF_PINNED_MAPS(SF_X_NAME)
 #undef SF_X_NAME
 };
