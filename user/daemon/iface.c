@@ -19,6 +19,7 @@
 #include "daemon/internal.h"
 #include "lib/log.h"
 #include "lib/mapio.h"
+#include "lib/util.h"
 
 struct daemon_if *find_if(struct daemon *d, const char *name)
 {
@@ -35,20 +36,17 @@ void init_if(struct daemon_if *r, const char *name)
 	r->xdp_link = r->tc_link = r->old_xdp_prog = r->old_tc_prog = -1;
 }
 
-bool slot_taken(struct daemon *d, __u32 slot)
+static bool slot_used(const struct daemon_if *ifs, int n, __u32 slot)
 {
-	for (int i = 0; i < d->n_ifs; i++)
-		if (d->ifs[i].slot == slot)
+	for (int i = 0; i < n; i++)
+		if (ifs[i].slot == slot)
 			return true;
 	return false;
 }
 
-__u32 free_slot(struct daemon *d)
+bool slot_taken(struct daemon *d, __u32 slot)
 {
-	for (__u32 s = 1; s < SF_MAX_IFACES; s++)
-		if (!slot_taken(d, s))
-			return s;
-	return 0;
+	return slot_used(d->ifs, d->n_ifs, slot);
 }
 
 int zero_counters(struct daemon *d, __u32 slot)
@@ -69,6 +67,38 @@ out:
 			 SF_MAP_COUNTERS, strerror(-ret));
 	free(zero);
 	return ret;
+}
+
+/* r for the interface name, which must exist now: its ifindex and MTU (start and reload). */
+int open_if(struct daemon *d, struct daemon_if *r, const char *name)
+{
+	int ret;
+
+	init_if(r, name);
+	r->ifindex = if_nametoindex(r->name);
+	if (!r->ifindex) {
+		snprintf(d->err, sizeof(d->err), "no such interface: %s", r->name);
+		return -ENODEV;
+	}
+	ret = sf_if_mtu(r->name, &r->mtu);
+	if (ret) {
+		snprintf(d->err, sizeof(d->err), "cannot read the MTU of %s: %s", r->name, strerror(-ret));
+		return ret;
+	}
+	if (r->ifindex >= SF_MAX_IFINDEX)
+		sf_warn("%s has ifindex %u >= %d: its packets are counted under \"other\"", r->name,
+			r->ifindex, SF_MAX_IFINDEX);
+	return 0;
+}
+
+/* A free counter slot for r, zeroed so that its first packets are counted as its own. extra: the
+ * interfaces a reload is adding, not in d->ifs yet. */
+int new_slot(struct daemon *d, struct daemon_if *r, const struct daemon_if *extra, int n_extra)
+{
+	for (__u32 s = 1; s < SF_MAX_IFACES && !r->slot; s++)
+		if (!slot_taken(d, s) && !slot_used(extra, n_extra, s))
+			r->slot = s;
+	return zero_counters(d, r->slot);
 }
 
 int write_if_info(struct daemon *d, const struct daemon_if *r)

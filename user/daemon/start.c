@@ -153,112 +153,126 @@ void log_protecting(struct daemon *d)
 				sf_mode_name(d->ifs[i].mode), ports);
 }
 
-/* Returns an exit code; on success the daemon is attached and d->st published. */
-int daemon_start(struct daemon *d)
-{
-	struct sf_state prev;
-	struct saved saved;
-	bool old_shared;
-	int ret, n_attached = 0;
+/* What start did so far, for its one rollback. */
+struct start_run {
+	struct sf_state prev;  /* what the earlier run left in sf_state */
+	bool old_shared;       /* its keys came from a secret file */
+	struct saved saved;    /* its map values that start overwrites (put back on failure) */
+	int n_attached;        /* interfaces attached so far (through our fds) */
+};
 
-	ret = sf_pins_prepare(&d->pins, d->set.pin_dir, d->err, sizeof(d->err));
+/* Phase 1: the pin dir, created and locked; is there an earlier run's state in it? */
+static int start_pin_dir(struct daemon *d)
+{
+	int ret = sf_pins_prepare(&d->pins, d->set.pin_dir, d->err, sizeof(d->err));
+
 	if (ret == -EBUSY)
-		return pin_dir_busy(d), SF_EXIT_FAIL;
+		return pin_dir_busy(d);
 	if (ret) {
 		sf_err("%s", d->err);
-		return SF_EXIT_FAIL;
+		return ret;
 	}
 	d->takeover = sf_pins_any(&d->pins);
+	return 0;
+}
 
-	ret = load_bpf(d);
-	if (ret)
-		goto fail;
-	old_state(d, &prev);
-	if (d->takeover && prev.netns_ino && prev.netns_ino != sf_netns_ino()) {
-		ret = -EXDEV;
+/* Phase 2 (after load_bpf): the earlier run's state must be of this network namespace; its maps that
+ * could not be reused move to the new ones. */
+static int start_check_prev(struct daemon *d, struct start_run *s)
+{
+	old_state(d, &s->prev);
+	if (d->takeover && s->prev.netns_ino && s->prev.netns_ino != sf_netns_ino()) {
 		snprintf(d->err, sizeof(d->err), "pin dir %s holds the state of a synfence in another "
 			 "network namespace (inode %u): use another --pin-dir here", d->pins.dir,
-			 prev.netns_ino);
-		goto fail;
+			 s->prev.netns_ino);
+		return -EXDEV;
 	}
-	old_shared = prev.flags & SF_ST_SHARED_SECRET;
+	s->old_shared = s->prev.flags & SF_ST_SHARED_SECRET;
 
 	/* Counters are added up, so they move once, after the swap, when the old programs have
 	 * stopped counting into the old map (moving them here too counted them twice). */
 	for (int i = 0; i < SF_N_MAPS; i++)
 		if (d->old_map[i] >= 0 && i != SF_M_SECRETS && i != SF_M_COUNTERS)
 			migrate_map(d->old_map[i], d->map[i]);
+	return 0;
+}
 
-	/* the interfaces: they must exist now */
+/* Phase 3: the interfaces (they must exist now) and their counter slots: an interface keeps its slot
+ * (and counters) across restarts. */
+static int start_open_ifs(struct daemon *d)
+{
+	int ret;
+
 	for (int i = 0; i < d->set.n_ifs; i++) {
-		struct daemon_if *r = &d->ifs[d->n_ifs];
-
-		init_if(r, d->set.ifs[i]);
-		d->n_ifs++;
-		r->ifindex = if_nametoindex(r->name);
-		if (!r->ifindex) {
-			ret = -ENODEV;
-			snprintf(d->err, sizeof(d->err), "no such interface: %s", r->name);
-			goto fail;
-		}
-		ret = sf_if_mtu(r->name, &r->mtu);
-		if (ret) {
-			snprintf(d->err, sizeof(d->err), "cannot read the MTU of %s: %s", r->name,
-				 strerror(-ret));
-			goto fail;
-		}
-		if (r->ifindex >= SF_MAX_IFINDEX)
-			sf_warn("%s has ifindex %u >= %d: its packets are counted under \"other\"", r->name,
-				r->ifindex, SF_MAX_IFINDEX);
+		ret = open_if(d, &d->ifs[d->n_ifs++], d->set.ifs[i]);
+		if (ret)
+			return ret;
 	}
-	/* counter slots: an interface keeps its slot (and counters) across restarts */
 	for (int i = 0; i < d->n_ifs; i++) {
 		__u32 s = old_slot(d, d->ifs[i].name);
 
 		if (s && !slot_taken(d, s))
 			d->ifs[i].slot = s;
 	}
-	for (int i = 0; i < d->n_ifs; i++) {
-		if (d->ifs[i].slot)
-			continue;
-		d->ifs[i].slot = free_slot(d);
-		if ((ret = zero_counters(d, d->ifs[i].slot)))
-			goto fail;
-	}
+	for (int i = 0; i < d->n_ifs; i++)
+		if (!d->ifs[i].slot && (ret = new_slot(d, &d->ifs[i], NULL, 0)))
+			return ret;
+	return 0;
+}
 
-	save_maps(d, &saved);
+/* Phase 4: the maps' contents (what the earlier run had there is saved first): ports, interfaces,
+ * keys, the sysctl mirror, the flow cache. */
+static int start_fill_maps(struct daemon *d, struct start_run *s)
+{
+	int ret;
+
+	save_maps(d, &s->saved);
 	if ((ret = write_ports(d, NULL, d->set.ports)))
-		goto fail_restore;
+		return ret;
 	for (int i = 0; i < d->n_ifs; i++)
 		if ((ret = write_if_info(d, &d->ifs[i])))
-			goto fail_restore;
-	if ((ret = secrets_setup(d, old_shared, d->old_map[SF_M_SECRETS] < 0)))
-		goto fail_restore;
-	if (d->takeover && !d->shared && !old_shared && prev.rotated_boot_ns) {
+			return ret;
+	if ((ret = secrets_setup(d, s->old_shared, d->old_map[SF_M_SECRETS] < 0)))
+		return ret;
+	if (d->takeover && !d->shared && !s->old_shared && s->prev.rotated_boot_ns) {
 		/* keep the earlier run's rotation schedule */
-		__u64 age = sf_clock_ns(CLOCK_BOOTTIME) - prev.rotated_boot_ns;
+		__u64 age = sf_clock_ns(CLOCK_BOOTTIME) - s->prev.rotated_boot_ns;
 
 		d->rotated_mono_ns = sf_clock_ns(CLOCK_MONOTONIC) - age;
-		d->st.rotated_boot_ns = prev.rotated_boot_ns;
+		d->st.rotated_boot_ns = s->prev.rotated_boot_ns;
 		sf_secret_epoch(d->map[SF_M_SECRETS], &d->st.epoch);
 	} else if (!d->st.rotated_boot_ns) {
 		note_epoch(d);
 	}
 	if ((ret = sysctl_sync(d, true)))
-		goto fail_restore;
+		return ret;
 	seed_flows(d);
+	return 0;
+}
 
-	/* Attached through our fds only: a kill -9 up to here leaves nothing behind (a takeover: the
-	 * earlier run's links, with its or our programs, and its maps). */
+/* Phase 5: attached through our fds only: a kill -9 up to here leaves nothing behind (a takeover:
+ * the earlier run's links, with its or our programs, and its maps). */
+static int start_attach(struct daemon *d, struct start_run *s)
+{
+	int ret;
+
 	for (int i = 0; i < d->n_ifs; i++) {
 		ret = attach_if(d, &d->ifs[i]);
 		if (ret)
-			goto fail_detach;
-		n_attached++;
+			return ret;
+		s->n_attached++;
 	}
 	for (int i = 0; i < d->n_ifs; i++)
 		if ((ret = write_if_info(d, &d->ifs[i]))) /* its XDP mode, known now */
-			goto fail_detach;
+			return ret;
+	return 0;
+}
+
+/* Phase 6: the daemon state, for status and the next run. */
+static int start_write_state(struct daemon *d, struct start_run *s)
+{
+	int ret;
+
 	d->st.start_boot_ns = sf_clock_ns(CLOCK_BOOTTIME);
 	d->st.start_real_ns = sf_clock_ns(CLOCK_REALTIME);
 	d->st.pid = (__u32)getpid();
@@ -268,16 +282,21 @@ int daemon_start(struct daemon *d)
 	d->st.tc_prog_id = prog_id(d->tc_prog);
 	d->st.netns_ino = sf_netns_ino();
 	d->st.features = d->features;
-	d->st.takeovers = prev.takeovers + (d->takeover ? 1 : 0);
+	d->st.takeovers = s->prev.takeovers + (d->takeover ? 1 : 0);
 	d->st.flags = (d->st.flags & SF_ST_SUSPENDED) | (d->shared ? SF_ST_SHARED_SECRET : 0) |
 		      (d->set.keep_attached ? SF_ST_KEEP_ATTACHED : 0);
-	if ((ret = map_put(d->map[SF_M_STATE], 0, &d->st))) {
+	if ((ret = map_put(d->map[SF_M_STATE], 0, &d->st)))
 		snprintf(d->err, sizeof(d->err), "cannot write the daemon state (map %s): %s",
 			 SF_MAP_STATE, strerror(-ret));
-		goto fail_detach;
-	}
-	/* Now pin: the maps that are new (the ones replacing incompatible pins only once all went
-	 * well), then the links, TC before XDP, back to back. */
+	return ret;
+}
+
+/* Phase 7: pin the maps that are new (the ones replacing incompatible pins only once all went
+ * well), then the links, TC before XDP, back to back. */
+static int start_pin(struct daemon *d)
+{
+	int ret;
+
 	for (int i = 0; i < SF_N_MAPS; i++) {
 		char path[PATH_MAX];
 
@@ -289,13 +308,21 @@ int daemon_start(struct daemon *d)
 		if (ret) {
 			snprintf(d->err, sizeof(d->err), "cannot pin map %s in %s: %s", sf_map_names[i],
 				 d->pins.dir, strerror(-ret));
-			goto fail_detach;
+			return ret;
 		}
 	}
 	for (int i = 0; i < d->n_ifs; i++)
 		if ((ret = pin_links(d, &d->ifs[i])))
-			goto fail_detach;
-	/* all in place: the point of no return */
+			return ret;
+	return 0;
+}
+
+/* Phase 8, all in place: the point of no return. What the earlier run left and this one does not
+ * use goes; nothing here fails the start. */
+static void start_commit(struct daemon *d, const struct start_run *s)
+{
+	int ret;
+
 	for (int i = 0; i < d->n_ifs; i++)
 		commit_attach(&d->ifs[i]);
 	if (d->takeover)
@@ -312,31 +339,33 @@ int daemon_start(struct daemon *d)
 		d->old_map[i] = -1;
 	}
 	/* stale slots of the earlier run (a new map has none): only what stats shows */
-	for (__u32 s = 1; d->takeover && s < SF_MAX_IFACES; s++)
-		if (!slot_taken(d, s) && (ret = clear_if_info(d, s)))
-			sf_warn("cannot clear the stale interface slot %u (map %s): %s", s, SF_MAP_IFACES,
+	for (__u32 sl = 1; d->takeover && sl < SF_MAX_IFACES; sl++)
+		if (!slot_taken(d, sl) && (ret = clear_if_info(d, sl)))
+			sf_warn("cannot clear the stale interface slot %u (map %s): %s", sl, SF_MAP_IFACES,
 				strerror(-ret));
 	if (d->takeover)
 		sf_info("took over the pinned state in %s (earlier run pid %u, version %s; this run "
-			"version %s): programs replaced, secrets and counters kept", d->pins.dir, prev.pid,
-			prev.version[0] ? prev.version : "unknown", SYNFENCE_VERSION);
+			"version %s): programs replaced, secrets and counters kept", d->pins.dir,
+			s->prev.pid, s->prev.version[0] ? s->prev.version : "unknown", SYNFENCE_VERSION);
 	log_features(d);
 	log_protecting(d);
 	sf_dbg("maps and links pinned in %s; mss4 %u mss6 %u wscale %u flags 0x%x; secret %s, "
 	       "rotates every %lus", d->pins.dir, d->want.mss4, d->want.mss6, d->want.rcv_wscale,
 	       d->want.flags, d->shared ? "from the secret file" : "random", d->set.rotate);
-	return SF_EXIT_OK;
+}
 
-fail_detach:
-	for (int i = 0; i < n_attached; i++) {
+/* The one rollback of a failed start (after the pin dir is ours): the interfaces attached so far
+ * are detached (a takeover: given back to the earlier run's programs), the maps get the earlier
+ * run's values back, and what this run pinned goes. */
+static void start_rollback(struct daemon *d, struct start_run *s, int ret)
+{
+	for (int i = 0; i < s->n_attached; i++) {
 		if (d->takeover)
 			undo_attach(d, &d->ifs[i]);
 		else
 			detach_if(d, &d->ifs[i]);
 	}
-fail_restore:
-	restore_maps(d, &saved);
-fail:
+	restore_maps(d, &s->saved); /* (nothing when start_fill_maps did not save them) */
 	sf_dbg("start failed: %s", strerror(-ret));
 	if (!d->takeover) {
 		sf_err("%s", d->err);
@@ -353,5 +382,23 @@ fail:
 				sf_pins_remove(&d->pins, sf_map_names[i]);
 		sf_pins_close(&d->pins, false);
 	}
-	return SF_EXIT_FAIL;
+}
+
+/* Returns an exit code; on success the daemon is attached and d->st published. */
+int daemon_start(struct daemon *d)
+{
+	struct start_run s;
+	int ret;
+
+	memset(&s, 0, sizeof(s));
+	if (start_pin_dir(d))
+		return SF_EXIT_FAIL;
+	if ((ret = load_bpf(d)) || (ret = start_check_prev(d, &s)) || (ret = start_open_ifs(d)) ||
+	    (ret = start_fill_maps(d, &s)) || (ret = start_attach(d, &s)) ||
+	    (ret = start_write_state(d, &s)) || (ret = start_pin(d))) {
+		start_rollback(d, &s, ret);
+		return SF_EXIT_FAIL;
+	}
+	start_commit(d, &s);
+	return SF_EXIT_OK;
 }
