@@ -115,18 +115,13 @@ static void daemon_stop(struct daemon *d, bool leave)
 	sf_pins_close(&d->pins, true);
 }
 
-int sf_daemon_run(struct sf_run_opts *o)
+/* A daemon for o: nothing open yet (every fd -1). */
+static struct daemon *daemon_new(struct sf_run_opts *o)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
-	sigset_t oldmask;
-	uint64_t wd_usec = 0;
-	bool leave;
-	int code = SF_EXIT_FAIL, ret;
 
-	if (!d) {
-		sf_err("%s", strerror(ENOMEM));
-		return SF_EXIT_FAIL;
-	}
+	if (!d)
+		return NULL;
 	d->o = o;
 	d->set = o->set;
 	d->sig_fd = d->rot_fd = d->tick_fd = d->wd_fd = d->nl_fd = -1;
@@ -135,20 +130,25 @@ int sf_daemon_run(struct sf_run_opts *o)
 	for (int i = 0; i < SF_N_MAPS; i++)
 		d->map[i] = d->old_map[i] = -1;
 	apply_log_level(&d->set);
+	return d;
+}
 
+/* Before start: the checks, the master secret, the event fds (signals blocked from here on, the
+ * old mask in *oldmask), the metrics port. Returns an exit code. */
+static int daemon_prepare(struct daemon *d, sigset_t *oldmask)
+{
 	if (sf_check_root() || sf_check_kernel())
-		goto out;
+		return SF_EXIT_FAIL;
 	d->features = sf_probe_features();
 	if (load_master(d, &d->set, &d->master)) {
 		sf_err("%s", d->err);
-		code = SF_EXIT_USAGE;
-		goto out;
+		return SF_EXIT_USAGE;
 	}
 	d->shared = d->set.secret_file[0] != '\0';
-	d->sig_fd = setup_signals(&oldmask);
+	d->sig_fd = setup_signals(oldmask);
 	if (d->sig_fd < 0) {
 		sf_err("cannot set up signal handling: %s", strerror(-d->sig_fd));
-		goto out;
+		return SF_EXIT_FAIL;
 	}
 	d->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	d->wd_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -156,15 +156,21 @@ int sf_daemon_run(struct sf_run_opts *o)
 	if (d->tick_fd < 0 || d->wd_fd < 0 || d->nl_fd < 0) {
 		sf_err("cannot create timers or the netlink socket: %s",
 		       strerror(d->nl_fd < 0 ? -d->nl_fd : errno));
-		goto out_sig;
+		return SF_EXIT_FAIL;
 	}
-
 	/* a taken metrics port fails here, before anything is attached */
 	if (d->set.metrics[0] && sf_metrics_bind(&d->metrics, d->set.metrics))
-		goto out_sig;
-	code = daemon_start(d);
-	if (code)
-		goto out_sig;
+		return SF_EXIT_FAIL;
+	return SF_EXIT_OK;
+}
+
+/* Once started: the metrics server, the rotation and tick timers, systemd's watchdog. Returns 0 or
+ * -1 (logged). */
+static int daemon_go_live(struct daemon *d)
+{
+	uint64_t wd_usec = 0;
+	int ret;
+
 	if (d->metrics) {
 		struct sf_maps maps = { .counters = d->map[SF_M_COUNTERS], .ifaces = d->map[SF_M_IFACES],
 					.state = d->map[SF_M_STATE], .ports = d->map[SF_M_PORTS],
@@ -172,18 +178,13 @@ int sf_daemon_run(struct sf_run_opts *o)
 
 		snprintf(d->st.metrics, sizeof(d->st.metrics), "%s", d->set.metrics);
 		publish_state(d);
-		if (sf_metrics_start(d->metrics, &maps)) {
-			daemon_stop(d, false);
-			code = SF_EXIT_FAIL;
-			goto out_sig;
-		}
+		if (sf_metrics_start(d->metrics, &maps))
+			return -1;
 		sf_info("metrics at http://%s/metrics", d->set.metrics);
 	}
 	if ((ret = rot_arm(d, false)) || (ret = tick_arm(d))) {
 		sf_err("cannot arm the timers: %s", strerror(-ret));
-		daemon_stop(d, false);
-		code = SF_EXIT_FAIL;
-		goto out_sig;
+		return -1;
 	}
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec) {
 		struct itimerspec its;
@@ -193,25 +194,20 @@ int sf_daemon_run(struct sf_run_opts *o)
 		its.it_value.tv_nsec = its.it_interval.tv_nsec = (long)(wd_usec % 1000000 * 1000);
 		timerfd_settime(d->wd_fd, 0, &its, NULL);
 	}
-	sd_notifyf(0, "READY=1\nSTATUS=protecting %d interface%s\nMAINPID=%d", d->n_ifs,
-		   d->n_ifs == 1 ? "" : "s", (int)getpid());
+	return 0;
+}
 
-	leave = serve(d);
-	sf_metrics_stop(d->metrics); /* its thread reads the maps: stop it first */
-	d->metrics = NULL;
-	daemon_stop(d, leave);
-	sf_info("stopped");
-	code = SF_EXIT_OK;
-out_sig:
+/* Everything d holds goes (the signal mask is put back). */
+static void daemon_free(struct daemon *d, const sigset_t *oldmask)
+{
 	sf_metrics_stop(d->metrics);
 	if (d->sig_fd >= 0) {
 		close(d->sig_fd);
-		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
 	}
-out:
-	for (int fd_i = 0; fd_i < SF_N_MAPS; fd_i++)
-		if (d->old_map[fd_i] >= 0)
-			close(d->old_map[fd_i]);
+	for (int i = 0; i < SF_N_MAPS; i++)
+		if (d->old_map[i] >= 0)
+			close(d->old_map[i]);
 	if (d->rot_fd >= 0)
 		close(d->rot_fd);
 	if (d->tick_fd >= 0)
@@ -223,5 +219,39 @@ out:
 	synfence_bpf__destroy(d->skel);
 	sf_master_clear(&d->master);
 	free(d);
+}
+
+int sf_daemon_run(struct sf_run_opts *o)
+{
+	struct daemon *d = daemon_new(o);
+	sigset_t oldmask;
+	bool leave;
+	int code;
+
+	if (!d) {
+		sf_err("%s", strerror(ENOMEM));
+		return SF_EXIT_FAIL;
+	}
+	sigemptyset(&oldmask);
+	code = daemon_prepare(d, &oldmask);
+	if (!code)
+		code = daemon_start(d);
+	if (code)
+		goto out;
+	if (daemon_go_live(d)) {
+		daemon_stop(d, false);
+		code = SF_EXIT_FAIL;
+		goto out;
+	}
+	sd_notifyf(0, "READY=1\nSTATUS=protecting %d interface%s\nMAINPID=%d", d->n_ifs,
+		   d->n_ifs == 1 ? "" : "s", (int)getpid());
+
+	leave = serve(d);
+	sf_metrics_stop(d->metrics); /* its thread reads the maps: stop it first */
+	d->metrics = NULL;
+	daemon_stop(d, leave);
+	sf_info("stopped");
+out:
+	daemon_free(d, &oldmask);
 	return code;
 }
