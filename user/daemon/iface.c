@@ -213,12 +213,9 @@ static void undo_link(struct daemon *d, struct daemon_if *r, enum sf_link_kind k
 	int *link = kind == SF_LINK_XDP ? &r->xdp_link : &r->tc_link;
 	int old = kind == SF_LINK_XDP ? r->old_xdp_prog : r->old_tc_prog;
 	int prog = kind == SF_LINK_XDP ? d->xdp_prog : d->tc_prog;
-	char name[64];
 
-	sf_pins_link_name(kind, r->name, name, sizeof(name));
 	if (created) {
-		sf_link_destroy(link);
-		sf_pins_remove(&d->pins, name);
+		sf_pins_drop_link(&d->pins, kind, r->name, link);
 	} else if (*link >= 0) {
 		if (old >= 0)
 			sf_link_update(*link, old, prog);
@@ -354,14 +351,8 @@ int attach_pin_if(struct daemon *d, struct daemon_if *r)
 /* XDP first, then TC; links and pins go. */
 void detach_if(struct daemon *d, struct daemon_if *r)
 {
-	char name[64];
-
-	sf_link_destroy(&r->xdp_link);
-	sf_pins_link_name(SF_LINK_XDP, r->name, name, sizeof(name));
-	sf_pins_remove(&d->pins, name);
-	sf_link_destroy(&r->tc_link);
-	sf_pins_link_name(SF_LINK_TC, r->name, name, sizeof(name));
-	sf_pins_remove(&d->pins, name);
+	sf_pins_drop_link(&d->pins, SF_LINK_XDP, r->name, &r->xdp_link);
+	sf_pins_drop_link(&d->pins, SF_LINK_TC, r->name, &r->tc_link);
 	sf_clsact_detach(r->ifindex, &r->clsact);
 	r->attached = false;
 }

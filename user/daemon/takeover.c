@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 
 #include "daemon/internal.h"
+#include "lib/ifmaps.h"
 #include "lib/log.h"
 #include "lib/mapio.h"
 
@@ -97,21 +98,8 @@ void old_state(struct daemon *d, struct sf_state *st)
 __u32 old_slot(struct daemon *d, const char *name)
 {
 	int fd = d->old_map[SF_M_IFACES] >= 0 ? d->old_map[SF_M_IFACES] : d->map[SF_M_IFACES];
-	__u32 t = 0, vs = 0, n = 0, found = 0;
-	char *buf;
 
-	if (!d->takeover || fd < 0 || map_geometry(fd, &t, &vs, &n) || vs < sizeof(struct sf_iface) - 4 ||
-	    !(buf = calloc(1, vs)))
-		return 0;
-	for (__u32 s = 1; s < n && s < SF_MAX_IFACES && !found; s++) {
-		const struct sf_iface *fi = (const void *)buf;
-
-		if (!bpf_map_lookup_elem(fd, &s, buf) && fi->ifindex &&
-		    !strncmp(fi->name, name, sizeof(fi->name)))
-			found = s;
-	}
-	free(buf);
-	return found;
+	return d->takeover ? sf_ifaces_find(fd, name, 1, NULL) : 0;
 }
 
 /* A pinned link of kind for r: taken over (program swapped) when it is alive on r's interface,
@@ -131,8 +119,7 @@ int take_over_link(struct daemon *d, struct daemon_if *r, enum sf_link_kind kind
 		return 0;
 	if (sf_link_info(fd, &li) || li.type != type || li.ifindex != r->ifindex) {
 		/* defunct (its interface went away) or not ours any more */
-		sf_link_destroy(&fd);
-		sf_pins_remove(&d->pins, name);
+		sf_pins_drop_link(&d->pins, kind, r->name, &fd);
 		sf_dbg("%s: removed a stale pinned %s link", r->name, what);
 		return 0;
 	}
@@ -162,15 +149,10 @@ int take_over_link(struct daemon *d, struct daemon_if *r, enum sf_link_kind kind
 int drop_stale_link(enum sf_link_kind kind, const char *ifname, void *arg)
 {
 	struct daemon *d = arg;
-	char name[64];
-	int fd;
 
 	if (find_if(d, ifname))
 		return 0;
-	sf_pins_link_name(kind, ifname, name, sizeof(name));
-	fd = sf_pins_get(&d->pins, name);
-	sf_link_destroy(&fd);
-	sf_pins_remove(&d->pins, name);
+	sf_pins_drop_link(&d->pins, kind, ifname, NULL);
 	sf_info("%s: no longer configured: %s detached", ifname, kind == SF_LINK_XDP ? "XDP" : "TC");
 	return 0;
 }

@@ -61,10 +61,17 @@ int sf_pins_put(const struct sf_pins *p, const char *name, int fd);
 /* Remove the pin name (no error when it is not there). */
 int sf_pins_remove(const struct sf_pins *p, const char *name);
 
+/* Detach a link of ours and remove its pin (kind, ifname): the link *fd (closed, set to -1; none
+ * when -1), or with fd NULL the one pinned there. True when the link was still attached to an
+ * interface. */
+bool sf_pins_drop_link(const struct sf_pins *p, enum sf_link_kind kind, const char *ifname, int *fd);
+
 /* Call fn for every link pin: kind, interface name. Stops at fn's first non-zero return. */
 int sf_pins_for_links(const struct sf_pins *p,
 		      int (*fn)(enum sf_link_kind kind, const char *ifname, void *arg), void *arg);
 
+/* Any link pinned? */
+bool sf_pins_any_link(const struct sf_pins *p);
 /* Any map or link pinned? */
 bool sf_pins_any(const struct sf_pins *p);
 
