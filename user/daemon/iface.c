@@ -141,28 +141,30 @@ static int link_id_of(int fd, const struct sf_link_info *li, void *arg)
 	return 1;
 }
 
-/* What holds XDP on the interface, when it is not our pinned link: refuse (another program, another
- * synfence), or clear an orphaned synfence program nobody owns (left by a synfence that was not
- * stopped cleanly and whose pins are gone). */
-static int check_xdp_slot(struct daemon *d, struct daemon_if *r)
+/* XDP program id on r's interface runs through our pinned link (taken over by attach_if)? */
+static bool xdp_is_ours(struct daemon *d, struct daemon_if *r, __u32 id)
 {
-	char pname[32], cmd[256], lname[64];
-	enum sf_xdp_mode mode;
 	struct sf_link_info li;
-	__u32 id, lid = 0;
-	pid_t holder;
+	char lname[64];
 	int fd, ret;
 
-	if (sf_xdp_query(r->ifindex, &id, &mode) || !id)
-		return 0;
 	sf_pins_link_name(SF_LINK_XDP, r->name, lname, sizeof(lname));
 	fd = sf_pins_get(&d->pins, lname);
-	if (fd >= 0) {
-		ret = sf_link_info(fd, &li);
-		close(fd);
-		if (!ret && li.prog_id == id && li.ifindex == r->ifindex)
-			return 0; /* ours: taken over below */
-	}
+	if (fd < 0)
+		return false;
+	ret = sf_link_info(fd, &li);
+	close(fd);
+	return !ret && li.prog_id == id && li.ifindex == r->ifindex;
+}
+
+/* XDP program id is not ours: -EBUSY (d->err) when it is another program or a synfence someone
+ * holds (a process, or a link pinned elsewhere); 0 when it is an orphaned synfence program. */
+static int refuse_xdp_holder(struct daemon *d, struct daemon_if *r, __u32 id)
+{
+	char pname[32], cmd[256];
+	__u32 lid = 0;
+	pid_t holder;
+
 	sf_prog_name(id, pname, sizeof(pname));
 	if (strcmp(pname, SF_PROG_XDP)) {
 		snprintf(d->err, sizeof(d->err), "%s already has an XDP program (id %u%s%s%s): synfence "
@@ -184,25 +186,45 @@ static int check_xdp_slot(struct daemon *d, struct daemon_if *r)
 			 "DIR' removes it)", r->name, lid, r->name);
 		return -EBUSY;
 	}
-	/* attached without a link (an older synfence through libxdp, or a plain attach) */
+	return 0;
+}
+
+/* An orphaned synfence XDP program, attached without a link (an older synfence through libxdp, or
+ * a plain attach): removed. */
+static int remove_orphan_xdp(struct daemon *d, struct daemon_if *r, __u32 id, enum sf_xdp_mode mode)
+{
+	DECLARE_LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	int pfd, ret;
+
 	sf_warn("%s: replacing an orphaned synfence XDP program (id %u, no process, no pins): a few "
 		"packets may reach the kernel unfiltered", r->name, id);
-	{
-		DECLARE_LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
-		int pfd = bpf_prog_get_fd_by_id(id);
-
-		opts.old_prog_fd = pfd;
-		ret = bpf_xdp_detach(r->ifindex, (mode == SF_XDP_MODE_GENERIC ? XDP_FLAGS_SKB_MODE :
-						 XDP_FLAGS_DRV_MODE) | XDP_FLAGS_REPLACE, &opts);
-		if (pfd >= 0)
-			close(pfd);
-	}
-	if (ret) {
+	pfd = bpf_prog_get_fd_by_id(id);
+	opts.old_prog_fd = pfd;
+	ret = bpf_xdp_detach(r->ifindex, (mode == SF_XDP_MODE_GENERIC ? XDP_FLAGS_SKB_MODE :
+					 XDP_FLAGS_DRV_MODE) | XDP_FLAGS_REPLACE, &opts);
+	if (pfd >= 0)
+		close(pfd);
+	if (ret)
 		snprintf(d->err, sizeof(d->err), "cannot remove the orphaned synfence XDP program from "
 			 "%s: %s", r->name, strerror(-ret));
-		return ret;
-	}
-	return 0;
+	return ret;
+}
+
+/* What holds XDP on the interface, when it is not our pinned link: refuse (another program, another
+ * synfence), or clear an orphaned synfence program nobody owns (left by a synfence that was not
+ * stopped cleanly and whose pins are gone). */
+static int check_xdp_slot(struct daemon *d, struct daemon_if *r)
+{
+	enum sf_xdp_mode mode;
+	__u32 id;
+	int ret;
+
+	if (sf_xdp_query(r->ifindex, &id, &mode) || !id || xdp_is_ours(d, r, id))
+		return 0;
+	ret = refuse_xdp_holder(d, r, id);
+	if (!ret)
+		ret = remove_orphan_xdp(d, r, id, mode);
+	return ret;
 }
 
 /* Undo one link of attach_if: a link we created goes (with its pin); a link we took over gets its
@@ -246,74 +268,80 @@ void undo_attach(struct daemon *d, struct daemon_if *r)
 	r->attached = false;
 }
 
-/* TC, then XDP, as links held by our fds only: pin_links pins them. */
-int attach_if(struct daemon *d, struct daemon_if *r)
+/* TC ingress: the pinned link taken over, else a new tcx link, else (kernels before 6.6 have no
+ * tcx) a clsact filter, which does not outlive us. */
+static int attach_tc(struct daemon *d, struct daemon_if *r)
 {
-	bool fell_back;
 	int fd, ret;
 
-	r->xdp_link = r->tc_link = r->old_xdp_prog = r->old_tc_prog = -1;
-	r->xdp_created = r->tc_created = false;
-	memset(&r->clsact, 0, sizeof(r->clsact));
-	ret = check_xdp_slot(d, r);
-	if (ret)
-		goto fail;
-
-	/* TC first: alone it passes everything */
 	ret = take_over_link(d, r, SF_LINK_TC);
-	if (ret)
-		goto fail;
-	if (r->tc_link < 0) {
-		fd = d->features & SF_FEAT_TCX ?
-			     sf_tcx_link_create(d->tc_prog, r->ifindex, r->name, d->err, sizeof(d->err)) :
-			     -EOPNOTSUPP;
-		if (fd >= 0) {
-			r->tc_link = fd;
-			r->tc_created = true;
-		} else {
-			/* kernels before 6.6 have no tcx: a clsact filter, which does not outlive us */
-			ret = sf_clsact_attach(d->tc_prog, r->ifindex, &r->clsact);
-			if (ret && !(d->features & SF_FEAT_TCX))
-				snprintf(d->err, sizeof(d->err), "cannot attach TC ingress (clsact "
-					 "filter, no tcx on this kernel) to %s: %s", r->name,
-					 strerror(-ret));
-			if (ret)
-				goto fail; /* d->err has the tcx error, or the clsact one */
-			sf_warn("%s: no tcx on this kernel: TC attached as a clsact filter, which a restart "
-				"cannot take over", r->name);
-		}
+	if (ret || r->tc_link >= 0)
+		return ret;
+	fd = d->features & SF_FEAT_TCX ?
+		     sf_tcx_link_create(d->tc_prog, r->ifindex, r->name, d->err, sizeof(d->err)) :
+		     -EOPNOTSUPP;
+	if (fd >= 0) {
+		r->tc_link = fd;
+		r->tc_created = true;
+		return 0;
 	}
+	ret = sf_clsact_attach(d->tc_prog, r->ifindex, &r->clsact);
+	if (ret && !(d->features & SF_FEAT_TCX))
+		snprintf(d->err, sizeof(d->err), "cannot attach TC ingress (clsact filter, no tcx on "
+			 "this kernel) to %s: %s", r->name, strerror(-ret));
+	if (ret)
+		return ret; /* d->err has the tcx error, or the clsact one */
+	sf_warn("%s: no tcx on this kernel: TC attached as a clsact filter, which a restart cannot take "
+		"over", r->name);
+	return 0;
+}
+
+/* XDP: the pinned link taken over (its mode stays), else a new link in the configured mode. */
+static int attach_xdp(struct daemon *d, struct daemon_if *r)
+{
+	bool fell_back;
+	__u32 id;
+	int fd, ret;
 
 	ret = take_over_link(d, r, SF_LINK_XDP);
 	if (ret)
-		goto fail;
+		return ret;
 	if (r->xdp_link >= 0) {
-		__u32 id;
-
 		if (sf_xdp_query(r->ifindex, &id, &r->mode))
 			r->mode = SF_XDP_MODE_NATIVE;
 		if ((d->set.mode == SF_MODE_NATIVE && r->mode != SF_XDP_MODE_NATIVE) ||
 		    (d->set.mode == SF_MODE_GENERIC && r->mode != SF_XDP_MODE_GENERIC))
 			sf_warn("%s: XDP stays in %s mode (taken over without a gap); to change the mode, "
 				"stop synfence and start it again", r->name, sf_mode_name(r->mode));
-	} else {
-		fd = sf_xdp_link_create(d->xdp_prog, r->ifindex, r->name, d->set.mode, &r->mode,
-					&fell_back, d->err, sizeof(d->err));
-		if (fd < 0) {
-			ret = fd;
-			goto fail;
-		}
-		if (fell_back)
-			sf_warn("native XDP failed on %s: attached in generic mode", r->name);
-		r->xdp_link = fd;
-		r->xdp_created = true;
+		return 0;
+	}
+	fd = sf_xdp_link_create(d->xdp_prog, r->ifindex, r->name, d->set.mode, &r->mode, &fell_back,
+				d->err, sizeof(d->err));
+	if (fd < 0)
+		return fd;
+	if (fell_back)
+		sf_warn("native XDP failed on %s: attached in generic mode", r->name);
+	r->xdp_link = fd;
+	r->xdp_created = true;
+	return 0;
+}
+
+/* TC, then XDP (TC alone passes everything), as links held by our fds only: pin_links pins them.
+ * On failure what was done is undone. */
+int attach_if(struct daemon *d, struct daemon_if *r)
+{
+	int ret;
+
+	r->xdp_link = r->tc_link = r->old_xdp_prog = r->old_tc_prog = -1;
+	r->xdp_created = r->tc_created = false;
+	memset(&r->clsact, 0, sizeof(r->clsact));
+	if ((ret = check_xdp_slot(d, r)) || (ret = attach_tc(d, r)) || (ret = attach_xdp(d, r))) {
+		undo_attach(d, r);
+		return ret;
 	}
 	r->attached = true;
 	r->gone = false;
 	return 0;
-fail:
-	undo_attach(d, r);
-	return ret;
 }
 
 /* Pin the links attach_if created, TC then XDP, with nothing in between. Until the first pin a kill

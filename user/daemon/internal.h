@@ -17,6 +17,7 @@ struct bpf_map;
 struct sf_metrics;
 struct synfence_bpf;
 
+/* One interface the daemon protects (or is adding, in a reload). */
 struct daemon_if {
 	char name[IF_NAMESIZE];
 	unsigned int ifindex;      /* of the attached interface (kept while it is gone) */
@@ -33,6 +34,7 @@ struct daemon_if {
 	char last_err[256];        /* last re-attach error (logged when it changes) */
 };
 
+/* The running daemon: settings in force, the BPF object and maps, pins, interfaces, event fds. */
 struct daemon {
 	struct sf_run_opts *o;
 	struct sf_settings set;        /* in force */
@@ -78,6 +80,9 @@ void report_problem(struct daemon *d, bool warning, const char *fmt, ...) __attr
 void set_err(struct daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int map_put(int fd, __u32 key, const void *val);
 int apply_log_level(const struct sf_settings *s);
+/* Log once per streak: err is not the last error logged (last, len bytes)? Then it becomes the
+ * last one, and true (log it). */
+bool note_new_error(char *last, size_t len, const char *err);
 
 /* iface.c */
 struct daemon_if *find_if(struct daemon *d, const char *name);

@@ -54,9 +54,7 @@ static void if_try_reattach(struct daemon *d, struct daemon_if *r)
 	if (!ret)
 		ret = attach_pin_if(d, r);
 	if (ret) {
-		if (strncmp(r->last_err, d->err, sizeof(r->last_err) - 1)) {
-			memcpy(r->last_err, d->err, sizeof(r->last_err) - 1);
-			r->last_err[sizeof(r->last_err) - 1] = '\0';
+		if (note_new_error(r->last_err, sizeof(r->last_err), d->err)) {
 			report_problem(d, false, "%s %s but cannot be re-attached: %s", r->name,
 			      new_dev ? "is back" : "is still there", d->err);
 		}
@@ -177,9 +175,7 @@ out:
 	if (!ret) {
 		d->pins_lost = false;
 		sf_info("pin dir %s: maps and links pinned again", d->pins.dir);
-	} else if (strncmp(d->pins_err, d->err, sizeof(d->pins_err) - 1)) {
-		memcpy(d->pins_err, d->err, sizeof(d->pins_err) - 1);
-		d->pins_err[sizeof(d->pins_err) - 1] = '\0';
+	} else if (note_new_error(d->pins_err, sizeof(d->pins_err), d->err)) {
 		sf_warn("pin dir %s: cannot pin again yet: %s (retrying every %lus)", d->pins.dir,
 			d->err, d->set.sysctl_interval);
 	}

@@ -65,3 +65,11 @@ int apply_log_level(const struct sf_settings *s)
 		sf_opts.verbose = 1;
 	return 0;
 }
+
+bool note_new_error(char *last, size_t len, const char *err)
+{
+	if (!strncmp(last, err, len - 1))
+		return false;
+	snprintf(last, len, "%s", err);
+	return true;
+}

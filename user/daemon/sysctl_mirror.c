@@ -67,13 +67,10 @@ int write_cfg(struct daemon *d)
 	return 0;
 }
 
-/* Read the sysctls (at start, on SIGHUP, every sysctl_interval seconds) and mirror them into
- * sf_config. tcp_syncookies must be 1 or 2: set to 1, or (no sysctl changes) refused at start and
- * protection suspended while running. At start an error ends the run (-errno, d->err). */
-int sysctl_sync(struct daemon *d, bool startup)
+/* tcp_syncookies must be 1 or 2: set to 1, or (no sysctl changes) refused at start (-EOPNOTSUPP)
+ * and protection suspended while running. Returns 0 (also while suspended), or -errno (d->err). */
+static int sync_syncookies(struct daemon *d, bool startup)
 {
-	struct sf_config want;
-	__s32 vals[SF_SYSCTL_MAX];
 	char msg[512];
 	long sc;
 	int ret;
@@ -82,56 +79,73 @@ int sysctl_sync(struct daemon *d, bool startup)
 	if (ret) {
 		snprintf(d->err, sizeof(d->err), "cannot read sysctl net.ipv4.tcp_syncookies: %s",
 			 strerror(-ret));
-		goto fail;
+		return ret;
 	}
-	if (sc != 1 && sc != 2) {
-		if (!d->set.sysctl_changes) {
-			snprintf(d->err, sizeof(d->err), "net.ipv4.tcp_syncookies is %ld and sysctl changes "
-				 "are off: %s (synfence needs 1 or 2: sysctl -w net.ipv4.tcp_syncookies=1)",
-				 sc, startup ? "refusing to start" : "protection suspended until it is set");
-			ret = -EOPNOTSUPP;
-			if (startup)
-				return ret;
-			if (!d->suspended) {
-				d->suspended = true;
-				d->st.flags |= SF_ST_SUSPENDED;
-				report_problem(d, false, "%s", d->err);
-			}
-		} else {
-			ret = sf_sysctl_write_int("net.ipv4.tcp_syncookies", 1);
-			if (ret) {
-				snprintf(d->err, sizeof(d->err), "net.ipv4.tcp_syncookies is %ld and cannot "
-					 "be set to 1: %s", sc, strerror(-ret));
-				goto fail;
-			}
-			snprintf(msg, sizeof(msg), "net.ipv4.tcp_syncookies was %ld: set it to 1 (the "
-				 "handoff to the kernel needs it; --no-sysctl-changes refuses instead)", sc);
-			if (startup) {
-				d->syncookies_found = sc; /* put back if start fails */
-				sf_info("%s", msg);
-			} else
-				report_problem(d, true, "%s", msg);
+	if (sc == 1 || sc == 2) {
+		if (d->suspended) {
+			d->suspended = false;
+			d->st.flags &= ~SF_ST_SUSPENDED;
+			sf_info("net.ipv4.tcp_syncookies is %ld again: protection resumed", sc);
 		}
-	} else if (d->suspended) {
-		d->suspended = false;
-		d->st.flags &= ~SF_ST_SUSPENDED;
-		sf_info("net.ipv4.tcp_syncookies is %ld again: protection resumed", sc);
+		return 0;
 	}
+	if (!d->set.sysctl_changes) {
+		snprintf(d->err, sizeof(d->err), "net.ipv4.tcp_syncookies is %ld and sysctl changes "
+			 "are off: %s (synfence needs 1 or 2: sysctl -w net.ipv4.tcp_syncookies=1)",
+			 sc, startup ? "refusing to start" : "protection suspended until it is set");
+		if (startup)
+			return -EOPNOTSUPP;
+		if (!d->suspended) {
+			d->suspended = true;
+			d->st.flags |= SF_ST_SUSPENDED;
+			report_problem(d, false, "%s", d->err);
+		}
+		return 0;
+	}
+	ret = sf_sysctl_write_int("net.ipv4.tcp_syncookies", 1);
+	if (ret) {
+		snprintf(d->err, sizeof(d->err), "net.ipv4.tcp_syncookies is %ld and cannot "
+			 "be set to 1: %s", sc, strerror(-ret));
+		return ret;
+	}
+	snprintf(msg, sizeof(msg), "net.ipv4.tcp_syncookies was %ld: set it to 1 (the "
+		 "handoff to the kernel needs it; --no-sysctl-changes refuses instead)", sc);
+	if (startup) {
+		d->syncookies_found = sc; /* put back if start fails */
+		sf_info("%s", msg);
+	} else {
+		report_problem(d, true, "%s", msg);
+	}
+	return 0;
+}
+
+/* The TCP sysctls (and the smallest MTU) as an sf_config, written when it changed. */
+static int mirror_sysctls(struct daemon *d, bool startup)
+{
+	struct sf_config want;
+	__s32 vals[SF_SYSCTL_MAX];
+	int ret;
 
 	ret = sf_config_build(&want, min_mtu(d), vals, d->err, sizeof(d->err));
 	if (ret)
-		goto fail;
+		return ret;
 	if (d->cfg_written || !startup)
 		describe_cfg_change(&d->want, &want);
 	d->want = want;
 	memcpy(d->st.sysctl, vals, sizeof(vals));
 	d->st.sysctl_boot_ns = sf_clock_ns(CLOCK_BOOTTIME);
-	ret = write_cfg(d);
-	if (ret)
-		goto fail;
-	return 0;
-fail:
-	if (!startup)
+	return write_cfg(d);
+}
+
+/* Read the sysctls (at start, on SIGHUP, every sysctl_interval seconds) and mirror them into
+ * sf_config. At start an error ends the run (-errno, d->err); later it is reported. */
+int sysctl_sync(struct daemon *d, bool startup)
+{
+	int ret = sync_syncookies(d, startup);
+
+	if (!ret)
+		ret = mirror_sysctls(d, startup);
+	if (ret && !startup)
 		report_problem(d, false, "%s", d->err);
 	return ret;
 }
