@@ -165,7 +165,7 @@ static int daemon_prepare(struct daemon *d, sigset_t *oldmask)
 }
 
 /* Once started: the metrics server, the rotation and tick timers, systemd's watchdog. Returns 0 or
- * -1 (logged). */
+ * -errno (logged). */
 static int daemon_go_live(struct daemon *d)
 {
 	uint64_t wd_usec = 0;
@@ -178,8 +178,8 @@ static int daemon_go_live(struct daemon *d)
 
 		snprintf(d->st.metrics, sizeof(d->st.metrics), "%s", d->set.metrics);
 		publish_state(d);
-		if (sf_metrics_start(d->metrics, &maps))
-			return -1;
+		if ((ret = sf_metrics_start(d->metrics, &maps)))
+			return ret < 0 ? ret : -EIO;
 		sf_info("metrics at http://%s/metrics", d->set.metrics);
 	}
 	if ((ret = rot_arm(d, false)) || (ret = tick_arm(d))) {

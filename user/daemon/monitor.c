@@ -124,15 +124,45 @@ static int repin_all(struct daemon *d, const struct sf_pins *p)
 	return ret;
 }
 
+/* The pin dir itself is gone: make it again, on a bpffs that is there (the pin dir's or its
+ * parent's), pin everything into it and move our lock there. */
+static int repin_new_dir(struct daemon *d)
+{
+	char parent[PATH_MAX], *slash;
+	struct sf_pins np;
+	int ret;
+
+	snprintf(parent, sizeof(parent), "%s", d->pins.dir);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	if (sf_is_bpffs(d->pins.dir) != 1 && sf_is_bpffs(parent) != 1) {
+		set_err(d, "neither %s nor %s is on a bpffs", d->pins.dir, parent);
+		return -ENOENT;
+	}
+	ret = sf_pins_prepare(&np, d->pins.dir, d->err, sizeof(d->err));
+	if (ret == -EBUSY)
+		set_err(d, "pin dir %s is locked by another synfence", d->pins.dir);
+	if (ret)
+		return ret;
+	ret = repin_all(d, &np);
+	if (ret) {
+		sf_pins_remove_all(&np);
+		sf_pins_close(&np, true);
+		return ret;
+	}
+	sf_pins_close(&d->pins, false); /* the old lock, on the lost directory */
+	d->pins = np;
+	return 0;
+}
+
 /* Every tick: are the pins still there? The programs keep running on our fds without them, but a
  * restart after a crash could not take over, and stats could not find the maps. So: log it, and pin
  * everything again as soon as the pin dir's place is on a bpffs again (never mount one behind the
  * admin's back while running: the pin dir or its parent must be on a bpffs). */
 void check_pins(struct daemon *d)
 {
-	int what = pins_missing(d), ret = 0;
-	char parent[PATH_MAX], *slash;
-	struct sf_pins np;
+	int what = pins_missing(d), ret;
 
 	if (!what) {
 		d->pins_lost = false;
@@ -145,33 +175,7 @@ void check_pins(struct daemon *d)
 		      "pinning again once %s is on a bpffs", d->pins.dir, what == 2 ?
 		      "gone (its bpffs unmounted?)" : "pins removed", d->pins.dir);
 	}
-	if (what == 1) {
-		ret = repin_all(d, &d->pins);
-		goto out;
-	}
-	snprintf(parent, sizeof(parent), "%s", d->pins.dir);
-	slash = strrchr(parent, '/');
-	if (slash && slash != parent)
-		*slash = '\0';
-	if (sf_is_bpffs(d->pins.dir) != 1 && sf_is_bpffs(parent) != 1) {
-		set_err(d, "neither %s nor %s is on a bpffs", d->pins.dir, parent);
-		ret = -ENOENT;
-		goto out;
-	}
-	ret = sf_pins_prepare(&np, d->pins.dir, d->err, sizeof(d->err));
-	if (ret == -EBUSY)
-		set_err(d, "pin dir %s is locked by another synfence", d->pins.dir);
-	if (ret)
-		goto out;
-	ret = repin_all(d, &np);
-	if (ret) {
-		sf_pins_remove_all(&np);
-		sf_pins_close(&np, true);
-		goto out;
-	}
-	sf_pins_close(&d->pins, false); /* the old lock, on the lost directory */
-	d->pins = np;
-out:
+	ret = what == 1 ? repin_all(d, &d->pins) : repin_new_dir(d);
 	if (!ret) {
 		d->pins_lost = false;
 		sf_info("pin dir %s: maps and links pinned again", d->pins.dir);
