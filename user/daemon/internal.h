@@ -114,7 +114,7 @@ void rotate_secret(struct daemon *d);
 int load_master(struct daemon *d, const struct sf_settings *s, struct sf_master *m);
 
 /* takeover.c */
-bool map_compatible(int fd, const struct bpf_map *m);
+int reuse_pinned_map(struct daemon *d, enum sf_pinned_map i, struct bpf_map *m);
 void migrate_map(int from, int to);
 void old_state(struct daemon *d, struct sf_state *st);
 __u32 old_slot(struct daemon *d, const char *name);

@@ -52,29 +52,13 @@ static int load_bpf(struct daemon *d)
 	if (ret)
 		return ret;
 	for (int i = 0; i < SF_N_MAPS; i++) {
-		int fd;
-
 		maps[i] = bpf_object__find_map_by_name(d->skel->obj, sf_map_names[i]);
 		if (!maps[i]) {
 			snprintf(d->err, sizeof(d->err), "the BPF object has no map %s", sf_map_names[i]);
 			return -ENOENT;
 		}
-		fd = sf_pins_get(&d->pins, sf_map_names[i]);
-		if (fd < 0)
-			continue;
-		if (map_compatible(fd, maps[i])) {
-			ret = bpf_map__reuse_fd(maps[i], fd);
-			close(fd);
-			if (ret) {
-				snprintf(d->err, sizeof(d->err), "cannot reuse pinned map %s: %s",
-					 sf_map_names[i], strerror(-ret));
-				return ret;
-			}
-		} else {
-			sf_warn("pinned map %s has another layout (another synfence version): its "
-				"contents move to a new map", sf_map_names[i]);
-			d->old_map[i] = fd;
-		}
+		if ((ret = reuse_pinned_map(d, i, maps[i])))
+			return ret;
 	}
 	ret = sf_obj_load(d->skel, d->err, sizeof(d->err));
 	if (ret)

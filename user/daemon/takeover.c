@@ -13,7 +13,7 @@
 #include "lib/log.h"
 #include "lib/mapio.h"
 
-bool map_compatible(int fd, const struct bpf_map *m)
+static bool map_compatible(int fd, const struct bpf_map *m)
 {
 	struct bpf_map_info info;
 	__u32 len = sizeof(info);
@@ -24,6 +24,28 @@ bool map_compatible(int fd, const struct bpf_map *m)
 	return info.type == bpf_map__type(m) && info.key_size == bpf_map__key_size(m) &&
 	       info.value_size == bpf_map__value_size(m) &&
 	       info.max_entries == bpf_map__max_entries(m) && info.map_flags == bpf_map__map_flags(m);
+}
+
+/* The pinned map i of an earlier run, if any: reused by m (before the object is loaded) when its
+ * layout is the same, else kept in d->old_map[i] for its contents to move to the new map. */
+int reuse_pinned_map(struct daemon *d, enum sf_pinned_map i, struct bpf_map *m)
+{
+	int fd = sf_pins_get(&d->pins, sf_map_names[i]), ret;
+
+	if (fd < 0)
+		return 0;
+	if (!map_compatible(fd, m)) {
+		sf_warn("pinned map %s has another layout (another synfence version): its "
+			"contents move to a new map", sf_map_names[i]);
+		d->old_map[i] = fd;
+		return 0;
+	}
+	ret = bpf_map__reuse_fd(m, fd);
+	close(fd);
+	if (ret)
+		snprintf(d->err, sizeof(d->err), "cannot reuse pinned map %s: %s", sf_map_names[i],
+			 strerror(-ret));
+	return ret;
 }
 
 static int map_geometry(int fd, __u32 *type, __u32 *value_size, __u32 *max_entries)
