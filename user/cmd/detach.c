@@ -170,16 +170,15 @@ static int drop_libxdp(unsigned int ifindex, const char *ifname, bool *found)
 	return err;
 }
 
-/* check: only the refusals, nothing is touched (every interface is checked before any is detached) */
-static int detach_one(const struct sf_pins *p, bool have_pins, bool daemon, const char *name,
-		      struct result *r, bool check)
+/* Refused, before anything is touched: no such interface and nothing pinned for it, an interface
+ * the running daemon protects, a synfence link a running process holds. */
+static int refuse_detach(const struct sf_pins *p, bool have_pins, bool daemon, const char *name,
+			 unsigned int ifindex, struct result *r)
 {
-	unsigned int ifindex = if_nametoindex(name);
 	char pin[64], path[PATH_MAX];
 	bool pinned = false;
 	int ret = 0;
 
-	snprintf(r->name, sizeof(r->name), "%s", name);
 	if (have_pins) {
 		for (int k = SF_LINK_XDP; k <= SF_LINK_TC; k++) {
 			sf_pins_link_name(k, name, pin, sizeof(pin));
@@ -200,27 +199,39 @@ static int detach_one(const struct sf_pins *p, bool have_pins, bool daemon, cons
 			return -EBUSY;
 		}
 	}
-	/* refuse before touching anything */
 	if (ifindex &&
 	    ((ret = drop_foreign_links(ifindex, name, SF_LINK_TYPE_XDP, SF_PROG_XDP, true, &r->xdp)) ||
 	     (ret = drop_foreign_links(ifindex, name, SF_LINK_TYPE_TCX, SF_PROG_TC, true, &r->tc))))
 		return ret;
-	if (check)
-		return 0;
+	return 0;
+}
+
+/* check: only the refusals, nothing is touched (every interface is checked before any is detached) */
+static int detach_one(const struct sf_pins *p, bool have_pins, bool daemon, const char *name,
+		      struct result *r, bool check)
+{
+	unsigned int ifindex = if_nametoindex(name);
+	bool ours = have_pins && !daemon; /* the pins are ours to remove */
+	int ret;
+
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	ret = refuse_detach(p, have_pins, daemon, name, ifindex, r);
+	if (ret || check)
+		return ret;
 	/* XDP first: it must stop validating ACKs before TC, which completes them, goes */
-	if (have_pins && !daemon)
+	if (ours)
 		r->xdp = sf_pins_drop_link(p, SF_LINK_XDP, name, NULL);
 	if (ifindex) {
 		if ((ret = drop_foreign_links(ifindex, name, SF_LINK_TYPE_XDP, SF_PROG_XDP, false, &r->xdp)) ||
 		    (ret = drop_libxdp(ifindex, name, &r->xdp)))
 			return ret;
 	}
-	if (have_pins && !daemon)
+	if (ours)
 		r->tc |= sf_pins_drop_link(p, SF_LINK_TC, name, NULL);
 	if (ifindex &&
 	    (ret = drop_foreign_links(ifindex, name, SF_LINK_TYPE_TCX, SF_PROG_TC, false, &r->tc)))
 		return ret;
-	if (have_pins && !daemon)
+	if (ours)
 		clear_maps(p, name, ifindex);
 	return 0;
 }
