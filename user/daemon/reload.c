@@ -12,7 +12,6 @@
 #include "daemon/internal.h"
 #include "lib/log.h"
 #include "lib/proc.h"
-#include "lib/util.h"
 
 /* One reload: the settings read, and what has been switched so far (what the undo takes back). */
 struct reload_run {

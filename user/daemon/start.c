@@ -17,7 +17,6 @@
 #include "lib/preflight.h"
 #include "lib/proc.h"
 #include "lib/sysctl.h"
-#include "lib/util.h"
 #include "synfence.skel.h"
 
 static int pin_dir_busy(struct daemon *d)
