@@ -11,6 +11,7 @@
 
 #include "cmd/cmd.h"
 #include "conf/settings.h"
+#include "lib/ifmaps.h"
 #include "lib/json.h"
 #include "lib/loader.h"
 #include "lib/log.h"
@@ -71,9 +72,8 @@ static __u32 daemon_owns(const struct sf_pins *p, const char *name)
 
 	if (sfd >= 0)
 		sf_map_read(sfd, &zero, &st, sizeof(st));
-	for (__u32 s = 1; ifd >= 0 && s < SF_MAX_IFACES && !pid; s++)
-		if (!sf_map_read(ifd, &s, &fi, sizeof(fi)) && fi.ifindex && !(fi.flags & SF_IF_GONE) &&
-		    !strncmp(fi.name, name, sizeof(fi.name)))
+	for (__u32 s = sf_ifaces_find(ifd, name, 1, &fi); s && !pid; s = sf_ifaces_find(ifd, name, s + 1, &fi))
+		if (!(fi.flags & SF_IF_GONE))
 			pid = st.pid ? st.pid : 1;
 	if (sfd >= 0)
 		close(sfd);
@@ -89,10 +89,7 @@ static void clear_maps(const struct sf_pins *p, const char *name, unsigned int i
 	struct sf_iface fi, none = { 0 };
 	__u32 zero = 0;
 
-	for (__u32 s = 1; ifd >= 0 && s < SF_MAX_IFACES; s++) {
-		if (sf_map_read(ifd, &s, &fi, sizeof(fi)) || !fi.ifindex ||
-		    strncmp(fi.name, name, sizeof(fi.name)))
-			continue;
+	for (__u32 s = sf_ifaces_find(ifd, name, 1, &fi); s; s = sf_ifaces_find(ifd, name, s + 1, &fi)) {
 		if (sfd >= 0 && fi.ifindex < SF_MAX_IFINDEX)
 			sf_map_update(sfd, &fi.ifindex, &zero, BPF_ANY);
 		sf_map_update(ifd, &s, &none, BPF_ANY);
@@ -103,24 +100,6 @@ static void clear_maps(const struct sf_pins *p, const char *name, unsigned int i
 		close(ifd);
 	if (sfd >= 0)
 		close(sfd);
-}
-
-/* Detach and unpin the pinned link of kind; true if it was attached. */
-static bool drop_pinned(const struct sf_pins *p, enum sf_link_kind kind, const char *name)
-{
-	struct sf_link_info li;
-	char pin[64];
-	bool was = false;
-	int fd;
-
-	sf_pins_link_name(kind, name, pin, sizeof(pin));
-	fd = sf_pins_get(p, pin);
-	if (fd < 0)
-		return false;
-	was = !sf_link_info(fd, &li) && li.ifindex != 0;
-	sf_link_destroy(&fd);
-	sf_pins_remove(p, pin);
-	return was;
 }
 
 struct foreign {
@@ -191,16 +170,15 @@ static int drop_libxdp(unsigned int ifindex, const char *ifname, bool *found)
 	return err;
 }
 
-/* check: only the refusals, nothing is touched (every interface is checked before any is detached) */
-static int detach_one(const struct sf_pins *p, bool have_pins, bool daemon, const char *name,
-		      struct result *r, bool check)
+/* Refused, before anything is touched: no such interface and nothing pinned for it, an interface
+ * the running daemon protects, a synfence link a running process holds. */
+static int refuse_detach(const struct sf_pins *p, bool have_pins, bool daemon, const char *name,
+			 unsigned int ifindex, struct result *r)
 {
-	unsigned int ifindex = if_nametoindex(name);
 	char pin[64], path[PATH_MAX];
 	bool pinned = false;
 	int ret = 0;
 
-	snprintf(r->name, sizeof(r->name), "%s", name);
 	if (have_pins) {
 		for (int k = SF_LINK_XDP; k <= SF_LINK_TC; k++) {
 			sf_pins_link_name(k, name, pin, sizeof(pin));
@@ -221,37 +199,41 @@ static int detach_one(const struct sf_pins *p, bool have_pins, bool daemon, cons
 			return -EBUSY;
 		}
 	}
-	/* refuse before touching anything */
 	if (ifindex &&
 	    ((ret = drop_foreign_links(ifindex, name, SF_LINK_TYPE_XDP, SF_PROG_XDP, true, &r->xdp)) ||
 	     (ret = drop_foreign_links(ifindex, name, SF_LINK_TYPE_TCX, SF_PROG_TC, true, &r->tc))))
 		return ret;
-	if (check)
-		return 0;
+	return 0;
+}
+
+/* check: only the refusals, nothing is touched (every interface is checked before any is detached) */
+static int detach_one(const struct sf_pins *p, bool have_pins, bool daemon, const char *name,
+		      struct result *r, bool check)
+{
+	unsigned int ifindex = if_nametoindex(name);
+	bool ours = have_pins && !daemon; /* the pins are ours to remove */
+	int ret;
+
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	ret = refuse_detach(p, have_pins, daemon, name, ifindex, r);
+	if (ret || check)
+		return ret;
 	/* XDP first: it must stop validating ACKs before TC, which completes them, goes */
-	if (have_pins && !daemon)
-		r->xdp = drop_pinned(p, SF_LINK_XDP, name);
+	if (ours)
+		r->xdp = sf_pins_drop_link(p, SF_LINK_XDP, name, NULL);
 	if (ifindex) {
 		if ((ret = drop_foreign_links(ifindex, name, SF_LINK_TYPE_XDP, SF_PROG_XDP, false, &r->xdp)) ||
 		    (ret = drop_libxdp(ifindex, name, &r->xdp)))
 			return ret;
 	}
-	if (have_pins && !daemon)
-		r->tc |= drop_pinned(p, SF_LINK_TC, name);
+	if (ours)
+		r->tc |= sf_pins_drop_link(p, SF_LINK_TC, name, NULL);
 	if (ifindex &&
 	    (ret = drop_foreign_links(ifindex, name, SF_LINK_TYPE_TCX, SF_PROG_TC, false, &r->tc)))
 		return ret;
-	if (have_pins && !daemon)
+	if (ours)
 		clear_maps(p, name, ifindex);
 	return 0;
-}
-
-static int any_link(enum sf_link_kind kind, const char *ifname, void *arg)
-{
-	(void)kind;
-	(void)ifname;
-	(void)arg;
-	return 1;
 }
 
 struct pinned_names {
@@ -277,7 +259,28 @@ static int add_pinned(enum sf_link_kind kind, const char *ifname, void *arg)
 	return 0;
 }
 
-static int detach_cmd(int argc, char **argv)
+/* What the command line asks for. */
+struct detach_args {
+	const char *config;  /* --config FILE; NULL: the default file, when it exists */
+	const char *pin_dir; /* --pin-dir DIR; NULL: the config file's, else the default */
+	bool all;
+	char **names;        /* the interfaces (none with --all) */
+	int n_names;
+};
+
+/* One detach: the pin dir and what was done. */
+struct detach_run {
+	struct sf_pins pins;
+	bool have_pins;      /* the pin dir is there (a bpffs) */
+	bool daemon;         /* a running synfence holds its lock */
+	struct pinned_names pinned; /* --all: the interfaces pinned there */
+	struct result res[SF_MAX_RUN_IFACES];
+	int n;               /* interfaces in res */
+	bool removed;        /* no protected interface left: the pinned state went too */
+};
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, struct detach_args *a)
 {
 	static const struct option long_opts[] = {
 		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
@@ -287,151 +290,154 @@ static int detach_cmd(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct sf_cmd *cmd = &sf_cmd_detach;
-	struct sf_settings *cli = calloc(1, sizeof(*cli)), *set = calloc(1, sizeof(*set));
-	const char *config = SF_DEFAULT_CONFIG;
-	bool config_given = false, have_pins, daemon = false, removed = false, all = false;
-	struct result res[SF_MAX_RUN_IFACES];
-	struct pinned_names pinned = { .n = 0 };
-	char **names;
-	int n_names;
-	struct sf_pins pins;
-	char err[1024];
-	int c, n = 0, ret = SF_EXIT_OK;
+	int c;
 
-	memset(&pins, 0, sizeof(pins));
-	pins.lock_fd = -1;
-	if (!cli || !set) {
-		sf_err("%s", strerror(ENOMEM));
-		ret = SF_EXIT_FAIL;
-		goto out;
-	}
-	sf_settings_defaults(cli);
-	cli->set = 0;
 	while ((c = getopt_long(argc, argv, ":" SF_GLOBAL_SHORTOPTS, long_opts, NULL)) != -1) {
 		switch (sf_global_opt(c, argv, cmd)) {
 		case SF_OPT_HANDLED:
 			continue;
 		case SF_OPT_EXIT:
-			goto out;
+			return SF_EXIT_OK;
 		case SF_OPT_ERROR:
-			ret = SF_EXIT_USAGE;
-			goto out;
+			return SF_EXIT_USAGE;
 		case SF_OPT_NOT_GLOBAL:
 			break;
 		}
-		if (c == OPT_PIN_DIR) {
-			if (sf_settings_set(cli, SF_KEY_PIN_DIR, optarg, false, err, sizeof(err))) {
-				ret = sf_usage_err(cmd, "--pin-dir: %s", err);
-				goto out;
-			}
-		} else if (c == OPT_CONFIG) {
-			config = optarg;
-			config_given = true;
-		} else if (c == OPT_ALL) {
-			all = true;
-		} else {
-			ret = sf_usage_err(cmd, "unexpected option");
-			goto out;
-		}
+		if (c == OPT_PIN_DIR)
+			a->pin_dir = optarg;
+		else if (c == OPT_CONFIG)
+			a->config = optarg;
+		else if (c == OPT_ALL)
+			a->all = true;
+		else
+			return sf_usage_err(cmd, "unexpected option");
 	}
-	if (all && optind < argc) {
-		ret = sf_usage_err(cmd, "--all takes no interface");
-		goto out;
-	}
-	if (!all && optind >= argc) {
-		ret = sf_usage_err(cmd, "no interface given (or --all)");
-		goto out;
-	}
-	if (argc - optind > SF_MAX_RUN_IFACES) {
-		ret = sf_usage_err(cmd, "too many interfaces (at most %d)", SF_MAX_RUN_IFACES);
-		goto out;
-	}
-	for (int i = optind; i < argc; i++) {
-		if (!*argv[i] || strlen(argv[i]) >= IF_NAMESIZE || strchr(argv[i], '/')) {
-			ret = sf_usage_err(cmd, "bad interface name \"%s\"", argv[i]);
-			goto out;
-		}
-	}
-	if (sf_settings_resolve(config, config_given, cli, set, NULL, err, sizeof(err))) {
-		sf_err("%s", err);
-		ret = SF_EXIT_USAGE;
-		goto out;
-	}
-	if (sf_check_root()) {
-		ret = SF_EXIT_FAIL;
-		goto out;
-	}
+	if (a->all && optind < argc)
+		return sf_usage_err(cmd, "--all takes no interface");
+	if (!a->all && optind >= argc)
+		return sf_usage_err(cmd, "no interface given (or --all)");
+	if (argc - optind > SF_MAX_RUN_IFACES)
+		return sf_usage_err(cmd, "too many interfaces (at most %d)", SF_MAX_RUN_IFACES);
+	for (int i = optind; i < argc; i++)
+		if (!*argv[i] || strlen(argv[i]) >= IF_NAMESIZE || strchr(argv[i], '/'))
+			return sf_usage_err(cmd, "bad interface name \"%s\"", argv[i]);
+	a->names = argv + optind;
+	a->n_names = argc - optind;
+	return -1;
+}
 
-	ret = sf_pins_open(&pins, set->pin_dir, true, err, sizeof(err));
-	have_pins = ret == 0 || ret == -EBUSY;
-	daemon = ret == -EBUSY;
+/* The pin dir (--pin-dir, else the config file's, else the default), locked unless a running
+ * synfence holds it; --all: the interfaces pinned in it. Returns -1 to go on, else the exit code. */
+static int open_pin_dir(struct detach_args *a, struct detach_run *d)
+{
+	char dir[PATH_MAX], err[1024];
+	int ret = sf_conf_pin_dir(a->config, a->pin_dir, dir, sizeof(dir), err, sizeof(err));
+
+	if (ret) {
+		if (a->pin_dir && !strncmp(err, "--pin-dir: ", strlen("--pin-dir: ")))
+			return sf_usage_err(&sf_cmd_detach, "%s", err);
+		sf_err("%s", err);
+		return SF_EXIT_USAGE;
+	}
+	if (sf_check_root())
+		return SF_EXIT_FAIL;
+	ret = sf_pins_open(&d->pins, dir, true, err, sizeof(err));
+	d->have_pins = ret == 0 || ret == -EBUSY;
+	d->daemon = ret == -EBUSY;
 	if (ret && ret != -EBUSY && ret != -ENOENT) {
 		sf_err("%s", err);
-		ret = SF_EXIT_FAIL;
-		goto out;
+		return SF_EXIT_FAIL;
 	}
-	ret = SF_EXIT_OK;
-	names = argv + optind;
-	n_names = argc - optind;
-	if (all) {
-		if (have_pins && sf_pins_for_links(&pins, add_pinned, &pinned) < 0) {
-			sf_err("more than %d interfaces pinned in %s", SF_MAX_RUN_IFACES, pins.dir);
-			ret = SF_EXIT_FAIL;
-			goto out;
+	if (a->all) {
+		if (d->have_pins && sf_pins_for_links(&d->pins, add_pinned, &d->pinned) < 0) {
+			sf_err("more than %d interfaces pinned in %s", SF_MAX_RUN_IFACES, d->pins.dir);
+			return SF_EXIT_FAIL;
 		}
-		names = (char **)pinned.ptr;
-		n_names = pinned.n;
+		a->names = (char **)d->pinned.ptr;
+		a->n_names = d->pinned.n;
 	}
+	return -1;
+}
+
+/* Every interface checked first (the refusals), then each detached; then, with nothing protected
+ * any more and no daemon, the pinned state goes too. */
+static int detach_ifaces(const struct detach_args *a, struct detach_run *d)
+{
 	for (int pass = 0; pass < 2; pass++) {
-		for (n = 0; n < n_names; n++) {
-			memset(&res[n], 0, sizeof(res[n]));
-			if (detach_one(&pins, have_pins, daemon, names[n], &res[n], pass == 0)) {
-				ret = SF_EXIT_FAIL;
-				goto out;
-			}
+		for (d->n = 0; d->n < a->n_names; d->n++) {
+			memset(&d->res[d->n], 0, sizeof(d->res[d->n]));
+			if (detach_one(&d->pins, d->have_pins, d->daemon, a->names[d->n], &d->res[d->n],
+				       pass == 0))
+				return SF_EXIT_FAIL;
 		}
 	}
-	/* nothing protected any more and no daemon: the pinned state goes too */
-	if (have_pins && !daemon && sf_pins_for_links(&pins, any_link, NULL) != 1 && sf_pins_any(&pins)) {
-		sf_pins_remove_all(&pins);
-		removed = true;
+	if (d->have_pins && !d->daemon && !sf_pins_any_link(&d->pins) &&
+	    sf_pins_any(&d->pins)) {
+		sf_pins_remove_all(&d->pins);
+		d->removed = true;
 	}
+	return SF_EXIT_OK;
+}
 
-	if (sf_opts.json) {
-		struct json_writer jw;
+static void print_json(const struct detach_run *d)
+{
+	struct json_writer jw;
 
-		jw_init(&jw, stdout, sf_opts.pretty);
+	jw_init(&jw, stdout, sf_opts.pretty);
+	jw_start_object(&jw);
+	jw_name(&jw, "interfaces");
+	jw_start_array(&jw);
+	for (int i = 0; i < d->n; i++) {
 		jw_start_object(&jw);
-		jw_name(&jw, "interfaces");
-		jw_start_array(&jw);
-		for (int i = 0; i < n; i++) {
-			jw_start_object(&jw);
-			jw_string_field(&jw, "name", res[i].name);
-			jw_bool_field(&jw, "xdp", res[i].xdp);
-			jw_bool_field(&jw, "tc", res[i].tc);
-			jw_end_object(&jw);
-		}
-		jw_end_array(&jw);
-		jw_bool_field(&jw, "state_removed", removed);
+		jw_string_field(&jw, "name", d->res[i].name);
+		jw_bool_field(&jw, "xdp", d->res[i].xdp);
+		jw_bool_field(&jw, "tc", d->res[i].tc);
 		jw_end_object(&jw);
-		jw_finish(&jw);
-	} else {
-		for (int i = 0; i < n; i++) {
-			if (res[i].xdp || res[i].tc)
-				printf("%s: detached%s%s\n", res[i].name, res[i].xdp ? " XDP" : "",
-				       res[i].tc ? (res[i].xdp ? " and TC" : " TC") : "");
-			else
-				printf("%s: no synfence program was attached\n", res[i].name);
-		}
-		if (all && !n)
-			printf("no interface pinned in %s\n", set->pin_dir);
-		if (removed)
-			printf("no protected interface left: removed the pinned state in %s\n", pins.dir);
 	}
+	jw_end_array(&jw);
+	jw_bool_field(&jw, "state_removed", d->removed);
+	jw_end_object(&jw);
+	jw_finish(&jw);
+}
+
+static void print_text(const struct detach_args *a, const struct detach_run *d)
+{
+	for (int i = 0; i < d->n; i++) {
+		const struct result *r = &d->res[i];
+
+		if (r->xdp || r->tc)
+			printf("%s: detached%s%s\n", r->name, r->xdp ? " XDP" : "",
+			       r->tc ? (r->xdp ? " and TC" : " TC") : "");
+		else
+			printf("%s: no synfence program was attached\n", r->name);
+	}
+	if (a->all && !d->n)
+		printf("no interface pinned in %s\n", d->pins.dir);
+	if (d->removed)
+		printf("no protected interface left: removed the pinned state in %s\n", d->pins.dir);
+}
+
+static int detach_cmd(int argc, char **argv)
+{
+	struct detach_args a = { 0 };
+	struct detach_run *d = calloc(1, sizeof(*d));
+	int ret;
+
+	if (!d) {
+		sf_err("%s", strerror(ENOMEM));
+		return SF_EXIT_FAIL;
+	}
+	d->pins.lock_fd = -1;
+	if ((ret = parse_args(argc, argv, &a)) >= 0 || (ret = open_pin_dir(&a, d)) >= 0 ||
+	    (ret = detach_ifaces(&a, d)))
+		goto out;
+	if (sf_opts.json)
+		print_json(d);
+	else
+		print_text(&a, d);
 out:
-	sf_pins_close(&pins, removed);
-	free(cli);
-	free(set);
+	sf_pins_close(&d->pins, d->removed);
+	free(d);
 	return ret;
 }
 

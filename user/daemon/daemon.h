@@ -1,6 +1,7 @@
 /* daemon/daemon.h - the life of `synfence run`: take over or set up the pinned state, attach, then serve
  * signals (SIGHUP reload, SIGTERM/SIGINT stop, SIGUSR2 stop leaving protection in place), rotate the
- * secret, keep the sysctl mirror and the interfaces in shape, talk to systemd. */
+ * secret, keep the sysctl mirror and the interfaces in shape, talk to systemd. sf_daemon_run is in
+ * lifecycle.c; the other files of daemon/ share daemon/internal.h. */
 #ifndef SF_DAEMON_H
 #define SF_DAEMON_H
 

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <sodium.h>
 
+#include "conf/settings.h"
 #include "lib/mapio.h"
 #include "daemon/secret.h"
 #include "synfence.h"

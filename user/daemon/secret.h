@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "conf/settings.h"
+struct sf_settings; /* conf/settings.h */
 
 /* Epoch 1 with a fresh random key (key[1]); all other slots zero. Returns 0 or -errno. */
 int sf_secret_init(int map_fd);

@@ -11,15 +11,18 @@
 
 #include <bpf/bpf.h>
 
+#include "lib/loader.h"
 #include "lib/pins.h"
 #include "lib/util.h"
 
 #define SYS_BPFFS "/sys/fs/bpf"
 
-const char *const sf_map_names[SF_N_MAPS] = {
-	SF_MAP_CONFIG, SF_MAP_SECRETS, SF_MAP_PORTS, SF_MAP_IF_SLOT, SF_MAP_IFACES, SF_MAP_COUNTERS,
-	SF_MAP_STATE,
+const char *const sf_map_names[] = {
+#define SF_X_NAME(id, name) [id] = (name),
+	SF_PINNED_MAPS(SF_X_NAME)
+#undef SF_X_NAME
 };
+_Static_assert(SF_ARRAY_SIZE(sf_map_names) == SF_N_MAPS, "sf_map_names: one name per pinned map");
 
 static int mount_bpffs(const char *path)
 {
@@ -187,6 +190,22 @@ int sf_pins_put(const struct sf_pins *p, const char *name, int fd)
 	return 0;
 }
 
+bool sf_pins_drop_link(const struct sf_pins *p, enum sf_link_kind kind, const char *ifname, int *fd)
+{
+	struct sf_link_info li;
+	char name[64];
+	int pinned = -1, *link = fd ? fd : &pinned;
+	bool was;
+
+	sf_pins_link_name(kind, ifname, name, sizeof(name));
+	if (!fd)
+		pinned = sf_pins_get(p, name);
+	was = *link >= 0 && !sf_link_info(*link, &li) && li.ifindex != 0;
+	sf_link_destroy(link);
+	sf_pins_remove(p, name);
+	return was;
+}
+
 int sf_pins_for_links(const struct sf_pins *p,
 		      int (*fn)(enum sf_link_kind kind, const char *ifname, void *arg), void *arg)
 {
@@ -229,6 +248,11 @@ static int any_link(enum sf_link_kind kind, const char *ifname, void *arg)
 	return 1;
 }
 
+bool sf_pins_any_link(const struct sf_pins *p)
+{
+	return sf_pins_for_links(p, any_link, NULL) == 1;
+}
+
 bool sf_pins_any(const struct sf_pins *p)
 {
 	char path[PATH_MAX];
@@ -237,7 +261,7 @@ bool sf_pins_any(const struct sf_pins *p)
 	for (int i = 0; i < SF_N_MAPS; i++)
 		if (!sf_pins_path(p, sf_map_names[i], path, sizeof(path)) && !lstat(path, &st))
 			return true;
-	return sf_pins_for_links(p, any_link, NULL) == 1;
+	return sf_pins_any_link(p);
 }
 
 static int remove_link(enum sf_link_kind kind, const char *ifname, void *arg)

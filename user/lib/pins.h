@@ -10,8 +10,24 @@
 
 #include "synfence.h"
 
-#define SF_N_MAPS 7
-/* The pinned maps, in a fixed order (pin files are named after the maps). */
+/* The pinned maps (pin files are named after the maps): index, map name. The one list: the index
+ * enum and sf_map_names are generated from it, so they cannot drift apart. */
+#define SF_PINNED_MAPS(X)                  \
+	X(SF_M_CONFIG, SF_MAP_CONFIG)       \
+	X(SF_M_SECRETS, SF_MAP_SECRETS)     \
+	X(SF_M_PORTS, SF_MAP_PORTS)         \
+	X(SF_M_IF_SLOT, SF_MAP_IF_SLOT)     \
+	X(SF_M_IFACES, SF_MAP_IFACES)       \
+	X(SF_M_COUNTERS, SF_MAP_COUNTERS)   \
+	X(SF_M_STATE, SF_MAP_STATE)
+
+/* Index of each pinned map in sf_map_names (and in the daemon's map fd arrays). */
+enum sf_pinned_map {
+#define SF_X_ENUM(id, name) id,
+	SF_PINNED_MAPS(SF_X_ENUM)
+#undef SF_X_ENUM
+	SF_N_MAPS
+};
 extern const char *const sf_map_names[SF_N_MAPS];
 
 /* Link pins: "link_xdp_IFNAME" and "link_tc_IFNAME" (a dot of IFNAME written as ':'). */
@@ -45,10 +61,17 @@ int sf_pins_put(const struct sf_pins *p, const char *name, int fd);
 /* Remove the pin name (no error when it is not there). */
 int sf_pins_remove(const struct sf_pins *p, const char *name);
 
+/* Detach a link of ours and remove its pin (kind, ifname): the link *fd (closed, set to -1; none
+ * when -1), or with fd NULL the one pinned there. True when the link was still attached to an
+ * interface. */
+bool sf_pins_drop_link(const struct sf_pins *p, enum sf_link_kind kind, const char *ifname, int *fd);
+
 /* Call fn for every link pin: kind, interface name. Stops at fn's first non-zero return. */
 int sf_pins_for_links(const struct sf_pins *p,
 		      int (*fn)(enum sf_link_kind kind, const char *ifname, void *arg), void *arg);
 
+/* Any link pinned? */
+bool sf_pins_any_link(const struct sf_pins *p);
 /* Any map or link pinned? */
 bool sf_pins_any(const struct sf_pins *p);
 
