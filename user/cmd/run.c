@@ -1,5 +1,5 @@
 /* cmd/run.c - `synfence run`: the command line and the config file into settings, then the daemon
- * (daemon/daemon.c). */
+ * (daemon/lifecycle.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

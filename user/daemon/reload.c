@@ -217,21 +217,8 @@ static void reload_commit(struct daemon *d, struct reload_run *r)
 		note_change(r, " sysctl_interval=%lus", n->sysctl_interval);
 	if (n->log_level != d->set.log_level)
 		note_change(r, " log_level=%s", sf_log_level_name(n->log_level));
-	/* TODO(keys): sf_settings_apply_reloadable */
-	{
-		struct sf_settings *old = &d->set;
-
-		old->mode = n->mode;
-		old->log_level = n->log_level;
-		old->sysctl_changes = n->sysctl_changes;
-		old->sysctl_interval = n->sysctl_interval;
-		old->reattach = n->reattach;
-		old->keep_attached = n->keep_attached;
-		memcpy(old->ports, n->ports, sizeof(old->ports));
-		memcpy(old->secret_file, n->secret_file, sizeof(old->secret_file));
-		old->n_ifs = n->n_ifs;
-		memcpy(old->ifs, n->ifs, sizeof(old->ifs));
-	}
+	/* every key the table (conf/settings.c) marks reloadable; pin_dir and metrics stay */
+	sf_settings_apply_reloadable(&d->set, n);
 	apply_log_level(&d->set);
 	tick_arm(d);
 	d->st.flags = (d->st.flags & ~(SF_ST_SHARED_SECRET | SF_ST_KEEP_ATTACHED)) |
