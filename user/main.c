@@ -95,30 +95,31 @@ void sf_print_main_help(FILE *out)
 
 static const struct sf_cmd main_cmd = { .name = "synfence", .help = sf_print_main_help };
 
-enum sf_opt_res sf_global_opt(int c, char **argv, const struct sf_cmd *cmd)
+/* Global option c handled (1), a command's own (0), or the command ends: SF_OPTS_EXIT/_USAGE. */
+static int global_opt(int c, char **argv, const struct sf_cmd *cmd)
 {
 	switch (c) {
 	case 'j':
 		sf_opts.json = true;
-		return SF_OPT_HANDLED;
+		return 1;
 	case 'p':
 		sf_opts.json = sf_opts.pretty = true;
-		return SF_OPT_HANDLED;
+		return 1;
 	case 'v':
 		sf_opts.verbose++;
-		return SF_OPT_HANDLED;
+		return 1;
 	case 'h':
 		cmd->help(stdout);
-		return SF_OPT_EXIT;
+		return SF_OPTS_EXIT;
 	case 'V':
 		sf_print_version();
-		return SF_OPT_EXIT;
+		return SF_OPTS_EXIT;
 	case ':':
 		if (optopt && optopt < 256 && argv[optind - 1][1] != '-')
 			sf_usage_err(cmd, "option '-%c' needs an argument", optopt);
 		else
 			sf_usage_err(cmd, "option '%s' needs an argument", argv[optind - 1]);
-		return SF_OPT_ERROR;
+		return SF_OPTS_USAGE;
 	case '?': {
 		const char *arg = argv[optind - 1];
 
@@ -128,11 +129,25 @@ enum sf_opt_res sf_global_opt(int c, char **argv, const struct sf_cmd *cmd)
 			sf_usage_err(cmd, "unknown option '-%c'", optopt);
 		else
 			sf_usage_err(cmd, "unknown option '%s'", arg);
-		return SF_OPT_ERROR;
+		return SF_OPTS_USAGE;
 	}
 	default:
-		return SF_OPT_NOT_GLOBAL;
+		return 0;
 	}
+}
+
+int sf_getopt(int argc, char **argv, const char *shortopts, const struct option *lo, const struct sf_cmd *cmd)
+{
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		ret = global_opt(c, argv, cmd);
+		if (ret == 0)
+			return c;
+		if (ret < 0)
+			return ret;
+	}
+	return SF_OPTS_END;
 }
 
 int sf_usage_err(const struct sf_cmd *cmd, const char *fmt, ...)
@@ -178,16 +193,9 @@ int main(int argc, char **argv)
 	prescan_json(argc, argv);
 
 	/* '+': stop at the command name; the command parses the rest */
-	while ((c = getopt_long(argc, argv, "+:" SF_GLOBAL_SHORTOPTS, long_opts, NULL)) != -1) {
-		switch (sf_global_opt(c, argv, &main_cmd)) {
-		case SF_OPT_HANDLED:
-			break;
-		case SF_OPT_EXIT:
-			return SF_EXIT_OK;
-		default:
-			return SF_EXIT_USAGE;
-		}
-	}
+	c = sf_getopt(argc, argv, "+:" SF_GLOBAL_SHORTOPTS, long_opts, &main_cmd);
+	if (c != SF_OPTS_END) /* only global options here: no option of its own comes back */
+		return sf_opts_exit_code(c);
 	if (optind >= argc)
 		return sf_usage_err(&main_cmd, "no command given");
 

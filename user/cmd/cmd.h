@@ -30,17 +30,18 @@ const struct sf_cmd *sf_cmd_find(const char *name);
 	{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },               \
 	{ "version", no_argument, NULL, 'V' }
 
-/* Result of sf_global_opt(). */
-enum sf_opt_res {
-	SF_OPT_NOT_GLOBAL, /* not a global option: the command handles it */
-	SF_OPT_HANDLED,    /* a flag was set: continue parsing */
-	SF_OPT_EXIT,       /* help or version was printed: exit 0 */
-	SF_OPT_ERROR,      /* a getopt error was reported: exit SF_EXIT_USAGE */
-};
+/* What sf_getopt() returns besides an option of the command's own. */
+#define SF_OPTS_END   (-1) /* no options left: go on with the arguments */
+#define SF_OPTS_EXIT  (-2) /* help or version was printed: exit SF_EXIT_OK */
+#define SF_OPTS_USAGE (-3) /* a usage error was reported: exit SF_EXIT_USAGE */
 
-/* Handle getopt_long's return c for the global options and getopt errors ('?', ':'); cmd's help
- * page is printed for -h. Command parsers use optstring ":" SF_GLOBAL_SHORTOPTS "...". */
-enum sf_opt_res sf_global_opt(int c, char **argv, const struct sf_cmd *cmd);
+/* getopt_long() for a command: sets the global options (-j, -p, -v), prints cmd's help (-h) or the
+ * version (-V), reports getopt's errors ('?', ':') as cmd's usage errors, and returns the next
+ * option that is the command's own, or one of SF_OPTS_*. shortopts: ":" SF_GLOBAL_SHORTOPTS "...". */
+int sf_getopt(int argc, char **argv, const char *shortopts, const struct option *lo, const struct sf_cmd *cmd);
+
+/* The exit code for SF_OPTS_EXIT or SF_OPTS_USAGE. */
+static inline int sf_opts_exit_code(int c) { return c == SF_OPTS_EXIT ? SF_EXIT_OK : SF_EXIT_USAGE; }
 
 /* Report a usage error for cmd: one line, plus where to find help. Returns SF_EXIT_USAGE. */
 int sf_usage_err(const struct sf_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -292,17 +292,7 @@ static int parse_args(int argc, char **argv, struct detach_args *a)
 	const struct sf_cmd *cmd = &sf_cmd_detach;
 	int c;
 
-	while ((c = getopt_long(argc, argv, ":" SF_GLOBAL_SHORTOPTS, long_opts, NULL)) != -1) {
-		switch (sf_global_opt(c, argv, cmd)) {
-		case SF_OPT_HANDLED:
-			continue;
-		case SF_OPT_EXIT:
-			return SF_EXIT_OK;
-		case SF_OPT_ERROR:
-			return SF_EXIT_USAGE;
-		case SF_OPT_NOT_GLOBAL:
-			break;
-		}
+	while ((c = sf_getopt(argc, argv, ":" SF_GLOBAL_SHORTOPTS, long_opts, cmd)) >= 0) {
 		if (c == OPT_PIN_DIR)
 			a->pin_dir = optarg;
 		else if (c == OPT_CONFIG)
@@ -312,6 +302,8 @@ static int parse_args(int argc, char **argv, struct detach_args *a)
 		else
 			return sf_usage_err(cmd, "unexpected option");
 	}
+	if (c != SF_OPTS_END)
+		return sf_opts_exit_code(c);
 	if (a->all && optind < argc)
 		return sf_usage_err(cmd, "--all takes no interface");
 	if (!a->all && optind >= argc)

@@ -23,16 +23,9 @@ static int help_run(int argc, char **argv)
 	const struct sf_cmd *cmd;
 	int c;
 
-	while ((c = getopt_long(argc, argv, ":" SF_GLOBAL_SHORTOPTS, long_opts, NULL)) != -1) {
-		switch (sf_global_opt(c, argv, &sf_cmd_help)) {
-		case SF_OPT_HANDLED:
-			break;
-		case SF_OPT_EXIT:
-			return SF_EXIT_OK;
-		default:
-			return SF_EXIT_USAGE;
-		}
-	}
+	c = sf_getopt(argc, argv, ":" SF_GLOBAL_SHORTOPTS, long_opts, &sf_cmd_help);
+	if (c != SF_OPTS_END)
+		return sf_opts_exit_code(c);
 	if (optind >= argc) {
 		sf_print_main_help(stdout);
 		return SF_EXIT_OK;

@@ -288,22 +288,15 @@ static int parse_args(int argc, char **argv, struct run_args *a, bool *done)
 	sf_settings_defaults(&a->o.cli);
 	a->o.cli.set = 0;
 	a->o.config = SF_DEFAULT_CONFIG;
-	while ((c = getopt_long(argc, argv, g->shortopts, g->lo, NULL)) != -1) {
-		switch (sf_global_opt(c, argv, &sf_cmd_run)) {
-		case SF_OPT_HANDLED:
-			continue;
-		case SF_OPT_EXIT:
-			*done = true;
-			goto out;
-		case SF_OPT_ERROR:
-			ret = SF_EXIT_USAGE;
-			goto out;
-		case SF_OPT_NOT_GLOBAL:
-			break;
-		}
+	while ((c = sf_getopt(argc, argv, g->shortopts, g->lo, &sf_cmd_run)) >= 0) {
 		ret = handle_opt(a, c, optarg);
 		if (ret)
 			goto out;
+	}
+	if (c != SF_OPTS_END) {
+		*done = c == SF_OPTS_EXIT;
+		ret = sf_opts_exit_code(c);
+		goto out;
 	}
 	ret = apply_verbosity(a);
 	for (int i = optind; !ret && i < argc; i++)

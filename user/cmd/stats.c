@@ -287,23 +287,16 @@ static int parse_args(const struct sf_cmd *cmd, int argc, char **argv, struct vi
 
 	a->dir = SF_DEFAULT_PIN_DIR;
 	a->interval = DEFAULT_INTERVAL;
-	while ((c = getopt_long(argc, argv, shortopts, long_opts, NULL)) != -1) {
-		/* -v is global (verbose); in stats it also adds the description column */
-		switch (sf_global_opt(c, argv, cmd)) {
-		case SF_OPT_HANDLED:
-			continue;
-		case SF_OPT_EXIT:
-			*done = true;
-			return SF_EXIT_OK;
-		case SF_OPT_ERROR:
-			return SF_EXIT_USAGE;
-		case SF_OPT_NOT_GLOBAL:
-			break;
-		}
+	/* -v is global (verbose); in stats it also adds the description column */
+	while ((c = sf_getopt(argc, argv, shortopts, long_opts, cmd)) >= 0) {
 		ret = view_opt(cmd, c, argc, argv, a);
 		if (ret)
 			return ret;
 	}
+	if (c == SF_OPTS_EXIT)
+		*done = true;
+	if (c != SF_OPTS_END)
+		return sf_opts_exit_code(c);
 	if (optind < argc)
 		return sf_usage_err(cmd, "unexpected argument '%s'", argv[optind]);
 	return finish_args(cmd, a);
