@@ -7,7 +7,7 @@
 #   SFI_FLOOD  the spoofed packet sender (default: $BUILD/sfi_flood, built from
 #              tests/tools/sfi_flood.c when missing or older than its source)
 #   SFI_HANDSHAKE  the hand-made handshake tool (default: $BUILD/sfi_handshake, likewise)
-#   SF_PREFIX  namespace/pin prefix (default: sfi; the demo uses sfd)
+#   SF_PREFIX  namespace/pin prefix (default: ${SF_TAG}sfi; the demo uses ${SF_TAG}sfd)
 #   SF_TAG     put before each test's own prefix (default: none), so two checkouts can run side by side
 #   SF_KEEP    set to 1 to keep the temp dir (logs, nginx config) after the test
 #
@@ -33,7 +33,7 @@ SYNFENCE=$(sf_abspath "${SYNFENCE:-$BUILD/synfence}")
 XDP_PASS=$(sf_abspath "${XDP_PASS:-$BUILD/xdp_pass.bpf.o}")
 SFI_FLOOD=$(sf_abspath "${SFI_FLOOD:-$BUILD/sfi_flood}")
 SFI_HANDSHAKE=$(sf_abspath "${SFI_HANDSHAKE:-$BUILD/sfi_handshake}")
-SF_PREFIX=${SF_PREFIX:-sfi}
+SF_PREFIX=${SF_PREFIX:-${SF_TAG:-}sfi}
 SF_PIN_ROOT=/run/$SF_PREFIX
 
 SRV_IF=veth-srv
@@ -137,7 +137,7 @@ sf_finish() {
 
 sf_require_root() {
 	if [ "$(id -u)" != 0 ]; then
-		echo "synfence ${SF_MAKE:-test}s must run as root (they create network namespaces and attach BPF programs)." >&2
+		echo "make ${SF_MAKE:-test} must run as root (it creates network namespaces and attaches BPF programs)." >&2
 		echo "Run: sudo make ${SF_MAKE:-test}" >&2
 		exit 1
 	fi
