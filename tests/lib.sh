@@ -7,7 +7,7 @@
 #   SFI_FLOOD  the spoofed packet sender (default: $BUILD/sfi_flood, built from
 #              tests/tools/sfi_flood.c when missing or older than its source)
 #   SFI_HANDSHAKE  the hand-made handshake tool (default: $BUILD/sfi_handshake, likewise)
-#   SF_PREFIX  namespace/pin prefix (default: sfi; the demo uses sfd)
+#   SF_PREFIX  namespace/pin prefix (default: ${SF_TAG}sfi; the demo uses ${SF_TAG}sfd)
 #   SF_TAG     put before each test's own prefix (default: none), so two checkouts can run side by side
 #   SF_KEEP    set to 1 to keep the temp dir (logs, nginx config) after the test
 #
@@ -33,7 +33,7 @@ SYNFENCE=$(sf_abspath "${SYNFENCE:-$BUILD/synfence}")
 XDP_PASS=$(sf_abspath "${XDP_PASS:-$BUILD/xdp_pass.bpf.o}")
 SFI_FLOOD=$(sf_abspath "${SFI_FLOOD:-$BUILD/sfi_flood}")
 SFI_HANDSHAKE=$(sf_abspath "${SFI_HANDSHAKE:-$BUILD/sfi_handshake}")
-SF_PREFIX=${SF_PREFIX:-sfi}
+SF_PREFIX=${SF_PREFIX:-${SF_TAG:-}sfi}
 SF_PIN_ROOT=/run/$SF_PREFIX
 
 SRV_IF=veth-srv
@@ -57,12 +57,18 @@ SF_PID=
 
 # ---- output and assertions --------------------------------------------------------------------
 
-log() { printf '[%s] %s\n' "$(date +%T)" "$*"; }
+# SF_QUIET=1 (the bench, whose stdout is its table): log, die and the evidence go to stderr, and the
+# helpers here say nothing of their own progress (_sf_note).
+_sf_fd() { if [ "${SF_QUIET:-0}" = 1 ]; then echo 2; else echo 1; fi; }
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&"$(_sf_fd)"; }
+_sf_note() { [ "${SF_QUIET:-0}" = 1 ] || log "$@"; }
 die() {
-	printf '[%s] FATAL: %s\n' "$(date +%T)" "$*"
-	sf_evidence
+	log "FATAL: $*"
+	sf_evidence >&"$(_sf_fd)"
 	exit 1
 }
+# _sf_show_log FILE: a synfence log, indented, where log writes
+_sf_show_log() { sed 's/^/    synfence| /' "$1" >&"$(_sf_fd)"; }
 
 _ok() {
 	SF_CHECKS=$((SF_CHECKS + 1))
@@ -131,15 +137,17 @@ sf_finish() {
 
 sf_require_root() {
 	if [ "$(id -u)" != 0 ]; then
-		echo "synfence tests must run as root (they create network namespaces and attach BPF programs)." >&2
-		echo "Run: sudo make test" >&2
+		echo "make ${SF_MAKE:-test} must run as root (it creates network namespaces and attaches BPF programs)." >&2
+		echo "Run: sudo make ${SF_MAKE:-test}" >&2
 		exit 1
 	fi
 }
 
+# SF_TOOLS: the programs sf_init requires (the bench sets its own list)
+SF_TOOLS=(ip ss nstat jq curl nginx iperf3 tcpdump ethtool bpftool tc gcc timeout)
 sf_require_tools() {
 	local t missing=()
-	for t in ip ss nstat jq curl nginx iperf3 tcpdump ethtool bpftool tc gcc timeout; do
+	for t in "${SF_TOOLS[@]}"; do
 		command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 	done
 	[ ${#missing[@]} -eq 0 ] || die "missing tools: ${missing[*]} (run: make deps)"
@@ -190,7 +198,7 @@ sf_init() {
 	trap sf_cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	log "test $SF_NAME: server ns $SRV_NS, client ns $CLI_NS, temp dir $TMPD"
+	_sf_note "test $SF_NAME: server ns $SRV_NS, client ns $CLI_NS, temp dir $TMPD"
 }
 
 sf_track_pid() { SF_PIDS+=("$1"); }
@@ -203,11 +211,14 @@ _sf_kill_ns_procs() {
 	done
 }
 
+# SF_AT_EXIT: functions sf_cleanup calls first (the bench's watchdog)
+SF_AT_EXIT=()
 sf_cleanup() {
 	local rc=$?
 	set +e
 	trap - EXIT INT TERM
 	local p ns i
+	for p in "${SF_AT_EXIT[@]}"; do "$p"; done
 	for p in "${SF_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for ns in "$SRV_NS" "$CLI_NS" "${SF_EXTRA_NS[@]}"; do [ -n "$ns" ] && _sf_kill_ns_procs "$ns" TERM; done
 	for i in $(seq 30); do
@@ -235,6 +246,9 @@ sf_cleanup() {
 
 # Unmount the shared bpffs under /run when nothing is pinned there any more.
 sf_unmount_pin_root() {
+	# `ip link set ... xdp obj` (iproute2) makes its tc/ip/xdp globals directories in the first
+	# bpffs it finds, which can be this one
+	mountpoint -q "$SF_PIN_ROOT" 2>/dev/null && rm -rf "$SF_PIN_ROOT"/{tc,ip,xdp}
 	# a fresh bpffs holds only the kernel's maps.debug and progs.debug
 	if mountpoint -q "$SF_PIN_ROOT" 2>/dev/null &&
 		[ -z "$(ls -A "$SF_PIN_ROOT" 2>/dev/null | grep -v '\.debug$')" ]; then
@@ -246,41 +260,80 @@ sf_unmount_pin_root() {
 srv() { ip netns exec "$SRV_NS" "$@"; }
 cli() { ip netns exec "$CLI_NS" "$@"; }
 
-# sf_topo_up: server and client namespaces joined by a veth pair, xdp_pass on the client side.
-sf_topo_up() {
-	local ns
-	for ns in "$SRV_NS" "$CLI_NS"; do
-		if ip netns list | grep -qw "^$ns"; then ip netns del "$ns"; fi
-		ip netns add "$ns" || die "ip netns add $ns failed"
-		ip -n "$ns" link set lo up
+# sf_ns_add NS: a new network namespace NS (an old one of that name and its processes removed first)
+# with lo up; one other than SRV_NS and CLI_NS goes to SF_EXTRA_NS, for sf_cleanup.
+sf_ns_add() {
+	if ip netns list | grep -qw "^$1"; then
+		_sf_kill_ns_procs "$1" KILL
+		ip netns del "$1"
+	fi
+	ip netns add "$1" || die "ip netns add $1 failed"
+	ip -n "$1" link set lo up
+	[ "$1" = "$SRV_NS" ] || [ "$1" = "$CLI_NS" ] || SF_EXTRA_NS+=("$1")
+}
+
+# sf_veth_add NS1 IF1 ADDR4_1 ADDR6_1 NS2 IF2 ADDR4_2 ADDR6_2 OBJ: a veth pair IF1 (in NS1) <-> IF2
+# (in NS2), addresses /24 and /64 (an empty ADDR6: none), both up, the XDP program OBJ on IF2;
+# waits (5 s) until both are up.
+sf_veth_add() {
+	local ns1=$1 if1=$2 a4=$3 a6=$4 ns2=$5 if2=$6 b4=$7 b6=$8 obj=$9 i
+	ip -n "$ns1" link add "$if1" type veth peer name "$if2" netns "$ns2" || die "veth $if1-$if2 creation failed"
+	ip -n "$ns1" addr add "$a4/24" dev "$if1"
+	ip -n "$ns2" addr add "$b4/24" dev "$if2"
+	if [ -n "$a6" ]; then
+		ip -n "$ns1" addr add "$a6/64" dev "$if1" nodad
+		ip -n "$ns2" addr add "$b6/64" dev "$if2" nodad
+	fi
+	ip -n "$ns1" link set "$if1" up
+	ip -n "$ns2" link set "$if2" up
+	# XDP_TX on a veth only delivers when the peer veth has an XDP program
+	ip -n "$ns2" link set dev "$if2" xdp obj "$obj" sec xdp || die "could not attach $obj to $if2"
+	for i in $(seq 50); do
+		[ "$(ip -n "$ns1" -j link show "$if1" | jq -r '.[0].operstate')" = UP ] &&
+			[ "$(ip -n "$ns2" -j link show "$if2" | jq -r '.[0].operstate')" = UP ] && break
+		sleep 0.1
 	done
-	ip -n "$SRV_NS" link add "$SRV_IF" type veth peer name "$CLI_IF" netns "$CLI_NS" ||
-		die "veth creation failed"
-	ip -n "$SRV_NS" addr add "$SRV4/24" dev "$SRV_IF"
-	ip -n "$SRV_NS" addr add "$SRV6/64" dev "$SRV_IF" nodad
-	ip -n "$CLI_NS" addr add "$CLI4/24" dev "$CLI_IF"
-	ip -n "$CLI_NS" addr add "$CLI6/64" dev "$CLI_IF" nodad
-	ip -n "$SRV_NS" link set "$SRV_IF" up
-	ip -n "$CLI_NS" link set "$CLI_IF" up
+}
+
+# sf_topo_up [-4] [-x OBJ] [-r PREFIX]... [-n]: server and client namespaces joined by a veth pair,
+# xdp_pass on the client side.
+#   -4         IPv4 only (no SRV6, CLI6)
+#   -x OBJ     the client veth's XDP program (default $XDP_PASS; the bench and soak: sf_sink)
+#   -r PREFIX  one more source prefix whose answers the server routes to the client (sf_flood's)
+#   -n         threaded NAPI on both veths (the bench pins the kthreads)
+sf_topo_up() {
+	local obj=$XDP_PASS v6=1 napi=0 routes=() r o OPTIND=1
+	while getopts 4x:r:n o; do
+		case $o in
+		4) v6=0 ;;
+		x) obj=$OPTARG ;;
+		r) routes+=("$OPTARG") ;;
+		n) napi=1 ;;
+		*) die "sf_topo_up: bad option" ;;
+		esac
+	done
+	[ $v6 = 1 ] || SRV6="" CLI6=""
+	sf_ns_add "$SRV_NS"
+	sf_ns_add "$CLI_NS"
+	sf_veth_add "$SRV_NS" "$SRV_IF" "$SRV4" "$SRV6" "$CLI_NS" "$CLI_IF" "$CLI4" "$CLI6" "$obj"
 	# answers to spoofed sources go to the client namespace and die there
 	ip -n "$SRV_NS" route add 198.18.1.0/24 via "$CLI4"
-	ip -n "$SRV_NS" -6 route add fd00:1::/64 via "$CLI6"
-	# XDP_TX on a veth only delivers when the peer veth has an XDP program
-	ip -n "$CLI_NS" link set dev "$CLI_IF" xdp obj "$XDP_PASS" sec xdp ||
-		die "could not attach $XDP_PASS to $CLI_IF"
+	[ $v6 = 1 ] && ip -n "$SRV_NS" -6 route add fd00:1::/64 via "$CLI6"
+	for r in "${routes[@]}"; do
+		if [[ $r == *:* ]]; then ip -n "$SRV_NS" -6 route add "$r" via "$CLI6"; else ip -n "$SRV_NS" route add "$r" via "$CLI4"; fi
+	done
 	local sc
 	sc=$(srv sysctl -n net.ipv4.tcp_syncookies)
 	[ "$sc" = 1 ] || srv sysctl -qw net.ipv4.tcp_syncookies=1
-	# wait for the link to be up and the server reachable (neighbour resolution)
-	local i
-	for i in $(seq 50); do
-		if [ "$(ip -n "$CLI_NS" -j link show "$CLI_IF" | jq -r '.[0].operstate')" = UP ] &&
-			[ "$(ip -n "$SRV_NS" -j link show "$SRV_IF" | jq -r '.[0].operstate')" = UP ]; then
-			break
-		fi
-		sleep 0.1
-	done
-	log "topology up: $SRV_NS/$SRV_IF $SRV4 $SRV6 <-> $CLI_NS/$CLI_IF $CLI4 $CLI6 (xdp_pass on $CLI_IF)"
+	if [ $napi = 1 ]; then
+		# threaded NAPI can only be switched on while the veth has its NAPI (an XDP program
+		# attached); the setting stays with the device, and every NAPI it gets later is threaded too
+		ip -n "$SRV_NS" link set dev "$SRV_IF" xdp obj "$XDP_PASS" sec xdp || die "attach xdp_pass to $SRV_IF"
+		srv sh -c "echo 1 > /sys/class/net/$SRV_IF/threaded" || die "threaded NAPI on $SRV_IF"
+		ip -n "$SRV_NS" link set dev "$SRV_IF" xdp off
+		cli sh -c "echo 1 > /sys/class/net/$CLI_IF/threaded" || die "threaded NAPI on $CLI_IF"
+	fi
+	_sf_note "topology up: $SRV_NS/$SRV_IF $SRV4 $SRV6 <-> $CLI_NS/$CLI_IF $CLI4 $CLI6 ($(basename "$obj" .bpf.o) on $CLI_IF)"
 }
 
 sf_srv_mac() { ip -n "$SRV_NS" -j link show "$SRV_IF" | jq -r '.[0].address'; }
@@ -296,45 +349,41 @@ SRV2_6=fd00:2::1
 CLI2_6=fd00:2::2
 sf_topo_add_link() {
 	CLI2_NS=$SF_PREFIX-cl2-$SF_NAME
-	if ip netns list | grep -qw "^$CLI2_NS"; then ip netns del "$CLI2_NS"; fi
-	ip netns add "$CLI2_NS" || die "ip netns add $CLI2_NS failed"
-	SF_EXTRA_NS+=("$CLI2_NS")
-	ip -n "$CLI2_NS" link set lo up
-	ip -n "$SRV_NS" link add "$SRV2_IF" type veth peer name "$CLI2_IF" netns "$CLI2_NS" ||
-		die "second veth creation failed"
-	ip -n "$SRV_NS" addr add "$SRV2_4/24" dev "$SRV2_IF"
-	ip -n "$SRV_NS" addr add "$SRV2_6/64" dev "$SRV2_IF" nodad
-	ip -n "$CLI2_NS" addr add "$CLI2_4/24" dev "$CLI2_IF"
-	ip -n "$CLI2_NS" addr add "$CLI2_6/64" dev "$CLI2_IF" nodad
-	ip -n "$SRV_NS" link set "$SRV2_IF" up
-	ip -n "$CLI2_NS" link set "$CLI2_IF" up
-	ip -n "$CLI2_NS" link set dev "$CLI2_IF" xdp obj "$XDP_PASS" sec xdp ||
-		die "could not attach $XDP_PASS to $CLI2_IF"
+	sf_ns_add "$CLI2_NS"
+	sf_veth_add "$SRV_NS" "$SRV2_IF" "$SRV2_4" "$SRV2_6" "$CLI2_NS" "$CLI2_IF" "$CLI2_4" "$CLI2_6" "$XDP_PASS"
 	SRV_IFS+=("$SRV2_IF")
-	local i
-	for i in $(seq 50); do
-		[ "$(ip -n "$CLI2_NS" -j link show "$CLI2_IF" | jq -r '.[0].operstate')" = UP ] && break
-		sleep 0.1
-	done
-	log "second link up: $SRV_NS/$SRV2_IF $SRV2_4 $SRV2_6 <-> $CLI2_NS/$CLI2_IF $CLI2_4 $CLI2_6"
+	_sf_note "second link up: $SRV_NS/$SRV2_IF $SRV2_4 $SRV2_6 <-> $CLI2_NS/$CLI2_IF $CLI2_4 $CLI2_6"
 }
 cli2() { ip netns exec "$CLI2_NS" "$@"; }
 
 # ---- nginx ------------------------------------------------------------------------------------
 
-# sf_nginx_start [PORT...]: nginx in the server namespace on each address of NGINX_ADDRS (default:
-# SRV4 and [SRV6]) for each port (default 80 8080). Serves $TMPD/www: index.html and big.bin (4 MiB).
+# sf_nginx_start [-t] [-c CPU] [PORT...]: nginx in the server namespace on each address of
+# NGINX_ADDRS (default: SRV4 and [SRV6]; without SRV6, SRV4 only) for each port (default 80 8080).
+# Serves $TMPD/www: index.html (NGINX_BODY) and big.bin (4 MiB). NGINX_PID: its master process.
+#   -t      tuned for load (the bench): no access log, 4096 worker connections, listen backlog 4096
+#   -c CPU  pinned to CPU (taskset)
 NGINX_BODY="synfence test page"
 sf_nginx_start() {
-	local ports=("$@") p listen=""
+	local tuned=0 pin=() o OPTIND=1
+	while getopts tc: o; do
+		case $o in
+		t) tuned=1 ;;
+		c) pin=(taskset -c "$OPTARG") ;;
+		*) die "sf_nginx_start: bad option" ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	local ports=("$@") p listen="" conns=1024 access=$TMPD/nginx/access.log backlog=""
+	[ $tuned = 0 ] || conns=4096 access=off backlog=" backlog=4096"
 	[ ${#ports[@]} -gt 0 ] || ports=(80 8080)
 	mkdir -p "$TMPD/nginx/body" "$TMPD/www"
 	echo "$NGINX_BODY" >"$TMPD/www/index.html"
 	head -c $((4 << 20)) /dev/zero >"$TMPD/www/big.bin"
 	local a addrs=("${NGINX_ADDRS[@]}")
-	[ ${#addrs[@]} -gt 0 ] || addrs=("$SRV4" "[$SRV6]")
+	[ ${#addrs[@]} -gt 0 ] || addrs=("$SRV4" ${SRV6:+"[$SRV6]"})
 	for p in "${ports[@]}"; do
-		for a in "${addrs[@]}"; do listen+="        listen $a:$p;"$'\n'; done
+		for a in "${addrs[@]}"; do listen+="        listen $a:$p$backlog;"$'\n'; done
 	done
 	cat >"$TMPD/nginx/nginx.conf" <<EOF
 user root;
@@ -343,9 +392,9 @@ daemon off;
 master_process on;
 pid $TMPD/nginx/nginx.pid;
 error_log $TMPD/nginx/error.log warn;
-events { worker_connections 1024; }
+events { worker_connections $conns; }
 http {
-    access_log $TMPD/nginx/access.log;
+    access_log $access;
     client_body_temp_path $TMPD/nginx/body;
     default_type application/octet-stream;
     keepalive_timeout 300s;
@@ -356,22 +405,22 @@ $listen
     }
 }
 EOF
-	# `ip netns exec` directly (not through a shell function) so that $! is nginx itself
-	ip netns exec "$SRV_NS" nginx -p "$TMPD/nginx" -c "$TMPD/nginx/nginx.conf" -e "$TMPD/nginx/error.log" \
+	# `ip netns exec` (and taskset) directly, not through a shell function, so that $! is nginx itself
+	ip netns exec "$SRV_NS" "${pin[@]}" nginx -p "$TMPD/nginx" -c "$TMPD/nginx/nginx.conf" -e "$TMPD/nginx/error.log" \
 		>"$TMPD/nginx/stdout.log" 2>&1 &
 	NGINX_PID=$!
 	sf_track_pid "$NGINX_PID"
 	local i n want=$((${#ports[@]} * ${#addrs[@]}))
 	for i in $(seq 50); do
-		kill -0 "$NGINX_PID" 2>/dev/null || { cat "$TMPD/nginx/"*.log; die "nginx exited"; }
+		kill -0 "$NGINX_PID" 2>/dev/null || { cat "$TMPD/nginx/"*.log >&"$(_sf_fd)"; die "nginx exited"; }
 		n=0
 		for p in "${ports[@]}"; do
 			n=$((n + $(srv ss -Hltn "sport = :$p" | wc -l)))
 		done
-		[ "$n" -ge "$want" ] && { log "nginx (pid $NGINX_PID) listening on ports ${ports[*]} (v4+v6)"; return 0; }
+		[ "$n" -ge "$want" ] && { _sf_note "nginx (pid $NGINX_PID) listening on ports ${ports[*]} (${addrs[*]})"; return 0; }
 		sleep 0.1
 	done
-	cat "$TMPD/nginx/"*.log
+	cat "$TMPD/nginx/"*.log >&"$(_sf_fd)"
 	die "nginx did not start listening"
 }
 
@@ -405,68 +454,136 @@ sf_clsact_filters() { ip netns exec "$SRV_NS" tc filter show dev "${1:-$SRV_IF}"
 # sf_link_exists ID
 sf_link_exists() { bpftool link show id "$1" >/dev/null 2>&1; }
 
-# sf_synfence_start PORTLIST [EXTRA ARGS...]: start `synfence run` on the interfaces in SRV_IFS
-# (default: $SRV_IF) in the server namespace, in the background, and wait until XDP is attached to
-# all of them and `stats` answers. Checks that each has a TC ingress program.
+# sf_synfence_start [-l LOG] [-w N] [-c CPU] [-u] [-a] PORTLIST [ARGS...]: `synfence run` in the
+# server namespace, in the background (SF_PID, tracked), its output to LOG (SF_LOG; default: a new
+# $TMPD/synfence.N.log each start). By default it runs on the interfaces in SRV_IFS with --ports
+# PORTLIST --pin-dir $PIN and then ARGS, and is up when XDP is attached to all of them and `stats`
+# answers; then each is checked (counted) for a TC ingress program. Dies when it exits early or is
+# not up within 10 s.
+#   -a      ARGS are all of run's arguments, as given (no PORTLIST; implies -w 1 unless -w is given);
+#           the last option
+#   -w N    up when LOG has N "protecting" lines instead (a take-over, another namespace or pin dir,
+#           a config file); no TC checks
+#   -c CPU  pinned to CPU (taskset)
+#   -u      no TC checks (the bench: no checks to count)
 sf_synfence_start() {
-	local portlist=$1
-	shift
+	local lg="" asis=0 want="" pin=() checks=1 o OPTIND=1 args
+	while getopts l:aw:c:u o; do
+		case $o in
+		l) lg=$OPTARG ;;
+		a)
+			asis=1
+			break # the rest is run's
+			;;
+		w) want=$OPTARG ;;
+		c) pin=(taskset -c "$OPTARG") ;;
+		u) checks=0 ;;
+		*) die "sf_synfence_start: bad option" ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	if [ $asis = 1 ]; then
+		args=("$@")
+		want=${want:-1}
+	else
+		args=("${SRV_IFS[@]}" --ports "$1" --pin-dir "$PIN" "${@:2}")
+	fi
+	[ -z "$want" ] || checks=0
+	if [ -z "$lg" ]; then
+		SF_RUN_N=$((${SF_RUN_N:-0} + 1))
+		lg=$TMPD/synfence.$SF_RUN_N.log
+	fi
+	SF_LOG=$lg
 	sf_require_synfence
 	sf_mount_pin_root
-	SF_RUN_N=$((${SF_RUN_N:-0} + 1))
-	SF_LOG=$TMPD/synfence.$SF_RUN_N.log
-	ip netns exec "$SRV_NS" "$SYNFENCE" run "${SRV_IFS[@]}" --ports "$portlist" --pin-dir "$PIN" "$@" >"$SF_LOG" 2>&1 &
+	# `ip netns exec` (and taskset) directly, so that $! is synfence itself
+	ip netns exec "$SRV_NS" "${pin[@]}" "$SYNFENCE" run "${args[@]}" >"$SF_LOG" 2>&1 &
 	SF_PID=$!
 	sf_track_pid "$SF_PID"
-	local i
+	local i dev all up=0
 	for i in $(seq 100); do
 		if ! kill -0 "$SF_PID" 2>/dev/null; then
 			wait "$SF_PID"
 			local rc=$?
-			sed 's/^/    synfence| /' "$SF_LOG"
-			die "synfence run exited early with status $rc"
+			_sf_show_log "$SF_LOG"
+			die "synfence run ${args[*]} exited early with status $rc"
 		fi
-		local dev all=1
-		for dev in "${SRV_IFS[@]}"; do sf_xdp_attached "$dev" || all=0; done
-		if [ $all = 1 ] && sf_stats_json >/dev/null 2>&1; then
-			local ix
-			SF_TCX=$(sf_tcx_links "$SF_PID")
-			log "synfence (pid $SF_PID) attached to ${SRV_IFS[*]}, ports $portlist, pins in $PIN;" \
-				"tcx links (id:ifindex): ${SF_TCX:-none}; clsact filters: $(sf_clsact_filters)"
-			for dev in "${SRV_IFS[@]}"; do
-				ix=$(sf_ifindex "$dev")
-				if [[ " $SF_TCX" == *":$ix "* ]] || [ "$(sf_clsact_filters "$dev")" -gt 0 ]; then
-					_ok "synfence has a TC ingress program on $dev (tcx link or clsact filter)"
-				else
-					_fail "synfence has a TC ingress program on $dev: no tcx link for ifindex $ix among its fds, no clsact filter"
-				fi
-			done
-			return 0
+		if [ -n "$want" ]; then
+			[ "$(grep -c 'protecting ' "$SF_LOG")" -ge "$want" ] && up=1
+		else
+			all=1
+			for dev in "${SRV_IFS[@]}"; do sf_xdp_attached "$dev" || all=0; done
+			[ $all = 1 ] && sf_stats_json >/dev/null 2>&1 && up=1
 		fi
+		[ $up = 1 ] && break
 		sleep 0.1
 	done
-	sed 's/^/    synfence| /' "$SF_LOG"
-	die "synfence did not attach within 10 s (xdp attached to $SRV_IF: $(sf_xdp_attached && echo yes || echo no))"
+	if [ $up = 0 ]; then
+		_sf_show_log "$SF_LOG"
+		die "synfence run ${args[*]} was not up within 10 s (XDP attached to $SRV_IF: $(sf_xdp_attached && echo yes || echo no))"
+	fi
+	SF_TCX=$(sf_tcx_links "$SF_PID")
+	_sf_note "synfence (pid $SF_PID) running: ${args[*]}; tcx links (id:ifindex): ${SF_TCX:-none};" \
+		"clsact filters: $(sf_clsact_filters)"
+	[ $checks = 1 ] || return 0
+	local ix
+	for dev in "${SRV_IFS[@]}"; do
+		ix=$(sf_ifindex "$dev")
+		if [[ " $SF_TCX" == *":$ix "* ]] || [ "$(sf_clsact_filters "$dev")" -gt 0 ]; then
+			_ok "synfence has a TC ingress program on $dev (tcx link or clsact filter)"
+		else
+			_fail "synfence has a TC ingress program on $dev: no tcx link for ifindex $ix among its fds, no clsact filter"
+		fi
+	done
 }
 
-# sf_synfence_stop [SIG]: SIGTERM (or SIG), wait (10 s), check exit status 0 and that XDP and TC
-# are detached. Records checks; returns non-zero when one failed.
-sf_synfence_stop() {
-	local i rc fails=$SF_FAILS sig=${1:-TERM}
-	[ -n "$SF_PID" ] || return 0
-	kill "-$sig" "$SF_PID" 2>/dev/null
-	for i in $(seq 100); do
-		kill -0 "$SF_PID" 2>/dev/null || break
+# sf_wait_pid PID [SECS]: wait (default 10 s) for a child of this shell to exit; SF_RC gets its exit
+# status, or "running" (returns 1) when it still runs.
+sf_wait_pid() {
+	local pid=$1 t=${2:-10} i
+	for i in $(seq $((t * 10))); do
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	if kill -0 "$SF_PID" 2>/dev/null; then
-		_fail "synfence exits within 10 s of SIG$sig"
-		kill -KILL "$SF_PID"
+	if kill -0 "$pid" 2>/dev/null; then SF_RC=running; return 1; fi
+	wait "$pid"
+	SF_RC=$?
+}
+
+# sf_synfence_stop [-s SIG] [-p PID] [-t SECS] [-q]: stop a `synfence run` (default: $SF_PID; none:
+# nothing to do): send SIG (default TERM), wait SECS (default 10) for its exit; SF_RC gets its exit
+# status, or "running" when it outlived SECS (it is then killed with SIGKILL). Checks (counted) that
+# it exited in time with status 0 and left no XDP program, clsact filter or tcx link (SF_TCX) on the
+# interfaces in SRV_IFS; returns non-zero when one of them failed.
+#   -q      no checks: only SF_RC (returns 1 when it had to be killed); for a stop that leaves
+#           protection in place (SIGUSR2, keep_attached, SIGKILL), another namespace's run, a fault
+#           injected
+sf_synfence_stop() {
+	local sig=TERM pid=$SF_PID t=10 checks=1 o OPTIND=1
+	while getopts s:p:t:q o; do
+		case $o in
+		s) sig=$OPTARG ;;
+		p) pid=$OPTARG ;;
+		t) t=$OPTARG ;;
+		q) checks=0 ;;
+		*) die "sf_synfence_stop: bad option" ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	[ $# = 0 ] || die "sf_synfence_stop: options only, not '$*'"
+	[ -n "$pid" ] || return 0
+	local fails=$SF_FAILS rc=0
+	kill "-$sig" "$pid" 2>/dev/null
+	if ! sf_wait_pid "$pid" "$t"; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		rc=1
 	fi
-	wait "$SF_PID"
-	rc=$?
-	check_eq "$rc" 0 "synfence run exit status after SIG$sig"
-	[ "$rc" = 0 ] || sed 's/^/    synfence| /' "$SF_LOG"
+	[ "$pid" = "$SF_PID" ] && SF_PID=
+	[ $checks = 1 ] || return $rc
+	[ "$SF_RC" != running ] || _fail "synfence exits within $t s of SIG$sig"
+	check_eq "$SF_RC" 0 "synfence run exit status after SIG$sig"
+	[ "$SF_RC" = 0 ] || _sf_show_log "$SF_LOG"
 	local dev l left=""
 	for dev in "${SRV_IFS[@]}"; do
 		if sf_xdp_attached "$dev"; then _fail "XDP detached from $dev after synfence exit"
@@ -475,7 +592,6 @@ sf_synfence_stop() {
 	done
 	for l in $SF_TCX; do sf_link_exists "${l%%:*}" && left+="${l%%:*} "; done
 	check_eq "${left:-none}" none "the tcx links synfence held (${SF_TCX:-none}) are gone after its exit"
-	SF_PID=
 	[ "$SF_FAILS" = "$fails" ]
 }
 
@@ -722,45 +838,6 @@ sf_wait_log() {
 		sleep 0.1
 	done
 	return 1
-}
-
-# sf_daemon_start LOG ARGS...: `synfence run ARGS` in the server namespace, in the background
-# (SF_PID, tracked), output to LOG; waits until it logs that it protects its interfaces (N_IFS
-# "protecting" lines, default 1). Dies when it exits early.
-sf_daemon_start() {
-	local log=$1 want=${N_IFS:-1} i
-	shift
-	sf_require_synfence
-	sf_mount_pin_root
-	: >"$log"
-	ip netns exec "$SRV_NS" "$SYNFENCE" run "$@" >>"$log" 2>&1 &
-	SF_PID=$!
-	sf_track_pid "$SF_PID"
-	for i in $(seq 100); do
-		if ! kill -0 "$SF_PID" 2>/dev/null; then
-			wait "$SF_PID"
-			local rc=$?
-			sed 's/^/    synfence| /' "$log"
-			die "synfence run $* exited early with status $rc"
-		fi
-		[ "$(grep -c 'protecting ' "$log")" -ge "$want" ] && { log "synfence (pid $SF_PID) running: $*"; return 0; }
-		sleep 0.1
-	done
-	sed 's/^/    synfence| /' "$log"
-	die "synfence run $* did not attach within 10 s"
-}
-
-# sf_daemon_wait PID [TIMEOUT_S]: wait for a daemon (a child of this shell) to exit; SF_RC gets its
-# exit status, or "running" when it did not exit in time (default 10 s).
-sf_daemon_wait() {
-	local pid=$1 t=${2:-10} i
-	for i in $(seq $((t * 10))); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then SF_RC=running; return 1; fi
-	wait "$pid"
-	SF_RC=$?
 }
 
 # sf_pinned_link_id KIND IF: id of the link pinned as link_KIND_IF in $PIN ("none" if not pinned)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/bench/bench.sh - `make bench`: synfence against the kernel's own SYN-flood defences, side by
-# side, in one run, on a veth pair between two network namespaces (sfb-srv, sfb-cli).
+# side, in one run, on a veth pair between two network namespaces (sfb-srv-bench, sfb-cli-bench).
 #
 # Configurations of the receiver (server namespace), measured interleaved A B C D, A B C D ... for
 # 1 warm-up round (excluded) + SF_BENCH_ROUNDS rounds (default 5):
@@ -63,10 +63,12 @@
 # and synfence logs).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-SRC=$PWD
+# tests/lib.sh, quiet: its log and die on stderr (stdout is the table), no progress lines of its
+# helpers; namespaces sfb-*-bench, pins under /run/sfb
+SF_QUIET=1 SF_PREFIX=sfb SF_MAKE=bench
+SF_TOOLS=(ip jq nft gnuplot nginx ethtool taskset bpftool awk ab)
+. tests/lib.sh
 
-BUILD=${BUILD:-build}
-case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
 OUT=${SF_BENCH_OUT:-$BUILD/bench}
 ROUNDS=${SF_BENCH_ROUNDS:-5}
 FLOOD_S=${SF_BENCH_FLOOD_S:-2}
@@ -75,17 +77,11 @@ CLIENT_INTERVAL_MS=20
 CLIENT_TIMEOUT_S=8
 WATCHDOG_S=900
 
-SRV_NS=sfb-srv
-CLI_NS=sfb-cli
-UT_NS=sfb-ut
 SRV_IF=sfb-srv
 CLI_IF=sfb-cli
-SRV4=198.18.0.1
-CLI4=198.18.0.2
+SRV_IFS=("$SRV_IF")
 SPOOF4=198.19.0.0/16 # sf_flood's default IPv4 source prefix; sf_sink drops the answers to it
 PORT=80
-PIN_ROOT=/run/sfb
-PIN=$PIN_ROOT/pins
 GEN_CPU=0
 RCV_CPU=1
 ENGINE=${SF_FLOOD_ENGINE:-auto}
@@ -93,163 +89,75 @@ PEACE_ROUNDS=${SF_BENCH_PEACE_ROUNDS:-5}
 PEACE_CONNS=${SF_BENCH_PEACE_CONNS:-40000}
 PEACE_CONC=${SF_BENCH_PEACE_CONC:-128}
 
-SYNFENCE=$BUILD/synfence
 SF_FLOOD=$BUILD/sf_flood
 SF_CONNECT=$BUILD/sf_connect
 TEST_XDP=$BUILD/test_xdp
-XDP_PASS=$BUILD/xdp_pass.bpf.o
 SYNACK_FLOOR=$BUILD/sf_synack_floor.bpf.o
 DROP_FLOOR=$BUILD/sf_drop_floor.bpf.o
 LOOKUP_FLOOR=$BUILD/sf_lookup_floor.bpf.o
 SINK=$BUILD/sf_sink.bpf.o
 
-log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
-die() {
-	log "FATAL: $*"
-	exit 1
-}
-
 # SF_BENCH_REPORT_ONLY=1: only rebuild results.json, the table and the chart from the raw files of
 # an earlier run in $OUT (runs.jsonl, micro.jsonl).
 if [ "${SF_BENCH_REPORT_ONLY:-0}" != 1 ]; then
 # ---- prerequisites ------------------------------------------------------------------------------
-[ "$(id -u)" = 0 ] || die "make bench must run as root (namespaces, XDP, nft)"
+sf_require_root
 case $ENGINE in
 auto | live | loop | afxdp | packet) ;;
 *) die "SF_FLOOD_ENGINE=$ENGINE: auto, live, loop, afxdp or packet (reflect sends no forged ACKs)" ;;
 esac
-for t in ip jq nft gnuplot nginx ethtool taskset bpftool awk ab; do
-	command -v "$t" >/dev/null || die "missing tool $t (run: make deps)"
-done
 for f in "$SYNFENCE" "$SF_FLOOD" "$SF_CONNECT" "$TEST_XDP" "$XDP_PASS" "$SYNACK_FLOOR" "$DROP_FLOOR" "$LOOKUP_FLOOR" "$SINK"; do
 	[ -e "$f" ] || die "missing $f (run: make BUILD=$BUILD all)"
 done
 [ "$(nproc)" -ge 2 ] || die "the bench needs 2 CPUs (receiver NAPI on one, generator on the other)"
+# (the lock before sf_init: its cleanup would remove the namespaces of the bench that holds it)
 exec 9>/run/sfb-bench.lock
 flock -n 9 || die "another bench is running (/run/sfb-bench.lock)"
 
+# namespaces, temp dir, pin dir; sf_cleanup at the exit
+sf_init bench
 mkdir -p "$OUT"
-TMPD=$(mktemp -d /tmp/sfb-bench.XXXXXX) || die "mktemp"
-chmod 755 "$TMPD"
 RUNS=$OUT/runs.jsonl
 : >"$RUNS"
 : >"$OUT/micro.jsonl"
 : >"$OUT/engines.jsonl"
 : >"$OUT/peace.jsonl"
-PIDS=()
 
-# ---- cleanup ----------------------------------------------------------------------------------
-cleanup() {
-	local rc=$? p ns i
-	set +e
-	trap - EXIT INT TERM
-	if [ -n "${WATCHDOG:-}" ]; then
-		pkill -TERM -P "$WATCHDOG" 2>/dev/null # its sleep
-		kill "$WATCHDOG" 2>/dev/null
-	fi
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for ns in "$SRV_NS" "$CLI_NS" "$UT_NS"; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$p" 2>/dev/null; done
-	done
-	for i in $(seq 50); do
-		local alive=0
-		for ns in "$SRV_NS" "$CLI_NS" "$UT_NS"; do
-			[ -n "$(ip netns pids "$ns" 2>/dev/null)" ] && alive=1
-		done
-		[ $alive = 0 ] && break
-		sleep 0.1
-	done
-	for ns in "$SRV_NS" "$CLI_NS" "$UT_NS"; do
-		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-	done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	for ns in "$SRV_NS" "$CLI_NS" "$UT_NS"; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$PIN"
-	# `ip link set ... xdp obj` (iproute2) makes its tc/ip/xdp globals directories in the first bpffs
-	# it finds, which is this one
-	mountpoint -q "$PIN_ROOT" 2>/dev/null && rm -rf "$PIN_ROOT/tc" "$PIN_ROOT/ip" "$PIN_ROOT/xdp"
-	if mountpoint -q "$PIN_ROOT" 2>/dev/null &&
-		[ -z "$(ls -A "$PIN_ROOT" 2>/dev/null | grep -v '\.debug$')" ]; then
-		umount "$PIN_ROOT" && rmdir "$PIN_ROOT"
-	fi
-	if [ "${SF_KEEP:-0}" = 1 ]; then log "kept $TMPD"; else rm -rf "$TMPD"; fi
-	exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
 trap 'log "stopped by SIGTERM (the $WATCHDOG_S s watchdog?)"; exit 143' TERM
 # watchdog: the whole bench is bounded
 # (its own output and the lock closed, so that it never holds a pipe or the lock after the bench)
 (sleep "$WATCHDOG_S" || exit 0; kill -TERM $$) >/dev/null 2>&1 9>&- &
 WATCHDOG=$!
-
-srv() { ip netns exec "$SRV_NS" "$@"; }
-cli() { ip netns exec "$CLI_NS" "$@"; }
+stop_watchdog() {
+	pkill -TERM -P "$WATCHDOG" 2>/dev/null # its sleep
+	kill "$WATCHDOG" 2>/dev/null
+}
+SF_AT_EXIT+=(stop_watchdog)
 
 # ---- topology ---------------------------------------------------------------------------------
-for ns in "$SRV_NS" "$CLI_NS" "$UT_NS"; do
-	if ip netns list | grep -qw "^$ns"; then
-		for p in $(ip netns pids "$ns"); do kill -KILL "$p" 2>/dev/null; done
-		ip netns del "$ns"
-	fi
-	ip netns add "$ns" || die "ip netns add $ns"
-	ip -n "$ns" link set lo up
-done
-ip -n "$SRV_NS" link add "$SRV_IF" type veth peer name "$CLI_IF" netns "$CLI_NS" || die "veth"
-ip -n "$SRV_NS" addr add "$SRV4/24" dev "$SRV_IF"
-ip -n "$CLI_NS" addr add "$CLI4/24" dev "$CLI_IF"
-ip -n "$SRV_NS" link set "$SRV_IF" up
-ip -n "$CLI_NS" link set "$CLI_IF" up
-ip -n "$SRV_NS" route add "$SPOOF4" via "$CLI4"
-ip -n "$CLI_NS" link set dev "$CLI_IF" xdp obj "$SINK" sec xdp || die "attach sf_sink to $CLI_IF"
-srv sysctl -qw net.ipv4.tcp_syncookies=1
-# threaded NAPI can only be switched on while the veth has its NAPI (an XDP program attached); the
-# setting stays with the device, and every NAPI it gets later is threaded too
-ip -n "$SRV_NS" link set dev "$SRV_IF" xdp obj "$XDP_PASS" sec xdp || die "attach xdp_pass to $SRV_IF"
-srv sh -c "echo 1 > /sys/class/net/$SRV_IF/threaded" || die "threaded NAPI on $SRV_IF"
-ip -n "$SRV_NS" link set dev "$SRV_IF" xdp off
-cli sh -c "echo 1 > /sys/class/net/$CLI_IF/threaded" || die "threaded NAPI on $CLI_IF"
-SRV_MAC=$(ip -n "$SRV_NS" -j link show "$SRV_IF" | jq -r '.[0].address')
-mkdir -p "$PIN_ROOT"
-mountpoint -q "$PIN_ROOT" || mount -t bpf bpf "$PIN_ROOT" || die "mount bpffs at $PIN_ROOT"
+# IPv4 only; sf_sink on the client veth; threaded NAPI on both veths; a third namespace for test_xdp
+sf_topo_up -4 -x "$SINK" -r "$SPOOF4" -n
+UT_NS=$SF_PREFIX-ut-$SF_NAME
+sf_ns_add "$UT_NS"
+SRV_MAC=$(sf_srv_mac)
+sf_mount_pin_root
 
 # nginx in the server namespace, on CPU 0
-mkdir -p "$TMPD/nginx/body" "$TMPD/www"
-echo "synfence bench" >"$TMPD/www/index.html"
-cat >"$TMPD/nginx/nginx.conf" <<EOF
-user root;
-worker_processes 1;
-daemon off;
-pid $TMPD/nginx/nginx.pid;
-error_log $TMPD/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $TMPD/nginx/body;
-    server { listen $SRV4:$PORT backlog=4096; root $TMPD/www; }
-}
-EOF
-ip netns exec "$SRV_NS" taskset -c "$GEN_CPU" nginx -p "$TMPD/nginx" -c "$TMPD/nginx/nginx.conf" \
-	-e "$TMPD/nginx/error.log" >"$TMPD/nginx/out.log" 2>&1 9>&- &
-NGINX_PID=$!
-PIDS+=("$NGINX_PID")
-for i in $(seq 50); do
-	[ -n "$(srv ss -Hltn "sport = :$PORT")" ] && break
-	sleep 0.1
-done
-[ -n "$(srv ss -Hltn "sport = :$PORT")" ] || die "nginx did not start: $(cat "$TMPD/nginx/"*.log)"
+NGINX_BODY="synfence bench"
+sf_nginx_start -t -c "$GEN_CPU" "$PORT"
 
 # ---- receiver configurations ------------------------------------------------------------------
+# xdp_on OBJ: the XDP program in OBJ on the server veth
+xdp_on() { ip -n "$SRV_NS" link set dev "$SRV_IF" xdp obj "$1" sec xdp || die "attach $(basename "$1") to $SRV_IF"; }
 xdp_off() { ip -n "$SRV_NS" link set dev "$SRV_IF" xdp off 2>/dev/null; }
-SF_PID=
 
 cfg_up() { # CONFIG FLOOD
 	case $1 in
 	kernel)
-		ip -n "$SRV_NS" link set dev "$SRV_IF" xdp obj "$XDP_PASS" sec xdp || die "attach xdp_pass"
+		xdp_on "$XDP_PASS"
 		;;
 	synproxy)
-		ip -n "$SRV_NS" link set dev "$SRV_IF" xdp obj "$XDP_PASS" sec xdp || die "attach xdp_pass"
+		xdp_on "$XDP_PASS"
 		srv nft -f - <<EOF || die "nft synproxy ruleset"
 table ip sfb_synproxy {
 	chain prerouting {
@@ -267,28 +175,17 @@ EOF
 		;;
 	floor)
 		if [ "$2" = syn ]; then
-			ip -n "$SRV_NS" link set dev "$SRV_IF" xdp obj "$SYNACK_FLOOR" sec xdp || die "attach synack floor"
+			xdp_on "$SYNACK_FLOOR"
 		else
-			ip -n "$SRV_NS" link set dev "$SRV_IF" xdp obj "$DROP_FLOOR" sec xdp || die "attach drop floor"
+			xdp_on "$DROP_FLOOR"
 		fi
 		;;
 	lfloor)
-		ip -n "$SRV_NS" link set dev "$SRV_IF" xdp obj "$LOOKUP_FLOOR" sec xdp || die "attach lookup floor"
+		xdp_on "$LOOKUP_FLOOR"
 		;;
 	synfence)
 		rm -rf "$PIN"
-		ip netns exec "$SRV_NS" taskset -c "$GEN_CPU" "$SYNFENCE" run "$SRV_IF" --ports "$PORT" \
-			--pin-dir "$PIN" >>"$TMPD/synfence.log" 2>&1 9>&- &
-		SF_PID=$!
-		PIDS+=("$SF_PID")
-		local i
-		for i in $(seq 100); do
-			kill -0 "$SF_PID" 2>/dev/null || die "synfence run exited: $(tail -5 "$TMPD/synfence.log")"
-			[ "$(ip -n "$SRV_NS" -j link show "$SRV_IF" | jq -r '.[0].xdp != null')" = true ] &&
-				srv "$SYNFENCE" stats -j --pin-dir "$PIN" >/dev/null 2>&1 && break
-			sleep 0.1
-		done
-		srv "$SYNFENCE" stats -j --pin-dir "$PIN" >/dev/null 2>&1 || die "synfence did not start"
+		sf_synfence_start -u -c "$GEN_CPU" "$PORT"
 		;;
 	esac
 }
@@ -300,11 +197,7 @@ cfg_down() { # CONFIG
 		xdp_off
 		;;
 	synfence)
-		kill -TERM "$SF_PID" 2>/dev/null
-		for i in $(seq 100); do kill -0 "$SF_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$SF_PID" 2>/dev/null
-		wait "$SF_PID" 2>/dev/null
-		SF_PID=
+		sf_synfence_stop -q
 		xdp_off
 		;;
 	*) xdp_off ;;
@@ -361,8 +254,6 @@ snap() {
 			--arg g "$(cpu_busy "$GEN_CPU" | cut -d' ' -f1)" --arg x "$(xdp_frames_in)" \
 			'.[0].stats64 | "\($rt) \(.rx.packets) \(.rx.dropped) \(.tx.packets) \(.tx.dropped) \($b) \($g) \($x)"'
 }
-nstat_srv() { srv nstat -asz "$1" | awk -v c="$1" '$1 == c { print $2 }'; }
-nstat_cli() { cli nstat -asz "$1" | awk -v c="$1" '$1 == c { print $2 + 0 }'; }
 
 # measure ROUND CONFIG FLOOD: measure_once, repeated (up to 2 more times, at most RETRY_BUDGET
 # repeats per bench) while other work took more than FOREIGN_MAX % of the receiver CPU: other
@@ -408,8 +299,8 @@ measure_once() {
 	case $cfg in kernel | synproxy | synfence) [ "$CLIENTS" -gt 0 ] && clients=1 ;; esac
 	pin_napi
 	local rst0 ck0
-	rst0=$(nstat_srv TcpOutRsts)
-	ck0=$(nstat_srv TcpExtSyncookiesSent)
+	rst0=$(sf_nstat "$SRV_NS" TcpOutRsts)
+	ck0=$(sf_nstat "$SRV_NS" TcpExtSyncookiesSent)
 	local sf0='{}' sf1='{}' ks0 ks1
 	ks0=$(srv nstat -asz -j 2>/dev/null | jq -c '.kernel // {}')
 	[ "$cfg" = synfence ] && sf0=$(srv "$SYNFENCE" stats -j --pin-dir "$PIN" 2>/dev/null | jq -c '.total // {}')
@@ -421,7 +312,7 @@ measure_once() {
 		-p "$PORT" -m "$GEN_MODE" "${GEN_EXTRA[@]}" -n 4000000000 -T $((FLOOD_S + CLIENT_TIMEOUT_S + 3)) \
 		-c "$GEN_CPU" -j >"$TMPD/gen.json" 2>"$TMPD/gen.err" &
 	gen_pid=$!
-	PIDS+=("$gen_pid")
+	sf_track_pid "$gen_pid"
 	if [ $clients = 1 ]; then
 		sleep 0.2 # the flood is on
 		cli taskset -c "$GEN_CPU" "$SF_CONNECT" -D "$SRV4" -p "$PORT" -n "$CLIENTS" \
@@ -436,8 +327,8 @@ measure_once() {
 	sleep 0.3 # let the receiver drain its ring
 	read -r rt1 rx1 rxd1 tx1 txd1 cb1 ct1 gb1 xf1 <<<"$(snap)"
 	local rst1 ck1
-	rst1=$(nstat_srv TcpOutRsts)
-	ck1=$(nstat_srv TcpExtSyncookiesSent)
+	rst1=$(sf_nstat "$SRV_NS" TcpOutRsts)
+	ck1=$(sf_nstat "$SRV_NS" TcpExtSyncookiesSent)
 	ks1=$(srv nstat -asz -j 2>/dev/null | jq -c '.kernel // {}')
 	jq -e . >/dev/null 2>&1 <<<"$ks0" || ks0='{}'
 	jq -e . >/dev/null 2>&1 <<<"$ks1" || ks1='{}'
@@ -505,7 +396,7 @@ profile() {
 	ip netns exec "$CLI_NS" taskset -c "$GEN_CPU" "$SF_FLOOD" -E "$ENGINE" -i "$CLI_IF" -M "$SRV_MAC" -D "$SRV4" \
 		-p "$PORT" -m "$GEN_MODE" "${GEN_EXTRA[@]}" -n 4000000000 -T $((FLOOD_S + 2)) -c "$GEN_CPU" -j >"$f.gen.json" 2>/dev/null 9>&- &
 	gen_pid=$!
-	PIDS+=("$gen_pid")
+	sf_track_pid "$gen_pid"
 	sleep 0.3
 	# only the receiver's NAPI kthread (other work on its CPU is not the receiver's)
 	perf record -q -e cpu-clock -F 4999 -t "$RCV_PID" -g -o "$f.data" -- sleep "$FLOOD_S" >/dev/null 2>&1 9>&-
@@ -571,7 +462,7 @@ peace_once() {
 		cli sysctl -qw net.ipv4.ip_local_port_range="40000 44095"
 	fi
 	if [ "$cfg" = pass ]; then
-		ip -n "$SRV_NS" link set dev "$SRV_IF" xdp obj "$XDP_PASS" sec xdp || die "attach xdp_pass"
+		xdp_on "$XDP_PASS"
 	else
 		cfg_up synfence syn
 		sf0=$(srv "$SYNFENCE" stats -j --pin-dir "$PIN" 2>/dev/null | jq -c '.total // {}')
@@ -579,10 +470,10 @@ peace_once() {
 	pin_napi
 	w=$(pgrep -P "$NGINX_PID" nginx | tr '\n' ' ') # its workers
 	local rt0 rt1 cb0 ct0 ci0 cb1 ct1 ci1 ao0 ao1 sr0 sr1 lp0 lp1 po0 po1
-	ao0=$(nstat_cli TcpActiveOpens)
-	sr0=$(nstat_cli TcpExtTCPSynRetrans)
-	lp0=$(nstat_cli TcpExtTCPLossProbes)
-	po0=$(nstat_srv TcpPassiveOpens)
+	ao0=$(sf_nstat "$CLI_NS" TcpActiveOpens)
+	sr0=$(sf_nstat "$CLI_NS" TcpExtTCPSynRetrans)
+	lp0=$(sf_nstat "$CLI_NS" TcpExtTCPLossProbes)
+	po0=$(sf_nstat "$SRV_NS" TcpPassiveOpens)
 	read -r cb0 ct0 ci0 <<<"$(cpu_busy "$RCV_CPU")"
 	# shellcheck disable=SC2086
 	rt0=$(runtime "$RCV_PID" $w)
@@ -591,10 +482,10 @@ peace_once() {
 	# shellcheck disable=SC2086
 	rt1=$(runtime "$RCV_PID" $w)
 	read -r cb1 ct1 ci1 <<<"$(cpu_busy "$RCV_CPU")"
-	ao1=$(nstat_cli TcpActiveOpens)
-	sr1=$(nstat_cli TcpExtTCPSynRetrans)
-	lp1=$(nstat_cli TcpExtTCPLossProbes)
-	po1=$(nstat_srv TcpPassiveOpens)
+	ao1=$(sf_nstat "$CLI_NS" TcpActiveOpens)
+	sr1=$(sf_nstat "$CLI_NS" TcpExtTCPSynRetrans)
+	lp1=$(sf_nstat "$CLI_NS" TcpExtTCPLossProbes)
+	po1=$(sf_nstat "$SRV_NS" TcpPassiveOpens)
 	if [ "$cfg" = synfence ]; then
 		sf1=$(srv "$SYNFENCE" stats -j --pin-dir "$PIN" 2>/dev/null | jq -c '.total // {}')
 		cfg_down synfence
@@ -719,7 +610,7 @@ jq -n --slurpfile runs "$RUNS" --slurpfile micro "$OUT/micro.jsonl" --argjson ma
 	--slurpfile engines "$OUT/engines.jsonl" --slurpfile peace "$OUT/peace.jsonl" \
 	--argjson rounds "$ROUNDS" --argjson flood_s "$FLOOD_S" --argjson clients "$CLIENTS" \
 	--argjson secs "$((T_END - T_START))" --arg date "$(date -u +%FT%TZ)" \
-	--arg commit "$(git -C "$SRC" describe --always --dirty 2>/dev/null || echo unknown)" -f /dev/stdin \
+	--arg commit "$(git -C "$SF_SRC" describe --always --dirty 2>/dev/null || echo unknown)" -f /dev/stdin \
 	>"$OUT/results.json" <<'JQ' || die "building results.json"
 def med: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
 	 else (.[length / 2 - 1] + .[length / 2]) / 2 end;

@@ -146,8 +146,7 @@ out=$(srv "$SYNFENCE" run --config "$CONF/good" --check-config --rotate 7 --port
 check_match "$out" "ports 22, mode auto, rotate 7s, shared secret" "flags override the file: $out"
 
 log "a second run: same pin dir, or another pin dir on the same interface (exit 1, naming the first)"
-SF_LOG=$TMPD/first.log
-sf_daemon_start "$SF_LOG" --config "$CONF/good" -v --secret-file "$CONF/secret"
+sf_synfence_start -l "$TMPD/first.log" -a --config "$CONF/good" -v --secret-file "$CONF/secret"
 first=$SF_PID
 RUNNING=1
 check_eq "$(stat -c %a "$PIN")" 700 "pin dir is mode 0700"

@@ -26,8 +26,7 @@ KA=$SF_KEEPALIVE_PID
 sf_newconn_loop "$STOP" "$TMPD/newconn.log"
 NC=$SF_NEWCONN_PID
 
-SF_LOG=$TMPD/run1.log
-sf_daemon_start "$SF_LOG" "$SRV_IF" --ports 80 --pin-dir "$PIN" --rotate 60
+sf_synfence_start -l "$TMPD/run1.log" -w 1 80 --rotate 60
 xdp_link=$(sf_pinned_link_id xdp "$SRV_IF")
 tc_link=$(sf_pinned_link_id tc "$SRV_IF")
 prog1=$(sf_xdp_prog_id)
@@ -64,8 +63,7 @@ out=$(srv "$SYNFENCE" status -i 0 --pin-dir "$PIN" 2>&1)
 check_eq "$?" 0 "status after kill -9, everything still attached: exit 0"
 check_match "$out" "^synfence  NOT RUNNING: no daemon, run \(pid $SF_PID\) is gone; protection left attached;" "status: daemon NOT RUNNING"
 check_match "$out" 'interface veth-srv \(ifindex [0-9]+\): xdp native attached, tc attached' "status shows the interface, both attached"
-SF_LOG=$TMPD/run2.log
-sf_daemon_start "$SF_LOG" "$SRV_IF" --ports 80 --pin-dir "$PIN" --rotate 60
+sf_synfence_start -l "$TMPD/run2.log" -w 1 80 --rotate 60
 check_true "the new run says it took over" grep -q "took over the pinned state" "$SF_LOG"
 wait $HS
 check_eq "$?" 0 "the handshake in flight got its SYN-ACK and sent its ACK: $(tr '\n' ' ' <"$TMPD/hs.log")"
@@ -81,8 +79,7 @@ check_ne "$prog2" "$prog1" "the XDP program was replaced (prog $prog1 -> $prog2)
 sleep 2
 
 log "2. upgrade restart: SIGUSR2, then a new run"
-kill -USR2 "$SF_PID"
-sf_daemon_wait "$SF_PID"
+sf_synfence_stop -q -s USR2
 check_eq "$SF_RC" 0 "SIGUSR2: synfence exits 0"
 check_true "it said it left protection in place" grep -q "protection left in place" "$SF_LOG"
 check_true "XDP stays attached after SIGUSR2" sf_xdp_attached
@@ -96,8 +93,7 @@ check_eq "$?" 0 "status -j after SIGUSR2: exit 0"
 check_eq "$(jq -r '[.daemon.running, .daemon.pid, .verdict.working, .interfaces[0].attached.xdp, .interfaces[0].attached.tc] | join(",")' <<<"$out")" \
 	"false,0,true,true,true" "status -j after SIGUSR2: not running (pid 0), working, XDP and TC attached"
 sleep 1
-SF_LOG=$TMPD/run3.log
-sf_daemon_start "$SF_LOG" "$SRV_IF" --ports 80 --pin-dir "$PIN" --rotate 60
+sf_synfence_start -l "$TMPD/run3.log" -w 1 80 --rotate 60
 check_true "the upgraded run took over" grep -q "took over the pinned state" "$SF_LOG"
 check_eq "$(sf_pinned_link_id xdp "$SRV_IF")" "$xdp_link" "still the same XDP link after the upgrade"
 sleep 2
@@ -116,7 +112,6 @@ check_eq "$(sf_cnt "$TMPD/s3" handoff_err)" 0 "handoff_err stays 0"
 check_eq "$(sf_cnt "$TMPD/s3" ack_cookie_bad)" 0 "no cookie was refused across the restarts"
 
 log "3. SIGTERM: detach and remove the pins"
-SF_TCX=
 sf_synfence_stop
 check_true "the pin dir is gone" test ! -e "$PIN"
 check_true "no link of synfence is left" bash -c "! bpftool link show id $xdp_link >/dev/null 2>&1 && ! bpftool link show id $tc_link >/dev/null 2>&1"

@@ -39,8 +39,7 @@ hup() {
 }
 
 write_conf "$SRV_IF" 80 60
-SF_LOG=$TMPD/run.log
-sf_daemon_start "$SF_LOG" --config "$CONF" --pin-dir "$PIN" --sysctl-interval 1
+sf_synfence_start -l "$TMPD/run.log" -a --config "$CONF" --pin-dir "$PIN" --sysctl-interval 1
 xdp_link=$(sf_pinned_link_id xdp "$SRV_IF")
 tc_link=$(sf_pinned_link_id tc "$SRV_IF")
 prog=$(sf_xdp_prog_id)

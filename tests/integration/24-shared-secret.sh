@@ -25,9 +25,7 @@ sf_nginx_start 80
 B_NS=$SF_PREFIX-sr2-$SF_NAME
 B_IF=veth-srvb
 CB_IF=veth-clib
-ip netns add "$B_NS" || die "ip netns add $B_NS failed"
-SF_EXTRA_NS+=("$B_NS")
-ip -n "$B_NS" link set lo up
+sf_ns_add "$B_NS"
 ip -n "$B_NS" link add "$B_IF" type veth peer name "$CB_IF" netns "$CLI_NS" || die "veth for B failed"
 ip -n "$B_NS" addr add "$SRV4/24" dev "$B_IF"
 ip -n "$B_NS" link set "$B_IF" up
@@ -47,12 +45,14 @@ mkdir -m 700 "$TMPD/keys"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$SECRET"
 chmod 600 "$SECRET"
 
-SF_LOG=$TMPD/a.log
-sf_daemon_start "$SF_LOG" "$SRV_IF" --ports 80 --pin-dir "$PIN" --rotate $R --secret-file "$SECRET" -v
-A_PID=$SF_PID
-SRV_NS=$B_NS sf_daemon_start "$TMPD/b.log" "$B_IF" --ports 80 --pin-dir "$PIN_B" --rotate $R --secret-file "$SECRET" -v
-B_PID=$SF_PID
-SF_PID=$A_PID
+sf_synfence_start -l "$TMPD/a.log" -w 1 80 --rotate $R --secret-file "$SECRET" -v
+A_PID=$SF_PID A_TCX=$SF_TCX
+# start_b LOG ARGS...: synfence run ARGS in B's namespace (B_PID); SF_PID, SF_LOG and SF_TCX stay A's
+start_b() {
+	SRV_NS=$B_NS sf_synfence_start -l "$1" -a "${@:2}"
+	B_PID=$SF_PID SF_PID=$A_PID SF_LOG=$TMPD/a.log SF_TCX=$A_TCX
+}
+start_b "$TMPD/b.log" "$B_IF" --ports 80 --pin-dir "$PIN_B" --rotate $R --secret-file "$SECRET" -v
 snap_b() { SRV_NS=$B_NS PIN=$PIN_B sf_snap "$1"; }
 
 # at_phase MS: wait until the wall clock is MS milliseconds into a rotation period
@@ -114,12 +114,9 @@ check_eq "$(sf_delta "$TMPD/a3" "$TMPD/a4" ack_cookie_ok)" 1 "A accepts the cook
 check_eq "$(sf_ss_srv "( dport = :43024 )" | grep -c 198.18.1.24)" 1 "A holds the connection begun on B"
 
 log "control: B with a random secret refuses A's cookies"
-kill -TERM "$B_PID"
-sf_daemon_wait "$B_PID"
+sf_synfence_stop -q -p "$B_PID"
 check_eq "$SF_RC" 0 "B stopped"
-SRV_NS=$B_NS sf_daemon_start "$TMPD/b2.log" "$B_IF" --ports 80 --pin-dir "$PIN_B" --rotate $R
-B_PID=$SF_PID
-SF_PID=$A_PID
+start_b "$TMPD/b2.log" "$B_IF" --ports 80 --pin-dir "$PIN_B" --rotate $R
 snap_b "$TMPD/b2"
 sf_handshake 198.18.1.25 "$SRV4" 80 -P 43025 -d 300 -I "$CB_IF" -N "$B_MAC" >/dev/null
 sleep 0.3
@@ -137,8 +134,7 @@ if ! why=$($STRACE -o /dev/null true 2>&1); then
 	_skip "a start whose rotation timer is armed a period late: strace cannot trace here: ${why%%$'\n'*}"
 	B_TERM=$B_PID
 else
-	kill -TERM "$B_PID"
-	sf_daemon_wait "$B_PID"
+	sf_synfence_stop -q -p "$B_PID"
 	cat >"$TMPD/slow-arm" <<EOF
 #!/bin/sh
 exec $STRACE -o "$TMPD/strace.log" -e inject=timerfd_create:delay_enter=$((R * 1000000)):when=3 \
@@ -146,11 +142,9 @@ exec $STRACE -o "$TMPD/strace.log" -e inject=timerfd_create:delay_enter=$((R * 1
 EOF
 	chmod +x "$TMPD/slow-arm"
 	at_phase 0
-	SYNFENCE=$TMPD/slow-arm SRV_NS=$B_NS sf_daemon_start "$TMPD/b3.log" "$B_IF" --ports 80 \
-		--pin-dir "$PIN_B" --rotate $R --secret-file "$SECRET"
-	B_PID=$SF_PID
+	SYNFENCE=$TMPD/slow-arm start_b "$TMPD/b3.log" "$B_IF" --ports 80 --pin-dir "$PIN_B" --rotate $R \
+		--secret-file "$SECRET"
 	B_TERM=$(pgrep -P "$B_PID") # synfence, strace's child
-	SF_PID=$A_PID
 	sf_wait_log "$TMPD/strace.log" 'DELAYED' $((R + 5)) ||
 		die "strace held no timerfd_create: $(cat "$TMPD/strace.log")"
 	check_eq "$(grep -cE '^([0-9]+ +)?timerfd_create\(CLOCK_REALTIME, .*\(DELAYED\)' "$TMPD/strace.log")" 1 \
@@ -169,8 +163,7 @@ fi
 secret=$(cat "$SECRET")
 check_eq "$(cat "$TMPD"/a.log "$TMPD"/b*.log | grep -ci "$secret")" 0 "the secret is in no log"
 kill -TERM "$B_TERM"
-sf_daemon_wait "$B_PID"
+sf_wait_pid "$B_PID"
 check_eq "$SF_RC" 0 "B stopped cleanly"
-SF_TCX=
 sf_synfence_stop
 sf_finish

@@ -29,8 +29,7 @@ curls() {
 }
 field() { grep -o "$1=[^ ]*" <<<"$2" | head -1 | cut -d= -f2; }
 
-SF_LOG=$TMPD/run1.log
-sf_daemon_start "$SF_LOG" "$SRV_IF" --ports 80 --pin-dir "$PIN" --sysctl-interval 1
+sf_synfence_start -l "$TMPD/run1.log" -w 1 80 --sysctl-interval 1
 out=$(sf_handshake 198.18.1.31 "$SRV4" 80 -P 44031)
 check_eq "$(field ts "$out")" yes "with tcp_timestamps=1 the SYN-ACK offers timestamps"
 
@@ -73,8 +72,7 @@ SF_TCX=
 sf_synfence_stop
 
 log "--no-sysctl-changes: tcp_syncookies=0 while running suspends protection"
-SF_LOG=$TMPD/run2.log
-sf_daemon_start "$SF_LOG" "$SRV_IF" --ports 80 --pin-dir "$PIN" --sysctl-interval 1 --no-sysctl-changes \
+sf_synfence_start -l "$TMPD/run2.log" -w 1 80 --sysctl-interval 1 --no-sysctl-changes \
 	--metrics 127.0.0.1:9464
 suspended_gauge() { srv curl -sS --max-time 5 http://127.0.0.1:9464/metrics | awk '$1 == "synfence_suspended" { print $2 }'; }
 # gauge_is V: synfence_suspended is V within 3 s (the state is published just after the log line)

@@ -16,19 +16,9 @@ sf_topo_add_link
 NGINX_ADDRS=("$SRV4" "[$SRV6]" "$SRV2_4")
 sf_nginx_start 80
 
-# veth2_up: (re)create veth-srv2 <-> veth-cli2 as sf_topo_add_link does
-veth2_up() {
-	ip -n "$SRV_NS" link add "$SRV2_IF" type veth peer name "$CLI2_IF" netns "$CLI2_NS" || return 1
-	ip -n "$SRV_NS" addr add "$SRV2_4/24" dev "$SRV2_IF"
-	ip -n "$CLI2_NS" addr add "$CLI2_4/24" dev "$CLI2_IF"
-	ip -n "$SRV_NS" link set "$SRV2_IF" up
-	ip -n "$CLI2_NS" link set "$CLI2_IF" up
-	ip -n "$CLI2_NS" link set dev "$CLI2_IF" xdp obj "$XDP_PASS" sec xdp
-}
 ifcnt() { jq -r --arg n "$2" --arg c "$3" '[.interfaces[] | select(.name == $n) | .counters[$c]] | .[0] // "missing"' "$1"; }
 
-SF_LOG=$TMPD/run.log
-N_IFS=2 sf_daemon_start "$SF_LOG" "$SRV_IF" "$SRV2_IF" --ports 80 --pin-dir "$PIN" --sysctl-interval 1
+sf_synfence_start -l "$TMPD/run.log" -w 2 80 --sysctl-interval 1
 check_eq "$(cli2 curl -sS --max-time 5 "http://$SRV2_4/")" "$NGINX_BODY" "curl through $SRV2_IF"
 
 log "delete $SRV2_IF under the running daemon"
@@ -48,7 +38,8 @@ check_match "$(sf_status_json | jq -r .daemon.last_error)" "^interface $SRV2_IF 
 	"status -j: the last error names the vanished interface"
 
 log "$SRV2_IF comes back"
-veth2_up || die "cannot re-create $SRV2_IF"
+# (re)create veth-srv2 <-> veth-cli2 as sf_topo_add_link does, IPv4 only
+sf_veth_add "$SRV_NS" "$SRV2_IF" "$SRV2_4" "" "$CLI2_NS" "$CLI2_IF" "$CLI2_4" "" "$XDP_PASS"
 check_true "the daemon attaches again" sf_wait_log "$SF_LOG" "interface $SRV2_IF is back \(ifindex [0-9]+\): protected again" 3
 check_true "XDP is on the new $SRV2_IF" sf_xdp_attached "$SRV2_IF"
 check_ne "$(sf_pinned_link_id tc "$SRV2_IF")" none "its TC link is pinned again"
@@ -83,8 +74,7 @@ check_ge "$(ifcnt "$TMPD/l1" "$SRV_IF" handoff_ok)" "$(ifcnt "$TMPD/l0" "$SRV_IF
 	"$SRV_IF kept its counters (same device)"
 
 log "synfence detach, after a stop that left protection in place"
-kill -USR2 "$SF_PID"
-sf_daemon_wait "$SF_PID"
+sf_synfence_stop -q -s USR2
 check_eq "$SF_RC" 0 "SIGUSR2: exit 0"
 x1=$(sf_pinned_link_id xdp "$SRV_IF") t1=$(sf_pinned_link_id tc "$SRV_IF")
 out=$(srv "$SYNFENCE" detach "$SRV2_IF" --pin-dir "$PIN")
@@ -102,5 +92,4 @@ check_true "the pin dir is gone with the last interface" test ! -e "$PIN"
 out=$(srv "$SYNFENCE" detach "$SRV_IF" --pin-dir "$PIN")
 check_eq "$?/$out" "0/$SRV_IF: no synfence program was attached" "detach again: nothing to do, exit 0"
 check_eq "$(sf_curl "http://$SRV4/")" "$NGINX_BODY" "connections work after the detach"
-SF_PID=
 sf_finish

@@ -65,10 +65,8 @@ for d in NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes PrivateTmp=yes
 	check_eq "$(grep -cxF "$d" "$UNIT")" 1 "unit has $d"
 done
 bset=$(tr ' ' '\n' <<<"$caps" | sed 's/^CAP_//' | tr 'A-Z' 'a-z' | sed 's/^/+/' | paste -sd,)
-SF_LOG=$TMPD/run3.log
-sf_daemon_start "$SF_LOG" "$SRV_IF" --ports 80 --pin-dir "$PIN"
-kill -KILL "$SF_PID"
-wait "$SF_PID" 2>/dev/null
+sf_synfence_start -l "$TMPD/run3.log" -w 1 80
+sf_synfence_stop -q -s KILL
 SF_LOG=$TMPD/run4.log
 : >"$SF_LOG"
 ip netns exec "$SRV_NS" setpriv --bounding-set=-all,"$bset" --inh-caps=-all \

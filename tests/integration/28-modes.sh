@@ -56,13 +56,11 @@ br_up() {
 log "1. --keep-attached"
 STOP=$TMPD/stop
 sf_newconn_loop "$STOP" "$TMPD/newconn.log"
-SF_LOG=$TMPD/keep.log
-sf_daemon_start "$SF_LOG" "$SRV_IF" "${RUN[@]}" --keep-attached --rotate 60
+sf_synfence_start -l "$TMPD/keep.log" -w 1 80 --keep-attached --rotate 60
 xdp_link=$(sf_pinned_link_id xdp "$SRV_IF")
 tc_link=$(sf_pinned_link_id tc "$SRV_IF")
 via_xdp "with --keep-attached"
-kill -TERM "$SF_PID"
-sf_daemon_wait "$SF_PID"
+sf_synfence_stop -q
 check_eq "$SF_RC" 0 "SIGTERM with --keep-attached: exit 0"
 check_true "it says protection stays" grep -q "got SIGTERM, stopping (keep_attached: protection stays)" "$SF_LOG"
 check_true "... and is left in place" grep -q "protection left in place" "$SF_LOG"
@@ -80,9 +78,7 @@ check_match "$out" "NOT RUNNING: no daemon, run stopped without detaching \(SIGU
 	"status: daemon NOT RUNNING, protection left attached"
 check_match "$out" "interface $SRV_IF \(ifindex [0-9]+\): xdp native attached, tc attached" "status: $SRV_IF protected"
 sleep 0.5
-SF_LOG=$TMPD/takeover.log
-sf_daemon_start "$SF_LOG" "$SRV_IF" "${RUN[@]}" --rotate 60
-SF_TCX=$(sf_tcx_links "$SF_PID")
+sf_synfence_start -l "$TMPD/takeover.log" -w 1 80 --rotate 60
 check_true "the next run takes over" grep -q "took over the pinned state" "$SF_LOG"
 check_eq "$(sf_pinned_link_id xdp "$SRV_IF")/$(sf_pinned_link_id tc "$SRV_IF")" "$xdp_link/$tc_link" "... the same links"
 sf_snap "$TMPD/k2"
@@ -102,14 +98,12 @@ check_true "its XDP and TC links are gone" \
 	bash -c "! bpftool link show id $xdp_link >/dev/null 2>&1 && ! bpftool link show id $tc_link >/dev/null 2>&1"
 
 log "2. --mode generic, stopped with SIGINT"
-SF_LOG=$TMPD/generic.log
-sf_daemon_start "$SF_LOG" "$SRV_IF" "${RUN[@]}" --mode generic
-SF_TCX=$(sf_tcx_links "$SF_PID")
+sf_synfence_start -l "$TMPD/generic.log" -w 1 80 --mode generic
 check_true "it logs generic mode" grep -q "protecting $SRV_IF (generic) ports 80" "$SF_LOG"
 check_eq "$(sf_status_json | jq -r '.interfaces[0].xdp_mode')" generic "status -j: xdp_mode generic"
 check_eq "$(kernel_xdp_mode)" xdpgeneric "ip -d link: xdpgeneric"
 via_xdp "generic mode"
-sf_synfence_stop INT
+sf_synfence_stop -s INT
 check_true "it says it detaches on SIGINT" grep -q "got SIGINT, detaching" "$SF_LOG"
 check_true "SIGINT: the pin dir is gone" test ! -e "$PIN"
 check_eq "$(kernel_xdp_mode)" none "SIGINT: ip -d link shows no XDP"
@@ -138,9 +132,7 @@ check_eq "$(grep -cv '^synfence: \(warning\|error\): ' "$SF_LOG")" 0 "-q: no inf
 SRV_IFS=("$SRV_IF")
 
 log "4. --no-reattach"
-SF_LOG=$TMPD/noreattach.log
-N_IFS=2 sf_daemon_start "$SF_LOG" "$SRV_IF" "$BR" "${RUN[@]}" --no-reattach --sysctl-interval 1
-SF_TCX=$(sf_tcx_links "$SF_PID")
+sf_synfence_start -l "$TMPD/noreattach.log" -w 2 -a "$SRV_IF" "$BR" "${RUN[@]}" --no-reattach --sysctl-interval 1
 ip -n "$SRV_NS" link del "$BR"
 check_true "the disappearance is logged, without a promise to re-attach" \
 	sf_wait_log "$SF_LOG" "^synfence: warning: interface $BR \(ifindex [0-9]+\) disappeared: no longer protected$" 3
@@ -155,10 +147,8 @@ check_eq "$(sf_status_json | jq -r --arg n "$BR" '.interfaces[] | select(.name =
 via_xdp "$SRV_IF still protected"
 sf_synfence_stop
 log "5. take-over of pins whose counter map has an older layout (one counter fewer)"
-SF_LOG=$TMPD/older.log
-sf_daemon_start "$SF_LOG" "$SRV_IF" "${RUN[@]}"
-kill -KILL "$SF_PID"
-sf_daemon_wait "$SF_PID"
+sf_synfence_start -l "$TMPD/older.log" -w 1 80
+sf_synfence_stop -q -s KILL
 vs=$(bpftool map show pinned "$PIN/sf_counters" -j | jq .bytes_value)
 entries=$(bpftool map show pinned "$PIN/sf_counters" -j | jq .max_entries)
 slot=$(bpftool map lookup pinned "$PIN/sf_if_slot" key $(le_bytes 4 "$(sf_ifindex)") -j | jq -r '.formatted.value // .value')
@@ -176,8 +166,7 @@ bpftool map create "$PIN/sf_counters" type percpu_array key 4 value $((vs - 8)) 
 bpftool map update pinned "$PIN/sf_counters" key $(le_bytes 4 "$slot") value "${value[@]}" ||
 	die "bpftool map update failed"
 ncpu=$(( $(sed 's/.*-//' /sys/devices/system/cpu/possible) + 1 ))
-SF_LOG=$TMPD/newer.log
-sf_daemon_start "$SF_LOG" "$SRV_IF" "${RUN[@]}"
+sf_synfence_start -l "$TMPD/newer.log" -w 1 80
 check_true "the next run takes over" grep -q "took over the pinned state" "$SF_LOG"
 check_true "... and says the counter map had another layout" \
 	grep -q "pinned map sf_counters has another layout (another synfence version): its contents move to a new map" "$SF_LOG"
@@ -194,8 +183,7 @@ check_true "the log names the probed features in one line" \
 sf_synfence_stop
 log "6. a kernel without tcx: TC as a clsact filter"
 FAULTS=$(sf_abspath "${SYNFENCE_FAULTS:-$BUILD/synfence-faults}")
-SF_LOG=$TMPD/clsact.log
-SYNFENCE=$FAULTS SF_FAULT_NO_TCX=1 sf_daemon_start "$SF_LOG" "$SRV_IF" "${RUN[@]}"
+SYNFENCE=$FAULTS SF_FAULT_NO_TCX=1 sf_synfence_start -l "$TMPD/clsact.log" -w 1 80
 check_eq "$(sf_clsact_filters)" 1 "one clsact ingress filter on $SRV_IF"
 check_eq "$(sf_tcx_links "$SF_PID")" "" "no tcx link"
 check_true "the log says TC is a clsact filter" grep -q "TC attached as clsact filters" "$SF_LOG"

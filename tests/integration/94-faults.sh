@@ -62,8 +62,8 @@ launch() {
 # wait_up LOG: the run in LOG protects its interface (10 s)
 wait_up() { sf_wait_log "$1" "protecting $SRV_IF" 10; }
 kill9() { kill -KILL "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=; }
-# term: SIGTERM, exit status in SF_RC
-term() { kill -TERM "$PID" 2>/dev/null; sf_daemon_wait "$PID" 10; [ "$SF_RC" != running ] || kill9; PID=; }
+# term: SIGTERM (SIGKILL after 10 s), exit status in SF_RC
+term() { sf_synfence_stop -q -p "$PID"; PID=; }
 
 # handoff_ok through the pinned maps (stats), "none" when they cannot be read
 pinned_handoffs() { sf_stats_json 2>/dev/null | jq -r '.total.handoff_ok // "none"' 2>/dev/null || echo none; }
@@ -376,8 +376,7 @@ for n in $picks; do
 		else _fail "update #$n ($what) fails: a warning naming it, protection goes on, clean stop: $(tr '\n' '|' <"$lg")"; fi
 		continue
 	esac
-	sf_daemon_wait "$PID" 10
-	[ "$SF_RC" = running ] && term
+	sf_wait_pid "$PID" 10 || term
 	last=$(tail -n 1 "$lg")
 	s=$(state)
 	ok=1

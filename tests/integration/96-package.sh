@@ -251,12 +251,12 @@ check_eq "$(build_info)" "synfence_build_info{version=\"$VER2\"} 1" "metrics: sy
 check_eq "$(prop NRestarts)" 0 "no restart by systemd"
 sleep 1
 touch "$STOP"
-sf_daemon_wait "$KA" 15
+sf_wait_pid "$KA" 15
 check_eq "$SF_RC" 0 "the keep-alive connection lived through both hand-overs ($(cat "$TMPD/keepalive.log"))"
 check_ge "$(cat "$TMPD/count" 2>/dev/null)" "$((n0 + 5))" "... and kept exchanging requests after the upgrade"
-sf_daemon_wait "$SF_NEWCONN_PID" 15
+sf_wait_pid "$SF_NEWCONN_PID" 15
 check_match "$(tail -n 1 "$TMPD/newconn.log")" '^ok=[1-9][0-9]* bad=0$' "new connections during both hand-overs"
-sf_daemon_wait "$WATCH" 5
+sf_wait_pid "$WATCH" 5
 gone=$(grep -vcx ok "$TMPD/xdp.log")
 check_eq "$gone" 0 "XDP never left $SRV_IF during the hand-overs ($(wc -l <"$TMPD/xdp.log") samples)"
 if [ "$gone" != 0 ]; then

@@ -58,12 +58,8 @@ done
 mkdir -p "$OUT" || die "cannot create $OUT"
 rm -f "$OUT/results.json" "$OUT/summary.txt" "$OUT/samples.jsonl" "$OUT/floods.jsonl"
 
-sf_topo_up
 # the client veth: sf_sink instead of xdp_pass (still an XDP program, so XDP_TX towards it delivers)
-ip -n "$CLI_NS" link set dev "$CLI_IF" xdp off
-ip -n "$CLI_NS" link set dev "$CLI_IF" xdp obj "$SINK" sec xdp || die "attach sf_sink to $CLI_IF"
-ip -n "$SRV_NS" route add "$SPOOF4" via "$CLI4"
-ip -n "$SRV_NS" -6 route add "$SPOOF6" via "$CLI6"
+sf_topo_up -x "$SINK" -r "$SPOOF4" -r "$SPOOF6"
 sf_nginx_start "$PORT"
 sf_synfence_start "$PORT" --rotate "$SOAK_ROTATE"
 SRV_MAC=$(sf_srv_mac)
