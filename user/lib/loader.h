@@ -1,6 +1,8 @@
-/* lib/loader.h - load the BPF object (reusing pinned maps), and the attachments: XDP and TC ingress as
- * bpf_links (pinnable, atomically replaceable), TC through a clsact filter on kernels without tcx.
- * Functions return 0/-errno (or an fd) and put a one-line message in err; they print nothing. */
+/* lib/loader.h - the BPF object and its attachments, one header for four files: lib/bpfobj.c loads
+ * the object (reusing pinned maps); lib/links.c attaches XDP and TC ingress as bpf_links (pinnable,
+ * atomically replaceable); lib/clsact.c is TC's fallback on kernels without tcx; lib/holder.c finds
+ * another process that holds our link or program. Functions return 0/-errno (or an fd) and put a
+ * one-line message in err; they print nothing. */
 #ifndef SF_LOADER_H
 #define SF_LOADER_H
 

@@ -1,12 +1,8 @@
-/* lib/loader.c - see loader.h. */
-#include <ctype.h>
-#include <dirent.h>
+/* lib/links.c - XDP and tcx links: create, update, inspect, destroy; XDP queries (declared in loader.h). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/if_link.h>
 
@@ -14,10 +10,8 @@
 #include <bpf/libbpf.h>
 
 #include "lib/loader.h"
-#include "lib/proc.h"
 
 #define SF_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#include "synfence.skel.h"
 
 const char *sf_mode_name(enum sf_xdp_mode mode)
 {
@@ -28,31 +22,6 @@ const char *sf_mode_name(enum sf_xdp_mode mode)
 	case SF_XDP_MODE_OFFLOAD: return "offload";
 	default:                  return "unknown";
 	}
-}
-
-int sf_obj_open(struct synfence_bpf **skel, char *err, size_t errlen)
-{
-	int ret = 0;
-
-	*skel = synfence_bpf__open();
-	if (!*skel) {
-		ret = errno ? -errno : -EINVAL;
-		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-ret));
-	}
-	return ret;
-}
-
-int sf_obj_load(struct synfence_bpf *skel, char *err, size_t errlen)
-{
-	int ret = synfence_bpf__load(skel);
-
-	if (ret) {
-		ret = ret < 0 ? ret : -EINVAL;
-		snprintf(err, errlen, "cannot load the BPF programs: %s%s", strerror(-ret),
-			 ret == -EPERM ? " (needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, or root)" :
-			 " (run with -v for the verifier's log)");
-	}
-	return ret;
 }
 
 static int xdp_link(int prog_fd, unsigned int ifindex, __u32 flags)
@@ -117,67 +86,6 @@ int sf_tcx_link_create(int prog_fd, unsigned int ifindex, const char *ifname, ch
 		snprintf(err, errlen, "cannot attach TC ingress (tcx) to %s: %s", ifname, strerror(-fd));
 	}
 	return fd;
-}
-
-/* Remove the clsact qdisc we created. libbpf only deletes the qdisc for INGRESS|EGRESS; with
- * INGRESS alone it would just flush the filters. */
-static void destroy_clsact(unsigned int ifindex)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
-
-	bpf_tc_hook_destroy(&hook);
-}
-
-int sf_clsact_attach(int prog_fd, unsigned int ifindex, struct sf_clsact *c)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .handle = SF_CLSACT_HANDLE,
-			    .priority = SF_CLSACT_PRIORITY);
-	int err;
-
-	memset(c, 0, sizeof(*c));
-	err = bpf_tc_hook_create(&hook);
-	if (err && err != -EEXIST)
-		goto out;
-	c->hook_created = !err;
-	err = bpf_tc_attach(&hook, &opts);
-	if (err) {
-		if (c->hook_created)
-			destroy_clsact(ifindex);
-		c->hook_created = false;
-		goto out;
-	}
-	c->attached = true;
-	c->handle = opts.handle;
-	c->priority = opts.priority;
-out:
-	return err;
-}
-
-long sf_clsact_prog_id(unsigned int ifindex)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = SF_CLSACT_HANDLE,
-			    .priority = SF_CLSACT_PRIORITY);
-	int err = bpf_tc_query(&hook, &opts);
-
-	if (err == -ENOENT || err == -EINVAL) /* no filter there, or no clsact qdisc at all */
-		return 0;
-	return err ? err : (long)opts.prog_id;
-}
-
-void sf_clsact_detach(unsigned int ifindex, struct sf_clsact *c)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = c->handle, .priority = c->priority);
-
-	if (!c->attached)
-		return;
-	bpf_tc_detach(&hook, &opts);
-	if (c->hook_created)
-		destroy_clsact(ifindex);
-	memset(c, 0, sizeof(*c));
 }
 
 int sf_link_update(int link_fd, int new_prog_fd, int old_prog_fd)
@@ -282,66 +190,4 @@ void sf_prog_name(__u32 prog_id, char *name, size_t len)
 	if (!bpf_obj_get_info_by_fd(fd, &info, &ilen))
 		snprintf(name, len, "%.*s", (int)sizeof(info.name), info.name);
 	close(fd);
-}
-
-/* fdinfo of one fd names link_id or prog_id */
-static bool fdinfo_matches(const char *path, __u32 link_id, __u32 prog_id)
-{
-	char line[128];
-	bool hit = false;
-	FILE *f = fopen(path, "re");
-	unsigned int v;
-
-	if (!f)
-		return false;
-	while (!hit && fgets(line, sizeof(line), f)) {
-		if (link_id && sscanf(line, "link_id: %u", &v) == 1 && v == link_id)
-			hit = true;
-		else if (prog_id && sscanf(line, "prog_id: %u", &v) == 1 && v == prog_id)
-			hit = true;
-	}
-	fclose(f);
-	return hit;
-}
-
-pid_t sf_find_holder(__u32 link_id, __u32 prog_id, char *cmdline, size_t len)
-{
-	DIR *proc = opendir("/proc");
-	struct dirent *de;
-	pid_t self = getpid(), found = 0;
-
-	if (cmdline && len)
-		cmdline[0] = '\0';
-	if (!proc)
-		return 0;
-	while (!found && (de = readdir(proc))) {
-		char path[300];
-		struct dirent *fe;
-		DIR *fds;
-		pid_t pid;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		pid = (pid_t)atoi(de->d_name);
-		if (pid == self)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fdinfo", (int)pid);
-		fds = opendir(path);
-		if (!fds)
-			continue;
-		while ((fe = readdir(fds))) {
-			if (!isdigit((unsigned char)fe->d_name[0]))
-				continue;
-			snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid, fe->d_name);
-			if (fdinfo_matches(path, link_id, prog_id)) {
-				found = pid;
-				break;
-			}
-		}
-		closedir(fds);
-	}
-	closedir(proc);
-	if (found && cmdline && len)
-		sf_proc_cmdline(found, cmdline, len);
-	return found;
 }
