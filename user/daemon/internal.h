@@ -128,7 +128,7 @@ int write_ports(struct daemon *d, const __u64 *from, const __u64 *to);
 void log_protecting(struct daemon *d);
 int daemon_start(struct daemon *d);
 
-/* monitor.c */
+/* health.c */
 void check_pins(struct daemon *d);
 void check_links(struct daemon *d);
 void netlink_event(struct daemon *d);
