@@ -1,4 +1,4 @@
-/* daemon/health.c - keeping protection in place: netlink events (an interface gone or back), lost links, lost pins. */
+/* daemon/health.c - protection kept in place: an interface gone or back, lost links, lost pins. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
