@@ -144,8 +144,11 @@ static __noinline void sf_tc_handoff(struct __sk_buff *skb, const struct sf_pkt 
 		if (valid == SF_ACK_VALID)
 			sf_inc(cnt, SF_CNT_handoff_dup);
 	} else if (valid == SF_ACK_VALID) {
-		sf_tc_assign(skb, p, sk, &hs, &o, cfg, cnt);
-	} else if (valid != SF_ACK_NO_SECRET) {
+		/* monitor mode: only the final ACK of a SYN-ACK XDP sent before the switch (see
+		 * sf_config.monitor_epoch) is handed off; the kernel made every other connection */
+		if (!(cfg->flags & SF_CFG_MONITOR) || hs.epoch <= cfg->monitor_epoch)
+			sf_tc_assign(skb, p, sk, &hs, &o, cfg, cnt);
+	} else if (valid != SF_ACK_NO_SECRET && !(cfg->flags & SF_CFG_MONITOR)) {
 		sf_inc(cnt, SF_CNT_handoff_cookie_bad);
 	}
 	bpf_sk_release(sk);
