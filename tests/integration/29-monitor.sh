@@ -31,6 +31,12 @@ synack_wins() {
 	tcpdump -nn -r "$1" '(ip and tcp[tcpflags] & 0x12 == 0x12) or (ip6 and ip6[6] == 6 and ip6[53] & 0x12 == 0x12)' \
 		2>/dev/null | grep -o 'win [0-9]*' | awk '{ print $2 }'
 }
+# syn_capture NAME: capture the SYNs and SYN-ACKs of the client's own connections to port 80 (not
+# the kernel's SYN-ACK retransmissions to the spoofed sources of the flood)
+syn_capture() {
+	sf_pcap_start "$1" "$CLI_NS" "$CLI_IF" "(ip and host $CLI4 and tcp port 80 and tcp[tcpflags] & tcp-syn != 0) or" \
+		"(ip6 and host $CLI6 and ip6[6] == 6 and tcp port 80 and ip6[53] & 0x02 != 0)"
+}
 # curls N: N curls to IPv4 and N to IPv6; prints how many got the page
 curls() {
 	local good=0 host
@@ -41,16 +47,14 @@ curls() {
 	done
 	echo $good
 }
-# spoofed SOURCES MODE COUNT: spoofed segments from SOURCES (routed back to the client) to port 80
-spoofed() {
-	cli "$SFI_FLOOD" -i "$CLI_IF" -M "$(sf_srv_mac)" -D "$SRV4" -p 80 -n "$3" -m "$2" -r 2000 -T 60 \
-		-s "$1" >/dev/null
-}
+# spoofed MODE COUNT: spoofed segments from 198.18.1.0/24 (routed back to the client) to port 80
+spoofed() { cli "$SFI_FLOOD" -i "$CLI_IF" -M "$(sf_srv_mac)" -D "$SRV4" -p 80 -n "$2" -m "$1" -r 2000 -T 60 >/dev/null; }
 synrecv() { srv ss -Htn state syn-recv "( sport = :80 )" | grep -c "$1"; }
 write_conf() { printf 'interfaces = %s\nports = 80\nmonitor = %s\n' "$SRV_IF" "$1" >"$CONF"; }
 # switch_during_handshake SRC SPORT MONITOR JSON WHAT: a hand-made handshake from SRC:SPORT whose
 # final ACK (and a GET) follows 2 s after the SYN-ACK; meanwhile the config gets monitor = MONITOR
-# and SIGHUP (status -j daemon.monitor must be JSON). The handshake must complete and get its page.
+# and SIGHUP (status -j daemon.monitor must be JSON). The handshake must complete and get its page
+# (without a connection, the server's kernel would answer the final ACK with a RST).
 switch_during_handshake() {
 	local src=$1 port=$2 mon=$3 json=$4 what=$5 hs
 	sf_handshake "$src" "$SRV4" 80 -P "$port" -d 2000 -G >"$TMPD/hs-$port.log" 2>&1 &
@@ -61,8 +65,7 @@ switch_during_handshake() {
 	check_eq "$(sf_status_json | jq -r '.daemon.monitor')" "$json" "status -j: daemon.monitor is $json after the reload"
 	wait $hs
 	check_eq "$?" 0 "$what completes after the switch: $(tr '\n' ' ' <"$TMPD/hs-$port.log")"
-	check_match "$(cat "$TMPD/hs-$port.log")" "reply HTTP/1.1 200 OK" "... and gets its reply"
-	check_eq "$(srv ss -Htn state established "( sport = :80 and dst $src )" | wc -l)" 1 "... its server socket exists"
+	check_match "$(cat "$TMPD/hs-$port.log")" "reply HTTP/1.1 200 OK" "... and gets its reply (the server accepted it)"
 }
 
 log "1. synfence run --monitor"
@@ -71,8 +74,7 @@ check_true "run logs MONITOR mode" grep -q "MONITOR mode: counting only" "$SF_LO
 sf_snap "$TMPD/s0"
 opens0=$(sf_nstat "$SRV_NS" TcpPassiveOpens)
 cookies0=$(sf_nstat "$SRV_NS" TcpExtSyncookiesSent)
-sf_pcap_start m1 "$CLI_NS" "$CLI_IF" '(ip and tcp port 80 and tcp[tcpflags] & tcp-syn != 0) or' \
-	'(ip6 and ip6[6] == 6 and tcp port 80 and ip6[53] & 0x02 != 0)'
+syn_capture m1
 C=$((2 * N))
 check_eq "$(curls "$N")" "$C" "monitor mode: $C curls (IPv4 and IPv6) get the page"
 sf_pcap_stop m1
@@ -96,7 +98,7 @@ check_eq "$(grep -cx 65535 <<<"$wins")" 0 "none is XDP's (window 65535): the ker
 
 log "spoofed SYN flood ($FLOOD) and forged ACKs ($FLOOD) in monitor mode"
 sf_snap "$TMPD/f0"
-spoofed 198.18.1.0/24 syn "$FLOOD"
+spoofed syn "$FLOOD"
 sleep 0.5
 sf_snap "$TMPD/f1"
 log "SYN flood deltas: $(sf_show_delta "$TMPD/f0" "$TMPD/f1")"
@@ -105,7 +107,7 @@ for c in syn_recv synack_sent monitor_pass; do
 done
 check_ge "$(synrecv 198.18.1.)" "$FLOOD" "SYN flood: the kernel holds a SYN-RECV socket per spoofed SYN (it got them)"
 rst0=$(sf_nstat "$SRV_NS" TcpOutRsts)
-spoofed 198.18.1.0/24 ack "$FLOOD"
+spoofed ack "$FLOOD"
 sleep 0.5
 sf_snap "$TMPD/f2"
 log "forged ACK deltas: $(sf_show_delta "$TMPD/f1" "$TMPD/f2")"
@@ -124,8 +126,8 @@ check_match "$out" "^synfence  running \(pid $SF_PID\), up .*; MONITOR mode: cou
 check_match "$out" $'\nworking +MONITOR: XDP and TC attached, counting only: every packet passes to the kernel' \
 	"status: the working verdict says MONITOR"
 check_eq "$(sf_status_json | jq -r '.daemon.monitor')" true "status -j: daemon.monitor is true"
-check_match "$(srv curl -sS --max-time 5 "http://$METRICS/metrics")" $'\nsynfence_monitor 1\n' "metrics: synfence_monitor 1"
-check_match "$(sf_stats_text)" $'\n +monitor_pass +[0-9]' "stats shows the monitor_pass row"
+check_match "$(srv curl -sS --max-time 5 "http://$METRICS/metrics")" $'\nsynfence_monitor 1($|\n)' "metrics: synfence_monitor 1"
+check_match "$(sf_stats_text)" $'\nmonitor_pass +[1-9][0-9]*($|\n)' "stats shows the monitor_pass row"
 sf_synfence_stop
 
 log "2. config monitor = yes, SIGHUP to no and back to yes, new connections all along"
@@ -140,8 +142,7 @@ sleep 1
 switch_during_handshake 198.18.1.91 45091 no false "a handshake the kernel answered in monitor mode"
 sleep 0.5
 sf_snap "$TMPD/o0"
-sf_pcap_start off "$CLI_NS" "$CLI_IF" '(ip and tcp port 80 and tcp[tcpflags] & tcp-syn != 0) or' \
-	'(ip6 and ip6[6] == 6 and tcp port 80 and ip6[53] & 0x02 != 0)'
+syn_capture off
 check_eq "$(curls 3)" 6 "monitor off: 6 curls get the page"
 sf_pcap_stop off
 sf_snap "$TMPD/o1"
