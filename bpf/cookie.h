@@ -9,7 +9,6 @@ struct sf_hs {
 	__u32 sack;
 	__u32 ecn;
 	__u32 ts;     /* timestamps negotiated (not in the ISN: told by the ACK's TS option) */
-	__u32 epoch;  /* the cookie's secret epoch (set by sf_cookie_check only) */
 };
 
 static __always_inline __u32 sf_mss_to_idx(__u32 mss)
@@ -113,7 +112,6 @@ static __always_inline int sf_cookie_check(const struct sf_pkt *p, const struct 
 	hs->sack = isn >> SF_COOKIE_SACK_SHIFT & 1;
 	hs->ecn = isn >> SF_COOKIE_ECN_SHIFT & 1;
 	hs->ts = o->ts;
-	hs->epoch = epoch;
 	return SF_COOKIE_OK;
 }
 
