@@ -160,9 +160,9 @@ static __noinline void sf_tc_handoff(struct __sk_buff *skb, const struct sf_pkt 
 	} else if (valid == SF_ACK_VALID) {
 		/* monitor mode: only the final ACK of a SYN-ACK XDP sent before the switch (see
 		 * sf_config.monitor_epoch) is handed off; the kernel made every other connection */
-		if (!(cfg->flags & SF_CFG_MONITOR) || sf_cookie_before_monitor(p, cfg))
+		if (!sf_monitor(cfg) || sf_cookie_before_monitor(p, cfg))
 			sf_tc_assign(skb, p, sk, &hs, &o, cfg, cnt);
-	} else if (valid != SF_ACK_NO_SECRET && !(cfg->flags & SF_CFG_MONITOR)) {
+	} else if (valid != SF_ACK_NO_SECRET && !sf_monitor(cfg)) {
 		sf_inc(cnt, SF_CNT_handoff_cookie_bad);
 	}
 	bpf_sk_release(sk);

@@ -37,7 +37,7 @@ static __always_inline int sf_kernel_sock_state(struct xdp_md *ctx, const struct
  * counted in monitor_pass as well as in the counter of what synfence would have done. */
 static __always_inline int sf_verdict(const struct sf_config *cfg, struct sf_counters *cnt, int verdict)
 {
-	if (!(cfg->flags & SF_CFG_MONITOR))
+	if (!sf_monitor(cfg))
 		return verdict;
 	sf_inc(cnt, SF_CNT_monitor_pass);
 	return XDP_PASS;
@@ -84,12 +84,6 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 		sf_inc(cnt, SF_CNT_drop_malformed);
 		return sf_verdict(cfg, cnt, XDP_DROP);
 	}
-	if (cfg->flags & SF_CFG_MONITOR) {
-		/* the SYN-ACK it would send: the kernel answers this SYN itself */
-		sf_inc(cnt, SF_CNT_synack_sent);
-		sf_inc(cnt, SF_CNT_monitor_pass);
-		return XDP_PASS;
-	}
 
 	hs.mss_idx = sf_mss_to_idx(o.mss ? o.mss : sf_idx_to_mss(0));
 	if (p->ipv6 && hs.mss_idx < SF_MSS_IDX_MIN_V6)
@@ -101,6 +95,12 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 	hs.ts = o.ts && (cfg->flags & SF_CFG_TIMESTAMPS);
 	hs.ecn = (p->flags & (SF_TCPF_ECE | SF_TCPF_CWR)) == (SF_TCPF_ECE | SF_TCPF_CWR) &&
 		 (cfg->flags & SF_CFG_ECN);
+	if (sf_monitor(cfg)) {
+		/* the SYN-ACK it would send: the kernel answers this SYN itself */
+		sf_inc(cnt, SF_CNT_synack_sent);
+		sf_inc(cnt, SF_CNT_monitor_pass);
+		return XDP_PASS;
+	}
 
 	isn = sf_cookie_make(p, &hs, sec, &tsval);
 	if (sf_build_synack(ctx, p, cfg, &hs, isn, tsval, o.tsval) < 0) {
@@ -135,7 +135,7 @@ static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p
 		sf_flow_remember(p, pos);
 		/* monitor mode: the final ACK of a handshake the kernel made in synfence's place (its
 		 * request socket), one synfence would have accepted */
-		if (state == BPF_TCP_NEW_SYN_RECV && (cfg->flags & SF_CFG_MONITOR)) {
+		if (state == BPF_TCP_NEW_SYN_RECV && sf_monitor(cfg)) {
 			sf_inc(cnt, SF_CNT_ack_cookie_ok);
 			return XDP_PASS;
 		}

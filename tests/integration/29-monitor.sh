@@ -56,7 +56,9 @@ write_conf() { printf 'interfaces = %s\nports = 80\nmonitor = %s\n' "$SRV_IF" "$
 # and SIGHUP (status -j daemon.monitor must be JSON). The handshake must complete and get its page
 # (without a connection, the server's kernel would answer the final ACK with a RST).
 switch_during_handshake() {
-	local src=$1 port=$2 mon=$3 json=$4 what=$5 hs
+	local src=$1 port=$2 mon=$3 json=$4 what=$5 hs sc
+	sf_snap "$TMPD/hs-$port.0"
+	sc=$(sf_nstat "$SRV_NS" TcpExtSyncookiesSent)
 	sf_handshake "$src" "$SRV4" 80 -P "$port" -d 2000 -G >"$TMPD/hs-$port.log" 2>&1 &
 	hs=$!
 	sleep 0.5
@@ -66,6 +68,9 @@ switch_during_handshake() {
 	wait $hs
 	check_eq "$?" 0 "$what completes after the switch: $(tr '\n' ' ' <"$TMPD/hs-$port.log")"
 	check_match "$(cat "$TMPD/hs-$port.log")" "reply HTTP/1.1 200 OK" "... and gets its reply (the server accepted it)"
+	sf_snap "$TMPD/hs-$port.1"
+	log "deltas during the handshake (new connections running too): $(sf_show_delta "$TMPD/hs-$port.0" "$TMPD/hs-$port.1");" \
+		"kernel SYN cookies sent: $(($(sf_nstat "$SRV_NS" TcpExtSyncookiesSent) - sc))"
 }
 
 log "1. synfence run --monitor"
