@@ -114,6 +114,20 @@ static __always_inline void sf_tc_assign(struct __sk_buff *skb, const struct sf_
 		    err == -SF_ENOMEM ? SF_CNT_handoff_err_enomem : SF_CNT_handoff_err_other);
 }
 
+/* Monitor mode: 1 if the valid cookie of p's ACK was made in an epoch <= cfg->monitor_epoch, i.e.
+ * by a SYN-ACK XDP sent before monitor mode was switched on (sf_cookie_check accepted its epoch
+ * bits as the current epoch or the one before). Only monitor mode pays this. */
+static __noinline int sf_cookie_before_monitor(const struct sf_pkt *p, const struct sf_config *cfg)
+{
+	__u32 zero = 0, bits = (bpf_ntohl(p->ack_seq) - 1) >> SF_COOKIE_EPOCH_SHIFT & 3, cur;
+	struct sf_secrets *sec = bpf_map_lookup_elem(&sf_secrets, &zero);
+
+	if (!sec)
+		return 0;
+	cur = sec->epoch;
+	return (bits == (cur & 3) ? cur : cur - 1) <= cfg->monitor_epoch;
+}
+
 /* A bare ACK (or data) to a protected port that is in no cached flow: the kernel's socket decides.
  * None: nothing to hand to (counted when it was a valid cookie ACK). An existing connection: it
  * goes on (and is cached). The listener: the segment must carry a valid cookie, checked here
@@ -144,8 +158,11 @@ static __noinline void sf_tc_handoff(struct __sk_buff *skb, const struct sf_pkt 
 		if (valid == SF_ACK_VALID)
 			sf_inc(cnt, SF_CNT_handoff_dup);
 	} else if (valid == SF_ACK_VALID) {
-		sf_tc_assign(skb, p, sk, &hs, &o, cfg, cnt);
-	} else if (valid != SF_ACK_NO_SECRET) {
+		/* monitor mode: only the final ACK of a SYN-ACK XDP sent before the switch (see
+		 * sf_config.monitor_epoch) is handed off; the kernel made every other connection */
+		if (!sf_monitor(cfg) || sf_cookie_before_monitor(p, cfg))
+			sf_tc_assign(skb, p, sk, &hs, &o, cfg, cnt);
+	} else if (valid != SF_ACK_NO_SECRET && !sf_monitor(cfg)) {
 		sf_inc(cnt, SF_CNT_handoff_cookie_bad);
 	}
 	bpf_sk_release(sk);

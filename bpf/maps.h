@@ -73,6 +73,13 @@ static __always_inline void sf_inc(struct sf_counters *cnt, enum sf_counter whic
 		cnt->c[which]++;
 }
 
+/* Monitor mode (SF_CFG_MONITOR): count what synfence would do, pass every packet untouched. The
+ * rare case, so that the hot paths keep their layout. */
+static __always_inline int sf_monitor(const struct sf_config *cfg)
+{
+	return __builtin_expect(!!(cfg->flags & SF_CFG_MONITOR), 0);
+}
+
 static __always_inline int sf_port_protected(__u16 port)
 {
 	__u32 word = port / 64;

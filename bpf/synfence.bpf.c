@@ -33,7 +33,18 @@ static __always_inline int sf_kernel_sock_state(struct xdp_md *ctx, const struct
 	return state;
 }
 
-/* A SYN to a protected port: answer it with a cookie SYN-ACK, keep nothing. */
+/* A drop (or XDP_TX) on its way out: in monitor mode the packet passes instead, untouched, and is
+ * counted in monitor_pass as well as in the counter of what synfence would have done. */
+static __always_inline int sf_verdict(const struct sf_config *cfg, struct sf_counters *cnt, int verdict)
+{
+	if (!sf_monitor(cfg))
+		return verdict;
+	sf_inc(cnt, SF_CNT_monitor_pass);
+	return XDP_PASS;
+}
+
+/* A SYN to a protected port: answer it with a cookie SYN-ACK, keep nothing. In monitor mode it
+ * passes to the kernel, counted as what it would have been. */
 static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p,
 				      const struct sf_config *cfg, struct sf_counters *cnt)
 {
@@ -47,7 +58,7 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 	sf_inc(cnt, SF_CNT_syn_recv);
 	if (p->flags & (SF_TCPF_FIN | SF_TCPF_RST)) {
 		sf_inc(cnt, SF_CNT_drop_syn_flags);
-		return XDP_DROP;
+		return sf_verdict(cfg, cnt, XDP_DROP);
 	}
 	flow = sf_flow_find(p, pos);
 	if (flow || sf_syn_check_budget()) {
@@ -71,7 +82,7 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 		return XDP_PASS;
 	case SF_PREP_MALFORMED:
 		sf_inc(cnt, SF_CNT_drop_malformed);
-		return XDP_DROP;
+		return sf_verdict(cfg, cnt, XDP_DROP);
 	}
 
 	hs.mss_idx = sf_mss_to_idx(o.mss ? o.mss : sf_idx_to_mss(0));
@@ -84,6 +95,12 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 	hs.ts = o.ts && (cfg->flags & SF_CFG_TIMESTAMPS);
 	hs.ecn = (p->flags & (SF_TCPF_ECE | SF_TCPF_CWR)) == (SF_TCPF_ECE | SF_TCPF_CWR) &&
 		 (cfg->flags & SF_CFG_ECN);
+	if (sf_monitor(cfg)) {
+		/* the SYN-ACK it would send: the kernel answers this SYN itself */
+		sf_inc(cnt, SF_CNT_synack_sent);
+		sf_inc(cnt, SF_CNT_monitor_pass);
+		return XDP_PASS;
+	}
 
 	isn = sf_cookie_make(p, &hs, sec, &tsval);
 	if (sf_build_synack(ctx, p, cfg, &hs, isn, tsval, o.tsval) < 0) {
@@ -98,7 +115,7 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
  * listener would get must carry a valid cookie, and then goes up to TC, which checks it again from
  * the packet alone and hands it off. */
 static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p,
-				      struct sf_counters *cnt)
+				      const struct sf_config *cfg, struct sf_counters *cnt)
 {
 	struct sf_flow_pos pos = sf_flow_pos(p);
 	struct sf_tcpopts o;
@@ -116,6 +133,12 @@ static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p
 	}
 	if (state != BPF_TCP_LISTEN) {
 		sf_flow_remember(p, pos);
+		/* monitor mode: the final ACK of a handshake the kernel made in synfence's place (its
+		 * request socket), one synfence would have accepted */
+		if (state == BPF_TCP_NEW_SYN_RECV && sf_monitor(cfg)) {
+			sf_inc(cnt, SF_CNT_ack_cookie_ok);
+			return XDP_PASS;
+		}
 		sf_inc(cnt, SF_CNT_est_pass);
 		return XDP_PASS;
 	}
@@ -137,7 +160,7 @@ static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p
 		sf_inc(cnt, SF_CNT_ack_bad_hash);
 	}
 	sf_inc(cnt, SF_CNT_ack_cookie_bad);
-	return XDP_DROP;
+	return sf_verdict(cfg, cnt, XDP_DROP);
 }
 
 /* An IPv4/IPv6 frame sf_parse could not read: passed, counted while enabled. A call of its own, so
@@ -187,7 +210,7 @@ int synfence_xdp(struct xdp_md *ctx)
 		return sf_xdp_syn(ctx, &p, cfg, cnt);
 	}
 	if ((p.flags & (SF_TCPF_ACK | SF_TCPF_RST)) == SF_TCPF_ACK)
-		return sf_xdp_ack(ctx, &p, cnt);
+		return sf_xdp_ack(ctx, &p, cfg, cnt);
 other:
 	sf_inc(cnt, SF_CNT_pass_other);
 	return XDP_PASS;

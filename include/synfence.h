@@ -34,7 +34,14 @@
  * ack_no_listener, pass_no_secret (ACKs), ack_cookie_ok, ack_cookie_bad,
  * pass_unprotected, pass_fragment or pass_other; every IPv4/IPv6 frame whose IP or TCP header it
  * cannot read, in pass_unparsed (other ethertypes and protocols pass uncounted). TC (the handoff)
- * counts only the handoff_* outcomes of the segments it checks itself (bpf/handoff.h). */
+ * counts only the handoff_* outcomes of the segments it checks itself (bpf/handoff.h).
+ * Monitor mode (SF_CFG_MONITOR): the same counters count what synfence would have done, and every
+ * verdict that would have been XDP_TX or XDP_DROP is XDP_PASS and also counted in monitor_pass:
+ * monitor_pass = synack_sent + drop_syn_flags + drop_malformed + ack_cookie_bad (drop_no_room is
+ * never counted there: a SYN that would have been answered counts as synack_sent). An ACK that
+ * meets the kernel's request socket (a handshake the kernel made in synfence's place) counts as
+ * ack_cookie_ok there, not est_pass: an ACK synfence would have accepted. TC hands nothing off
+ * but the final ACKs of SYN-ACKs sent before the switch (sf_config.monitor_epoch). */
 #define SF_COUNTERS(X)                                                                           \
 	X(syn_recv,            "SYNs to protected ports")                                            \
 	X(synack_sent,         "SYN-ACKs with a cookie sent back (XDP_TX)")                          \
@@ -61,7 +68,8 @@
 	X(pass_other,          "TCP segments to protected ports passed unchecked: RST, SYN-ACK, no ACK flag") \
 	X(syn_pass_existing,   "SYNs for a tuple the kernel still has a socket for (TIME_WAIT reuse), passed to it") \
 	X(pass_unparsed,       "IPv4/IPv6 frames passed unexamined: IP/TCP header truncated, bad version or IHL, or more than 4 IPv6 extension headers") \
-	X(handoff_cookie_bad,  "segments a listener would get that reached TC without a valid cookie (not checked by XDP), passed on unhanded")
+	X(handoff_cookie_bad,  "segments a listener would get that reached TC without a valid cookie (not checked by XDP), passed on unhanded") \
+	X(monitor_pass,        "monitor mode: packets passed to the kernel untouched instead of answered (SYN-ACK) or dropped")
 
 enum sf_counter {
 #define SF_COUNTER_ENUM(name, help) SF_CNT_##name,
@@ -82,6 +90,7 @@ enum sf_config_flags {
 	SF_CFG_SACK       = 1 << 2, /* net.ipv4.tcp_sack != 0 */
 	SF_CFG_WSCALE     = 1 << 3, /* net.ipv4.tcp_window_scaling != 0 */
 	SF_CFG_ECN        = 1 << 4, /* net.ipv4.tcp_ecn != 0 (the server accepts ECN) */
+	SF_CFG_MONITOR    = 1 << 5, /* monitor mode: count what synfence would do, pass everything */
 };
 
 struct sf_config {
@@ -91,6 +100,11 @@ struct sf_config {
 	__u16 window;      /* window field of the SYN-ACK (never scaled) */
 	__u8 rcv_wscale;   /* window scale the server kernel would pick (tcp_rmem/rmem_max) */
 	__u8 ttl;          /* TTL / hop limit of the SYN-ACK */
+	/* Monitor mode: TC still hands off a valid cookie ACK whose cookie's epoch is <= this one
+	 * (the secret epoch when monitor mode was switched on: SYN-ACKs XDP sent before the switch),
+	 * nothing else; 0: nothing. Cookies live two epochs, so TC hands off nothing two rotations
+	 * after the switch. */
+	__u32 monitor_epoch;
 };
 
 /* --- Secrets (array map, one entry) ----------------------------------------------------------
@@ -154,6 +168,7 @@ enum sf_state_flags {
 	SF_ST_KEEP_ATTACHED = 1 << 1, /* run exits leaving protection attached (--keep-attached) */
 	SF_ST_SUSPENDED     = 1 << 2, /* protection suspended (everything passes): see last_error */
 	SF_ST_LEFT_ATTACHED = 1 << 3, /* run exited and left protection in place (pid is stale) */
+	SF_ST_MONITOR       = 1 << 4, /* monitor mode: counting only, everything passes (--monitor) */
 };
 
 /* Per-interface info written by userspace (array map indexed by slot), for stats and status. */

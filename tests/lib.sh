@@ -840,6 +840,19 @@ sf_wait_log() {
 	return 1
 }
 
+# sf_hup REGEX [TIMEOUT_S]: SIGHUP to $SF_PID, then wait (default 10 s) for a line of $SF_LOG
+# matching the extended REGEX after the lines it had before; returns 1 on timeout.
+sf_hup() {
+	local before i
+	before=$(grep -c '' "$SF_LOG")
+	kill -HUP "$SF_PID"
+	for i in $(seq $((${2:-10} * 10))); do
+		tail -n +$((before + 1)) "$SF_LOG" | grep -qE -- "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # sf_pinned_link_id KIND IF: id of the link pinned as link_KIND_IF in $PIN ("none" if not pinned)
 sf_pinned_link_id() {
 	bpftool link show pinned "$PIN/link_$1_$2" -j 2>/dev/null | jq -r '.id // "none"' 2>/dev/null || echo none

@@ -36,7 +36,10 @@ static void fixed_keys(struct sf_secrets *s)
 }
 
 /* sel: bit 0..3 TIMESTAMPS, SACK, WSCALE, ECN cleared when set; bits 4..5 secret variant (epoch 5,
- * 1, 0xfffffff2, none); bit 6 program disabled; bit 7 other MSS/window/wscale/TTL. */
+ * 1, 0xfffffff2, none); bit 6 program disabled; bit 7 other MSS/window/wscale/TTL. Bits 6 and 7
+ * both set: monitor mode (enabled; MSS and window do not matter there: no SYN-ACK is built), with
+ * monitor_epoch = epoch - 1 when bit 3 is set (cookies of the previous epoch still handed off),
+ * else 0 (nothing handed off). */
 static int cur_sel = -1;
 
 uint32_t sel_epoch(uint8_t sel)
@@ -58,7 +61,11 @@ int sel_apply(uint8_t sel)
 		     (sel & 4 ? SF_CFG_WSCALE : 0) | (sel & 8 ? SF_CFG_ECN : 0));
 	if (!(sel & 0x40))
 		c.flags |= SF_CFG_ENABLED;
-	if (sel & 0x80) {
+	if ((sel & 0xc0) == 0xc0) {
+		c.flags |= SF_CFG_ENABLED | SF_CFG_MONITOR;
+		c.monitor_epoch = sel & 8 ? sel_epoch(sel) - 1 : 0;
+	}
+	if ((sel & 0xc0) == 0x80) {
 		c.mss4 = 8960;
 		c.mss6 = 1220;
 		c.window = 1024;
@@ -115,6 +122,8 @@ static uint8_t gen_sel(struct rng *g)
 		sel &= ~0x40;
 	if ((sel & 0x30) == 0x30 && pct(g, 50))
 		sel &= ~0x30;
+	if (pct(g, 8)) /* monitor mode */
+		sel |= 0xc0;
 	return sel;
 }
 

@@ -19,7 +19,8 @@ uint32_t rnd(struct rng *r, uint32_t n); /* 0..n-1 */
 int pct(struct rng *r, unsigned p);      /* true p% of the time */
 
 /* sel: bit 0..3 TIMESTAMPS, SACK, WSCALE, ECN cleared when set; bits 4..5 secret variant (epoch 5,
- * 1, 0xfffffff2, none); bit 6 program disabled; bit 7 other MSS/window/wscale/TTL. */
+ * 1, 0xfffffff2, none); bit 6 program disabled; bit 7 other MSS/window/wscale/TTL; bits 6 and 7
+ * both set: monitor mode (see gen.c). */
 uint32_t sel_epoch(uint8_t sel);
 /* Write the config and secrets sel stands for (when not in force already). 0 or -1. */
 int sel_apply(uint8_t sel);

@@ -22,6 +22,7 @@ static const char *const inv_names[INV_N] = {
 	"counter identities (one class per segment, reasons sum up)",
 	"TC: test run ok, TC_ACT_UNSPEC, frame unchanged",
 	"TC: handoff decision and counters = reference model (socket, cookie, flow cache)",
+	"monitor mode: every frame passes unchanged, monitor_pass = would-be TX + DROP",
 };
 
 struct fuzz_stats S;
@@ -99,6 +100,12 @@ static int is_tc_counter(int i)
 	return !strncmp(env_cnt_names[i], "handoff_", 8);
 }
 
+static int monitor(void)
+{
+	return (E.cfg_now.flags & (SF_CFG_ENABLED | SF_CFG_MONITOR)) ==
+	       (SF_CFG_ENABLED | SF_CFG_MONITOR);
+}
+
 static void check_counters(const struct expect *x, const struct xrun *xr)
 {
 	const int64_t *d = xr->d;
@@ -122,7 +129,7 @@ static void check_counters(const struct expect *x, const struct xrun *xr)
 	CHECK(INV_COUNTERS, seg == (x->path && strcmp(x->path, "not-tcp") && strcmp(x->path, "disabled") &&
 				    strcmp(x->path, "unparsed")),
 	      "%" PRId64 " segment classes counted", seg);
-	CHECK(INV_COUNTERS, (xr->ret == XDP_TX) == (d[C(synack_sent)] == 1) &&
+	CHECK(INV_COUNTERS, (xr->ret == XDP_TX) == (d[C(synack_sent)] == 1 && !monitor()) &&
 		      (xr->ret == XDP_PASS || !d[C(ack_cookie_ok)]),
 	      "verdict %s does not match the counters", env_verdict_name(xr->ret));
 	for (i = 0; i < SF_CNT_MAX; i++)
@@ -203,6 +210,19 @@ static void check_xdp_invariants(const uint8_t *in, int len, const struct ref *r
 	if (x->valid)
 		CHECK(INV_VALID_PASS, xr->ret == XDP_PASS, "a valid cookie ACK got %s",
 		      env_verdict_name(xr->ret));
+	if (monitor()) {
+		const int64_t *d = xr->d;
+
+		S.monitor_frames++;
+		CHECK(INV_MONITOR, xr->ret == XDP_PASS && same, "monitor mode: verdict %s, frame %s",
+		      env_verdict_name(xr->ret), same ? "unchanged" : "CHANGED");
+		CHECK(INV_MONITOR, d[C(monitor_pass)] == d[C(synack_sent)] + d[C(drop_syn_flags)] +
+				   d[C(drop_malformed)] + d[C(ack_cookie_bad)] && !d[C(drop_no_room)],
+		      "monitor_pass %+" PRId64 " is not the would-be SYN-ACKs and drops",
+		      d[C(monitor_pass)]);
+	} else {
+		CHECK(INV_MONITOR, !xr->d[C(monitor_pass)], "monitor_pass moved outside monitor mode");
+	}
 	if (unprotected(r)) {
 		int64_t moved = 0;
 
@@ -284,7 +304,8 @@ static void check_tc_invariants(const struct ref *r, const struct expect *x,
 		int valid = r->kind == RT_TCP && (E.cfg_now.flags & SF_CFG_ENABLED) &&
 			    env_protected(&E, r->dport) &&
 			    (r->flags & (TF_SYN | TF_ACK | TF_RST)) == TF_ACK &&
-			    ref_socket(r) == SK_LISTENER && ref_ack(r, &cp) == ACK_VALID;
+			    ref_socket(r) == SK_LISTENER && ref_ack(r, &cp) == ACK_VALID &&
+			    (!monitor() || cp.epoch <= E.cfg_now.monitor_epoch);
 
 		CHECK(INV_HANDOFF, valid, "TC attempted a handoff (mss %u) of a frame that is no valid "
 		      "cookie ACK to a listener (path %s)", tr->handoff.mss, t->path);
@@ -294,7 +315,7 @@ static void check_tc_invariants(const struct ref *r, const struct expect *x,
 			      "%s", diff);
 		}
 	}
-	if (x->valid)
+	if (x->valid && (!monitor() || x->cp.epoch <= E.cfg_now.monitor_epoch))
 		CHECK(INV_VALID_PASS, tr->handoff.mss, "TC did not hand off a valid cookie ACK (path %s)",
 		      t->path);
 	if (unprotected(r)) {
@@ -374,6 +395,7 @@ void print_stats(double secs, uint64_t corpus_n, uint64_t seed)
 	printf("tc: %" PRIu64 " runs (%" PRIu64 " with a cut IP header refused by the kernel), "
 	       "handoffs verified %" PRIu64 ", flow cache emptied before TC %" PRIu64 " times\n",
 	       S.tc_runs, S.tc_refused, S.handoffs, S.evictions);
+	printf("monitor mode: %" PRIu64 " frames\n", S.monitor_frames);
 	printf("paths:");
 	for (i = 0; i < S.npaths; i++)
 		printf(" %s=%" PRIu64, S.paths[i].path, S.paths[i].n);

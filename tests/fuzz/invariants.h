@@ -21,6 +21,8 @@ enum inv {
 	INV_COUNTERS,   /* counter accounting identities of include/synfence.h */
 	INV_TC_RUN,     /* TC: the test run succeeds, TC_ACT_UNSPEC, the frame untouched */
 	INV_TC_MODEL,   /* TC: handoff decision and counter deltas are the reference model's */
+	INV_MONITOR,    /* monitor mode: every frame passes unchanged; monitor_pass counts the would-be
+			   SYN-ACKs and drops (and never moves outside monitor mode) */
 	INV_N
 };
 
@@ -28,7 +30,7 @@ enum inv {
 
 struct fuzz_stats {
 	uint64_t frames, tc_runs, tc_refused, synacks, handoffs, evictions, len_mismatch_tx;
-	uint64_t refused_short;
+	uint64_t refused_short, monitor_frames;
 	uint64_t checks[INV_N];
 	uint64_t verdicts[5];
 	struct {

@@ -362,6 +362,18 @@ static void expect_ack(const struct ref *r, struct expect *x)
 	x->d[C(ack_cookie_bad)] = 1;
 }
 
+/* Monitor mode: every verdict that would be XDP_TX or XDP_DROP is XDP_PASS, the frame untouched,
+ * counted as what it would have been and in monitor_pass. */
+static void expect_monitor(struct expect *x)
+{
+	if (!(E.cfg_now.flags & SF_CFG_MONITOR) || !(E.cfg_now.flags & SF_CFG_ENABLED) ||
+	    x->verdict == XDP_PASS)
+		return;
+	x->verdict = XDP_PASS;
+	x->synack = 0;
+	x->d[C(monitor_pass)] = 1;
+}
+
 void expect_frame(const struct ref *r, struct expect *x)
 {
 	memset(x, 0, sizeof(*x));
@@ -387,6 +399,7 @@ void expect_frame(const struct ref *r, struct expect *x)
 	} else {
 		expect_ack(r, x);
 	}
+	expect_monitor(x);
 }
 
 /* TC sees the frame after XDP (the flow cache as XDP left it). Its gate: a TCP segment with ACK
@@ -419,6 +432,14 @@ void expect_tc(const struct ref *r, struct tc_expect *t)
 		t->remember = 1;
 		break;
 	default:
+		if (E.cfg_now.flags & SF_CFG_MONITOR) {
+			/* monitor mode: only the ACK of a SYN-ACK sent before the switch is handed
+			 * off (cookie epoch <= monitor_epoch); a bad one is XDP's would-be drop */
+			if (ack != ACK_VALID || cp.epoch > E.cfg_now.monitor_epoch) {
+				t->path = ack == ACK_VALID ? "tc/monitor-valid" : "tc/monitor-other";
+				break;
+			}
+		}
 		if (ack == ACK_VALID) {
 			t->path = "tc/handoff";
 			t->handoff = 1;

@@ -25,19 +25,6 @@ write_conf() {
 	printf '# test config\ninterfaces = %s\nports = %s\nrotate = %s\n%s\n' "$1" "$2" "$3" "${4:-}" >"$CONF.tmp"
 	mv "$CONF.tmp" "$CONF"
 }
-# hup REGEX: SIGHUP, then wait for a log line matching REGEX after the previous ones
-hup() {
-	local before
-	before=$(grep -c '' "$SF_LOG")
-	kill -HUP "$SF_PID"
-	local i
-	for i in $(seq 100); do
-		tail -n +$((before + 1)) "$SF_LOG" | grep -qE -- "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 write_conf "$SRV_IF" 80 60
 sf_synfence_start -l "$TMPD/run.log" -a --config "$CONF" --pin-dir "$PIN" --sysctl-interval 1
 xdp_link=$(sf_pinned_link_id xdp "$SRV_IF")
@@ -52,7 +39,7 @@ sleep 1
 log "8080 and $SRV2_IF added"
 sf_snap "$TMPD/a0"
 write_conf "$SRV_IF $SRV2_IF" 80,8080 30
-check_true "SIGHUP: reloaded with the changes" hup "reloaded $CONF: \+$SRV2_IF ports=80,8080 rotate=30s"
+check_true "SIGHUP: reloaded with the changes" sf_hup "reloaded $CONF: \+$SRV2_IF ports=80,8080 rotate=30s"
 check_true "$SRV2_IF is protected after the reload" sf_xdp_attached "$SRV2_IF"
 check_ne "$(sf_pinned_link_id xdp "$SRV2_IF")" none "$SRV2_IF's XDP link is pinned"
 sf_pcap_start syn8080 "$CLI_NS" "$CLI_IF" 'tcp port 8080 and tcp[tcpflags] & tcp-syn != 0'
@@ -78,7 +65,7 @@ check_eq "$(bpftool map dump pinned "$PIN/sf_state" -j | jq -r '.[0].value | .[3
 log "8080 and $SRV2_IF removed"
 write_conf "$SRV_IF" 80 30 "sysctl_interval = 30" # --sysctl-interval 1 overrides it
 check_true "SIGHUP: reloaded, sysctl_interval from the flag, not the file" \
-	hup "reloaded $CONF: ports=80 -$SRV2_IF\$"
+	sf_hup "reloaded $CONF: ports=80 -$SRV2_IF\$"
 if sf_xdp_attached "$SRV2_IF"; then _fail "$SRV2_IF detached after the reload"; else _ok "$SRV2_IF detached after the reload"; fi
 check_eq "$(sf_pinned_link_id xdp "$SRV2_IF")" none "$SRV2_IF's link pin is gone"
 sf_snap "$TMPD/b0"
@@ -91,7 +78,7 @@ check_eq "$(sf_xdp_prog_id)" "$prog" "$SRV_IF still runs the same program"
 
 log "a config with an error is refused as a whole"
 printf 'interfaces = %s %s\nports = 80,8080\nrotate = never\n' "$SRV_IF" "$SRV2_IF" >"$CONF"
-check_true "SIGHUP: reload refused" hup "reload failed: $CONF:3: rotate: bad rotation period"
+check_true "SIGHUP: reload refused" sf_hup "reload failed: $CONF:3: rotate: bad rotation period"
 out=$(sf_status_json)
 check_eq "$?" 0 "status after the refused reload: exit 0 (protection goes on)"
 check_match "$(jq -r .daemon.last_error <<<"$out")" "^reload failed: $CONF:3: rotate: bad rotation period \"never\"" \
@@ -102,7 +89,7 @@ check_match "$(srv "$SYNFENCE" status -i 0 --pin-dir "$PIN")" $'\nerror     [0-9
 if sf_xdp_attached "$SRV2_IF"; then _fail "nothing of the bad config applied ($SRV2_IF not attached)"; else _ok "nothing of the bad config applied ($SRV2_IF not attached)"; fi
 check_true "the daemon still runs" kill -0 "$SF_PID"
 printf 'interfaces = %s nosuch0\nports = 80,8080\n' "$SRV_IF" >"$CONF"
-check_true "SIGHUP: a missing interface refuses the reload" hup "reload failed: no such interface: nosuch0"
+check_true "SIGHUP: a missing interface refuses the reload" sf_hup "reload failed: no such interface: nosuch0"
 check_match "$(sf_status_json | jq -r .daemon.last_error)" '^reload failed: no such interface: nosuch0' \
 	"status -j: the last error is the latest one"
 sf_snap "$TMPD/c0"
@@ -113,22 +100,22 @@ check_eq "$(tail -n1 "$SF_LOG" | grep -c 'error: reload failed')" 1 "the refusal
 
 printf 'interfaces = %s\nports = 80\nsecret_file = %s\n' "$SRV_IF" "$TMPD/nosecret" >"$CONF"
 check_true "SIGHUP: a missing secret file refuses the reload, naming the config line" \
-	hup "reload failed: $CONF:3: secret_file: secret file $TMPD/nosecret: No such file"
+	sf_hup "reload failed: $CONF:3: secret_file: secret file $TMPD/nosecret: No such file"
 check_match "$(sf_status_json | jq -r .daemon.last_error)" "^reload failed: $CONF:3: secret_file: " \
 	"status -j: the last error names it"
 
 log "30 reloads: memory stays flat"
 write_conf "$SRV_IF" 80 30
-hup "reloaded" >/dev/null
+sf_hup "reloaded" >/dev/null
 rss0=$(awk '/^VmRSS/ { print $2 }' /proc/"$SF_PID"/status)
 fds0=$(ls /proc/"$SF_PID"/fd | wc -l)
 for i in $(seq 30); do
 	if [ $((i % 2)) = 0 ]; then write_conf "$SRV_IF" 80 30; else write_conf "$SRV_IF $SRV2_IF" 80,8080 20; fi
-	hup "reloaded" || { _fail "reload $i"; break; }
+	sf_hup "reloaded" || { _fail "reload $i"; break; }
 done
 rss1=$(awk '/^VmRSS/ { print $2 }' /proc/"$SF_PID"/status)
 write_conf "$SRV_IF" 80 30
-hup "reloaded" >/dev/null
+sf_hup "reloaded" >/dev/null
 check_eq "$(ls /proc/"$SF_PID"/fd | wc -l)" "$fds0" "no file descriptor leaked over 30 reloads"
 check_le "$((rss1 - rss0))" 512 "RSS grew by at most 512 KiB over 30 reloads ($rss0 -> $rss1 KiB)"
 sleep 1

@@ -94,10 +94,15 @@ check_eq "$?" 2 "-q is a usage error outside run (as run --help says)"
 conf=$(mktemp /tmp/$SF_PREFIX-docs-conf.XXXXXX)
 printf 'interfaces = lo\nports = 80\nmetrics = 127.0.0.1:9464\n' >"$conf"
 out=$("$SYNFENCE" run --config "$conf" --check-config 2>&1)
-check_eq "$?/$out" "0/config OK ($conf): 1 interface, ports 80, mode auto, rotate 60s, random secret, pin dir /sys/fs/bpf/synfence, metrics 127.0.0.1:9464" \
+check_eq "$?/$out" "0/config OK ($conf): 1 interface, ports 80, mode auto, rotate 60s, random secret, pin dir /sys/fs/bpf/synfence, metrics 127.0.0.1:9464, monitor no" \
 	"config key metrics is accepted (run --check-config)"
 out=$("$SYNFENCE" run --config "$conf" --check-config --metrics '[::1]:9465' 2>&1)
-check_match "$out" 'metrics \[::1\]:9465$' "--metrics overrides the config key"
+check_match "$out" 'metrics \[::1\]:9465, monitor no$' "--metrics overrides the config key"
+printf 'interfaces = lo\nports = 80\nmonitor = yes\n' >"$conf"
+out=$("$SYNFENCE" run --config "$conf" --check-config 2>&1)
+check_match "$?/$out" '^0/config OK .*, monitor yes \(counting only, every packet passes\)$' "config key monitor is accepted and shown by run --check-config"
+out=$("$SYNFENCE" run --config "$conf" --check-config --no-monitor 2>&1)
+check_match "$out" ', monitor no$' "--no-monitor overrides the config key"
 printf 'interfaces = lo\nports = 80\nmetrics = localhost:9464\n' >"$conf"
 out=$("$SYNFENCE" run --config "$conf" --check-config 2>&1)
 check_eq "$?/$(wc -l <<<"$out")" 2/1 "a bad metrics key: exit 2, one line"

@@ -28,14 +28,15 @@ missing=
 for p in not-tcp disabled fragment unparsed unprotected other syn/synack syn/flags syn/existing syn/bad-doff \
 	syn/bad-options syn/no-secret ack/cached ack/established ack/no-socket ack/bad-doff ack/bad-options \
 	ack/no-secret ack/cookie-ok ack/bad-epoch ack/bad-hash tc/gate tc/cached tc/handoff tc/cookie-bad \
-	tc/no-secret tc/no-listener tc/no-socket tc/dup tc/established; do
+	tc/no-secret tc/no-listener tc/no-socket tc/dup tc/established tc/monitor-valid tc/monitor-other; do
 	[[ " $paths " == *" $p="* ]] || missing+=" $p"
 done
 check "every path of the reference model reached${missing:+ (missing:$missing)}" [ -z "$missing" ]
 handoffs=$(sed -n 's/^tc: .*handoffs verified \([0-9]*\).*/\1/p' "$log")
 check "TC handoffs verified against the cookie: ${handoffs:-0} (> 0)" [ "${handoffs:-0}" -gt 0 ]
 for inv in "XDP_TX only for a well-formed SYN" "SYN-ACK parses" "TC hands off only a valid cookie ACK" \
-	"valid cookie ACK to the listener" "unprotected port" "TC: test run ok" "TC: handoff decision"; do
+	"valid cookie ACK to the listener" "unprotected port" "TC: test run ok" "TC: handoff decision" \
+	"monitor mode: every frame passes"; do
 	n=$(grep -F "$inv" "$log" | awk '{ print $1 }' | head -1)
 	check "invariant checked ${n:-0} times: $inv" [ "${n:-0}" -gt 0 ]
 done

@@ -227,6 +227,22 @@ const struct tcase cases[] = {
 	  .am = { .flip = 1u << 25 } },
 	{ "tc_ack4_forged_qinq", S_ACK, LSYN4(QINQ), TC_REFUSED, .am = { .flip = 1u << 30 } },
 	{ "tc_ack4_no_secret", S_ACK, LSYN4(), TC_QUIET, .no_secret = 1 },
+	/* monitor mode (every case also runs as its twin "monitor:NAME", see monitor_twin): TC
+	 * still hands off the final ACK of a SYN-ACK XDP sent before the switch (cookie epoch <=
+	 * monitor_epoch), and nothing else */
+	{ "monitor_tc_ack4_cookie_from_before_switch", S_ACK, LSYN4(), TC_HANDOFF,
+	  .cfg_set = SF_CFG_MONITOR, .monitor_epoch = TEST_EPOCH },
+	{ "monitor_tc_ack4_prev_epoch_from_before_switch", S_ACK, LSYN4(), TC_HANDOFF,
+	  .cfg_set = SF_CFG_MONITOR, .monitor_epoch = TEST_EPOCH - 1, .am = { .epoch_delta = -1 } },
+	{ "monitor_tc_ack4_cookie_after_switch", S_ACK, LSYN4(), TC_QUIET,
+	  .cfg_set = SF_CFG_MONITOR, .monitor_epoch = TEST_EPOCH - 1 },
+	{ "monitor_tc_ack6_forged_not_counted", S_ACK, LSYN6(), TC_QUIET,
+	  .cfg_set = SF_CFG_MONITOR, .monitor_epoch = TEST_EPOCH, .am = { .flip = 1u << 15 } },
+	{ "monitor_ack4_cookie_from_before_switch", S_ACK, LSYN4(), ACK_OK,
+	  .cfg_set = SF_CFG_MONITOR, .monitor_epoch = TEST_EPOCH },
+	{ "monitor_ack4_forged_passes", S_ACK, LSYN4(), .verdicts = V_PASS,
+	  .delta = { D(ack_cookie_bad), D(ack_bad_hash), D(monitor_pass) },
+	  .cfg_set = SF_CFG_MONITOR, .monitor_epoch = TEST_EPOCH, .am = { .flip = 1u << 20 } },
 	{ "tc_ack4_disabled", S_ACK, LSYN4(), TC_QUIET, .cfg_clear = SF_CFG_ENABLED },
 	{ "tc_ack4_no_socket", S_ACK, LSYN4(), TC_QUIET, .am = { .to_nowhere = 1 } },
 	{ "tc_ack4_rst", S_ACK, LSYN4(), TC_QUIET, .am = { .flags = TF_ACK | TF_RST } },
@@ -345,6 +361,26 @@ const size_t ncases = sizeof(cases) / sizeof(cases[0]);
 static struct sf_config cfg_default;
 static struct sf_secrets sec_default;
 
+int monitor_twin(const struct tcase *tc, struct tcase *t, char *name)
+{
+	if (tc->sweep || tc->scen == S_RT || tc->scen == S_ORACLE || (tc->cfg_set & SF_CFG_MONITOR))
+		return 0;
+	*t = *tc;
+	snprintf(name, 128, "monitor:%s", tc->name);
+	t->name = name;
+	t->cfg_set |= SF_CFG_MONITOR;
+	t->monitor_epoch = 0;
+	t->chk = CHK_AUTO; /* TC: nothing handed off, nothing counted */
+	if (tc->tc_only) {
+		memset(t->delta, 0, sizeof(t->delta));
+		return 1;
+	}
+	t->verdicts = V_PASS;
+	if (tc->verdicts & (V_TX | V_DROP))
+		t->delta[SF_CNT_monitor_pass]++;
+	return 1;
+}
+
 int cases_config_init(void)
 {
 	int i;
@@ -368,6 +404,8 @@ void apply_case_config(const struct tcase *tc)
 	struct sf_secrets s = sec_default;
 
 	c.flags &= ~tc->cfg_clear;
+	c.flags |= tc->cfg_set;
+	c.monitor_epoch = tc->monitor_epoch;
 	if (tc->epoch)
 		s.epoch = tc->epoch;
 	if (tc->no_secret)

@@ -59,6 +59,8 @@ struct tcase {
 	struct pkt_spec pkt;
 	struct ackmod am;
 	uint32_t cfg_clear;   /* config flags cleared for this case */
+	uint32_t cfg_set;     /* config flags set for this case (SF_CFG_MONITOR) */
+	uint32_t monitor_epoch; /* sf_config.monitor_epoch for this case */
 	int no_secret;        /* sf_secrets.epoch = 0 */
 	uint32_t epoch;       /* current epoch for this case (0: TEST_EPOCH) */
 	int npoke;            /* bytes overwritten after building (S_FRAME) */
@@ -125,6 +127,11 @@ _Static_assert(SF_CNT_MAX <= 32, "tcase.dontcare is a 32-bit mask of counters");
 extern const struct tcase cases[];
 extern const size_t ncases;
 
+/* The monitor-mode twin of a case in t (named "monitor:NAME" in name, 128 bytes): the same frame
+ * with SF_CFG_MONITOR set must pass untouched with the same counters, plus monitor_pass where the
+ * case expects XDP_TX or XDP_DROP, and TC must hand nothing off (nor count anything). 0 when the
+ * case has no twin (sweeps, round trips, the oracle, cases that set the flag themselves). */
+int monitor_twin(const struct tcase *tc, struct tcase *t, char *name);
 /* The default config and secrets (random keys, epoch TEST_EPOCH); 0 or -1. */
 int cases_config_init(void);
 /* The default config with the case's changes, written to the maps (exits when it cannot). */

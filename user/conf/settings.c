@@ -88,6 +88,14 @@ const struct sf_key_desc sf_keys[SF_KEY_MAX] = {
 			"an IPv6 one in brackets: 127.0.0.1:9464, [::1]:9464. Prefer a loopback\n"
 			"address: the endpoint has no authentication. A port in use is an error.\n"
 			"A changed address takes effect only with a restart (SIGHUP logs a warning)." },
+	[SF_KEY_MONITOR] = { .name = "monitor", .flag = "monitor", .type = SF_T_BOOL,
+		FIELD(monitor), .def = "no", .reload = true,
+		.help = "Monitor mode: attached and counting, but every packet passes to the kernel\n"
+			"untouched: nothing is answered, dropped or handed off. The counters show\n"
+			"what synfence would have done (synack_sent: SYN-ACKs it would have sent,\n"
+			"ack_cookie_bad: ACKs it would have dropped); monitor_pass counts the packets\n"
+			"it let through instead. For a first try on a production server; SIGHUP\n"
+			"switches it on and off live." },
 };
 
 #define SHOW_MAX 64 /* longest config value or name quoted back in an error message */

@@ -42,6 +42,7 @@ enum sf_key {
 	SF_KEY_REATTACH,
 	SF_KEY_KEEP_ATTACHED,
 	SF_KEY_METRICS,
+	SF_KEY_MONITOR,
 	SF_KEY_MAX,
 };
 
@@ -61,6 +62,7 @@ struct sf_settings {
 	bool reattach;
 	bool keep_attached;
 	char metrics[sizeof(((struct sf_state *)0)->metrics)]; /* ADDR:PORT, "" : off */
+	bool monitor;          /* count what synfence would do, pass every packet */
 };
 
 /* How a key's value is parsed, compared and shown as a flag. */

@@ -51,6 +51,7 @@ struct daemon {
 	struct sf_config want;         /* from the sysctls */
 	bool cfg_written;
 	bool suspended;                /* tcp_syncookies is off and we may not change it */
+	__u32 monitor_epoch;           /* sf_config.monitor_epoch: the epoch when monitor mode began */
 	long syncookies_found;         /* tcp_syncookies before start set it to 1, else -1 */
 	bool shared;                   /* keys derived from set.secret_file */
 	struct sf_master master;

@@ -217,6 +217,9 @@ static void reload_commit(struct daemon *d, struct reload_run *r)
 		note_change(r, " sysctl_interval=%lus", n->sysctl_interval);
 	if (n->log_level != d->set.log_level)
 		note_change(r, " log_level=%s", sf_log_level_name(n->log_level));
+	if (n->monitor != d->set.monitor)
+		note_change(r, " monitor=%s", n->monitor ? "yes (counting only, every packet passes)" :
+			    "no (protecting)");
 	/* every key the table (conf/settings.c) marks reloadable; pin_dir and metrics stay */
 	sf_settings_apply_reloadable(&d->set, n);
 	apply_log_level(&d->set);

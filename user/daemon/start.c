@@ -134,6 +134,8 @@ void log_protecting(struct daemon *d)
 		if (d->ifs[i].attached)
 			sf_info("protecting %s (%s) ports %s", d->ifs[i].name,
 				sf_mode_name(d->ifs[i].mode), ports);
+	if (d->set.monitor)
+		sf_info("MONITOR mode: counting only, every packet passes to the kernel untouched");
 }
 
 /* What start did so far, for its one rollback. */
@@ -266,7 +268,7 @@ static int start_write_state(struct daemon *d, struct start_run *s)
 	d->st.netns_ino = sf_netns_ino();
 	d->st.features = d->features;
 	d->st.takeovers = s->prev.takeovers + (d->takeover ? 1 : 0);
-	d->st.flags = (d->st.flags & SF_ST_SUSPENDED) | (d->shared ? SF_ST_SHARED_SECRET : 0) |
+	d->st.flags = (d->st.flags & (SF_ST_SUSPENDED | SF_ST_MONITOR)) | (d->shared ? SF_ST_SHARED_SECRET : 0) |
 		      (d->set.keep_attached ? SF_ST_KEEP_ATTACHED : 0);
 	if ((ret = map_put(d->map[SF_M_STATE], 0, &d->st)))
 		snprintf(d->err, sizeof(d->err), "cannot write the daemon state (map %s): %s",

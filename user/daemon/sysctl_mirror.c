@@ -53,6 +53,17 @@ int write_cfg(struct daemon *d)
 	struct sf_config c = d->want;
 	int ret;
 
+	if (d->set.monitor) {
+		/* Switched on now: the final ACKs of the SYN-ACKs sent before (cookies of this epoch
+		 * or older) are still handed off. A first start with random keys sent none. */
+		if (!(d->st.flags & SF_ST_MONITOR))
+			d->monitor_epoch = d->cfg_written || d->takeover || d->shared ? d->st.epoch : 0;
+		c.flags |= SF_CFG_MONITOR;
+		c.monitor_epoch = d->monitor_epoch;
+		d->st.flags |= SF_ST_MONITOR;
+	} else {
+		d->st.flags &= ~SF_ST_MONITOR;
+	}
 	if (d->suspended)
 		memset(&c, 0, sizeof(c));
 	if (d->cfg_written && !memcmp(&c, &d->cfg, sizeof(c)))

@@ -78,6 +78,10 @@ static void prom_state(FILE *out, const struct sf_snap *s)
 		  "1 while protection is suspended (net.ipv4.tcp_syncookies is 0 and sysctl changes "
 		  "are off: everything passes to the kernel unfiltered), else 0");
 	fprintf(out, "synfence_suspended %d\n", sf_snap_suspended(s));
+	prom_head(out, "synfence_monitor", "gauge",
+		  "1 in monitor mode (--monitor: the counters show what synfence would do, every "
+		  "packet passes to the kernel untouched), else 0");
+	fprintf(out, "synfence_monitor %d\n", sf_snap_monitor(s));
 }
 
 void sf_render_prom(FILE *out, const struct sf_snap *s)

@@ -155,6 +155,7 @@ static void json_daemon(struct json_writer *jw, const struct sf_snap *s, const c
 		jw_uint_field(jw, "xdp_prog_id", s->state.xdp_prog_id);
 		jw_uint_field(jw, "tc_prog_id", s->state.tc_prog_id);
 		jw_bool_field(jw, "suspended", sf_snap_suspended(s));
+		jw_bool_field(jw, "monitor", sf_snap_monitor(s));
 		json_sysctl(jw, s);
 		json_synack(jw, s);
 		json_features(jw, s);

@@ -28,7 +28,7 @@ static const struct {
 	{ SF_CNT_est_pass, 0 },
 	{ SF_CNT_pass_unprotected, 0 },  { SF_CNT_pass_fragment, 0 },
 	{ SF_CNT_pass_other, 0 },        { SF_CNT_syn_pass_existing, 0 },
-	{ SF_CNT_pass_unparsed, 0 },
+	{ SF_CNT_pass_unparsed, 0 },     { SF_CNT_monitor_pass, 0 },
 };
 _Static_assert(SF_ARRAY_SIZE(text_rows) == SF_CNT_MAX, "every counter has a row in the table");
 
@@ -91,8 +91,9 @@ static void status_daemon(FILE *out, const struct sf_snap *s, const char *ports)
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	sf_daemon_gone_text(s, gone, sizeof(gone));
 	if (s->running)
-		fprintf(out, "synfence  running (pid %u), up %s since %s%s\n", s->state.pid, t.up, when,
-			sf_snap_suspended(s) ? "; protection SUSPENDED" : "");
+		fprintf(out, "synfence  running (pid %u), up %s since %s%s%s\n", s->state.pid, t.up, when,
+			sf_snap_suspended(s) ? "; protection SUSPENDED" : "",
+			sf_snap_monitor(s) ? "; MONITOR mode: counting only, every packet passes to the kernel" : "");
 	else
 		fprintf(out, "synfence  NOT RUNNING: no daemon, %s; %s; started %s\n", gone,
 			sf_left_text(sf_snap_left(s)), when);

@@ -414,6 +414,11 @@ enum sf_left sf_snap_left(const struct sf_snap *s)
 	return SF_LEFT_PARTLY;
 }
 
+bool sf_snap_monitor(const struct sf_snap *s)
+{
+	return s->have_state && (s->state.flags & SF_ST_MONITOR);
+}
+
 bool sf_snap_suspended(const struct sf_snap *s)
 {
 	return s->have_state && (s->state.flags & SF_ST_SUSPENDED);

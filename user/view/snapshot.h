@@ -77,6 +77,8 @@ enum sf_left sf_snap_left(const struct sf_snap *s);
 
 /* Protection suspended by run (tcp_syncookies off and no sysctl changes allowed). */
 bool sf_snap_suspended(const struct sf_snap *s);
+/* Monitor mode (--monitor): the programs count what they would do and pass every packet. */
+bool sf_snap_monitor(const struct sf_snap *s);
 
 /* Seconds from a CLOCK_BOOTTIME moment of s->state to the snapshot; sf_snap_age_s: NaN when then is
  * 0 (never). */

@@ -131,12 +131,34 @@ static void find_detached(const struct sf_snap *cur, struct detached *d)
 	}
 }
 
+/* ... in monitor mode: what the programs would do per second; they answer and drop nothing. */
+static void working_monitor(const struct sf_scope *t, int n_unknown, struct sf_verdict *v)
+{
+	char sent[32], dropped[32];
+
+	if (v->rates) {
+		sf_fmt_rate(sent, sizeof(sent), sf_scope_rate(t, SF_CNT_synack_sent));
+		sf_fmt_rate(dropped, sizeof(dropped), sf_scope_rate(t, SF_CNT_ack_cookie_bad));
+	}
+	answer(v->working_txt, sizeof(v->working_txt),
+	       "MONITOR: %s, counting only: every packet passes to the kernel%s%s%s%s%s",
+	       n_unknown ? "attachment not checkable from this network namespace" : "XDP and TC attached",
+	       v->rates ? "; would send " : "", v->rates ? sent : "",
+	       v->rates ? " SYN-ACKs/s, would drop " : "", v->rates ? dropped : "",
+	       v->rates ? " bad ACKs/s" : "");
+}
+
 /* A live daemon with nothing found detached: what the programs do per second. */
-static void working_running(const struct sf_scope *t, int n_unknown, struct sf_verdict *v)
+static void working_running(const struct sf_snap *cur, const struct sf_scope *t, int n_unknown,
+			    struct sf_verdict *v)
 {
 	char sent[32], dropped[32];
 
 	v->working = n_unknown ? -1 : 1;
+	if (sf_snap_monitor(cur)) {
+		working_monitor(t, n_unknown, v);
+		return;
+	}
 	if (v->rates) {
 		sf_fmt_rate(sent, sizeof(sent), sf_scope_rate(t, SF_CNT_synack_sent));
 		sf_fmt_rate(dropped, sizeof(dropped), sf_scope_rate(t, SF_CNT_ack_cookie_bad));
@@ -181,7 +203,7 @@ static void verdict_working(const struct sf_snap *cur, const struct sf_scope *t,
 			 "yes, without a daemon: XDP and TC left attached, %s: the secret is not rotated",
 			 gone);
 	} else
-		working_running(t, d.n_unknown, v);
+		working_running(cur, t, d.n_unknown, v);
 }
 
 /* ---- is anything legitimate being hurt? ------------------------------------------------------ */
@@ -206,7 +228,10 @@ static void verdict_legit(const struct sf_snap *cur, const struct sf_scope *t, s
 	nosec = sf_scope_rate(t, SF_CNT_pass_no_secret);
 	sf_fmt_rate(ok, sizeof(ok), sf_scope_rate(t, SF_CNT_handoff_ok));
 	v->legit_ok = !(err > 0 || nol > 0 || room > 0 || nosec > 0);
-	if (v->legit_ok)
+	if (v->legit_ok && sf_snap_monitor(cur))
+		answer(v->legit_txt, sizeof(v->legit_txt),
+			 "ok: MONITOR mode, every packet passes: the kernel makes the connections");
+	else if (v->legit_ok)
 		answer(v->legit_txt, sizeof(v->legit_txt),
 			 "ok: %s connections/s handed to the kernel, no handoff errors", ok);
 	else
