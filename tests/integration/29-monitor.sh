@@ -55,11 +55,13 @@ write_conf() { printf 'interfaces = %s\nports = 80\nmonitor = %s\n' "$SRV_IF" "$
 # final ACK (and a GET) follows 2 s after the SYN-ACK; meanwhile the config gets monitor = MONITOR
 # and SIGHUP (status -j daemon.monitor must be JSON). The handshake must complete and get its page
 # (without a connection, the server's kernel would answer the final ACK with a RST).
+# It waits up to 10 s for the reply: on a loaded machine nginx once answered after more than the
+# tool's default 3 s (the server's socket had sent the page; the check had failed all the same).
 switch_during_handshake() {
 	local src=$1 port=$2 mon=$3 json=$4 what=$5 hs sc
 	sf_snap "$TMPD/hs-$port.0"
 	sc=$(sf_nstat "$SRV_NS" TcpExtSyncookiesSent)
-	sf_handshake "$src" "$SRV4" 80 -P "$port" -d 2000 -G >"$TMPD/hs-$port.log" 2>&1 &
+	sf_handshake "$src" "$SRV4" 80 -P "$port" -d 2000 -w 10000 -G >"$TMPD/hs-$port.log" 2>&1 &
 	hs=$!
 	sleep 0.5
 	write_conf "$mon"
