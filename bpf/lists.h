@@ -3,21 +3,16 @@
 #ifndef SF_LISTS_H
 #define SF_LISTS_H
 
-struct {
+/* One type for both tries: the same layout, two maps. */
+struct sf_list_trie {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(max_entries, SF_LIST_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct sf_list_key);
 	__type(value, struct sf_list_val);
-} sf_allow SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, SF_LIST_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct sf_list_key);
-	__type(value, struct sf_list_val);
-} sf_deny SEC(".maps");
+};
+struct sf_list_trie sf_allow SEC(".maps");
+struct sf_list_trie sf_deny SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

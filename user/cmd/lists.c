@@ -78,30 +78,34 @@ struct list_args {
 static int open_list_maps(const struct list_args *a, int *trie, int *allow, int *deny, int *lists)
 {
 	const char *names[] = { SF_MAP_ALLOW, SF_MAP_DENY, SF_MAP_LISTS };
-	int *fds[] = { allow, deny, lists };
+	int fd[3] = { -1, -1, -1 }, ret = 0;
 	char path[PATH_MAX + 32];
 
-	*allow = *deny = *lists = -1;
 	if (sf_is_bpffs(a->dir) != 1) {
 		sf_err("no synfence state in %s: is `synfence run` running (with this --pin-dir)?", a->dir);
 		return -ENOENT;
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 3 && !ret; i++) {
 		snprintf(path, sizeof(path), "%s/%s", a->dir, names[i]);
-		*fds[i] = bpf_obj_get(path);
-		if (*fds[i] < 0) {
-			int ret = -errno;
-
-			if (ret == -ENOENT)
-				sf_err("no %s map in %s: is `synfence run` (a version with lists) running "
-				       "with this --pin-dir?", names[i], a->dir);
-			else
-				sf_err("cannot open %s: %s", path, strerror(-ret));
-			for (int j = 0; j < i; j++)
-				close(*fds[j]);
-			return ret;
-		}
+		fd[i] = bpf_obj_get(path);
+		if (fd[i] >= 0)
+			continue;
+		ret = -errno;
+		if (ret == -ENOENT)
+			sf_err("no %s map in %s: is `synfence run` (a version with lists) running "
+			       "with this --pin-dir?", names[i], a->dir);
+		else
+			sf_err("cannot open %s: %s", path, strerror(-ret));
 	}
+	if (ret) {
+		for (int i = 0; i < 3; i++)
+			if (fd[i] >= 0)
+				close(fd[i]);
+		return ret;
+	}
+	*allow = fd[0];
+	*deny = fd[1];
+	*lists = fd[2];
 	*trie = a->kind == SF_LIST_ALLOW_KIND ? *allow : *deny;
 	return 0;
 }

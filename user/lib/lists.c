@@ -76,7 +76,7 @@ static int update_many(int fd, struct sf_list_key *keys, struct sf_list_val *val
 	ret = bpf_map_update_batch(fd, keys, vals, &count, NULL);
 	if (!ret)
 		return 0;
-	if (errno != EINVAL && errno != ENOTSUP && errno != EOPNOTSUPP && errno != 524 /* ENOTSUPP */)
+	if (errno != EINVAL && errno != EOPNOTSUPP && errno != 524 /* ENOTSUPP */) /* (ENOTSUP == EOPNOTSUPP) */
 		return -errno;
 #endif
 	for (size_t i = 0; i < n; i++)
