@@ -106,6 +106,19 @@ check_match "$out" "$ALLOW:2: bad prefix \"10.1.2.3/33\": prefix length must be 
 printf '10.0.0.0/8\n' >"$ALLOW"
 check_match "$(srv "$SYNFENCE" run "$SRV_IF" --ports 80 --allow-file "$ALLOW" --deny-file "$DENY" --check-config)" "allow file $ALLOW \\(1 prefix" "--check-config shows the list files"
 
+log "5b. 100,000 prefixes in the deny file: loaded on SIGHUP in under 1 s"
+awk 'BEGIN { for (i = 1; i <= 100000; i++) printf "10.%d.%d.%d\n", int(i / 65536), int(i / 256) % 256, i % 256 }' >"$DENY"
+t0=$(date +%s%N)
+check_true "SIGHUP: 100000 deny prefixes loaded" sf_hup "deny list: 100000 prefixes from"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+load=$(grep -o "deny list: 100000 prefixes .* in [0-9]* ms" "$SF_LOG" | grep -o "[0-9]* ms$")
+log "   100000 prefixes: SIGHUP to log line $ms ms, the daemon's load $load"
+check_le "$ms" 1000 "100000 prefixes loaded within 1 s of SIGHUP ($ms ms; daemon: $load)"
+check_eq "$(lst deny list -j | jq '.entries | length')" 100000 "deny list -j: 100000 entries"
+check_eq "$(get "http://$SRV4/")" "$NGINX_BODY" "with 100000 deny prefixes the client (in none) gets the page"
+: >"$DENY"
+check_true "SIGHUP: the emptied deny file" sf_hup "deny list: 0 prefixes from"
+
 log "6. bad input"
 for bad in 10.0.0.0/33 10.0.0.1/ 300.1.2.3 fd00::/129 nonsense 10.0.0.0/-1; do
 	out=$(lst deny add "$bad" 2>&1)

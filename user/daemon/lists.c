@@ -28,6 +28,7 @@ int lists_apply_files(struct daemon *d, const struct sf_settings *s)
 		const char *path = list_file(s, kind);
 		struct sf_list_key *keys = NULL;
 		size_t n = 0, added, removed;
+		__u64 t0 = sf_list_now_ns();
 
 		if (path[0] && (ret = sf_list_file_read(path, &keys, &n, d->err, sizeof(d->err))))
 			break;
@@ -39,8 +40,9 @@ int lists_apply_files(struct daemon *d, const struct sf_settings *s)
 			break;
 		}
 		if (path[0] || removed)
-			sf_info("%s list: %zu prefixes from %s (%zu new, %zu gone)", sf_list_kind_name(kind), n,
-				path[0] ? path : "no file", added, removed);
+			sf_info("%s list: %zu prefixes from %s (%zu new, %zu gone) in %llu ms",
+				sf_list_kind_name(kind), n, path[0] ? path : "no file", added, removed,
+				(unsigned long long)((sf_list_now_ns() - t0) / 1000000));
 	}
 	sf_lists_sync_flags(d->map[SF_M_LISTS], d->map[SF_M_ALLOW], d->map[SF_M_DENY]);
 	return ret;
