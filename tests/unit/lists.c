@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bench.h"
 #include "cases.h"
 #include "env.h"
 #include "lists.h"
@@ -198,28 +199,6 @@ void lists_unit(void (*report)(const char *name, const char *why, const char *no
 
 #define BL_REPEAT 1000000
 #define BL_ROUNDS 5
-#define SF_REPLAY_LEN 74
-
-struct replay_cfg {
-	uint32_t restore;
-	uint8_t tmpl[SF_REPLAY_LEN];
-};
-
-static double mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* n prefixes that never match 127/8 (the SYN's source): random /16../32 in 1-126 and 128-223 */
 static void fill(int fd, size_t n, double *load_ms, int *batched)
 {
@@ -237,12 +216,12 @@ static void fill(int fd, size_t n, double *load_ms, int *batched)
 		k[i] = key4(a, (__u8)rand(), (__u8)rand(), (__u8)rand(), (__u32)(16 + rand() % 17));
 		v[i].origin = SF_LIST_FILE;
 	}
-	t0 = mono_ns();
+	t0 = bench_now_ns();
 	*batched = n ? !bpf_map_update_batch(fd, k, v, &count, NULL) : 0;
 	if (n && !*batched)
 		for (size_t i = 0; i < n; i++)
 			bpf_map_update_elem(fd, &k[i], &v[i], BPF_ANY);
-	*load_ms = (mono_ns() - t0) / 1e6;
+	*load_ms = (bench_now_ns() - t0) / 1e6;
 	free(k);
 	free(v);
 }
@@ -263,7 +242,7 @@ static double syn_ns(int replay, int bss, int target, int prog, const uint8_t *s
 		res[k] = r->err || r->ret != want ? -1.0 : (double)r->duration;
 	}
 	free(r);
-	qsort(res, BL_ROUNDS, sizeof(double), cmp_dbl);
+	qsort(res, BL_ROUNDS, sizeof(double), bench_cmp_dbl);
 	return res[BL_ROUNDS / 2];
 }
 
