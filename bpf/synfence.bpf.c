@@ -16,6 +16,7 @@
 #include "synack.h"
 #include "flowcache.h"
 #include "handoff.h"
+#include "lists.h"
 
 /* The state (BPF_TCP_*) of the kernel's socket for the packet's tuple: an established, time-wait or
  * request socket, else the listener; -1 if there is none. */
@@ -43,6 +44,22 @@ static __always_inline int sf_verdict(const struct sf_config *cfg, struct sf_cou
 	return XDP_PASS;
 }
 
+/* The allow and deny lists' verdict on a SYN or a would-be cookie ACK: XDP_PASS or XDP_DROP (through
+ * sf_verdict: monitor mode passes), or -1 when the source is in neither list. */
+static __always_inline int sf_xdp_lists(const struct sf_pkt *p, const struct sf_config *cfg,
+					struct sf_counters *cnt)
+{
+	switch (sf_list_check(p)) {
+	case SF_LIST_ALLOWED:
+		sf_inc(cnt, SF_CNT_pass_allowed);
+		return XDP_PASS;
+	case SF_LIST_DENIED:
+		sf_inc(cnt, SF_CNT_drop_denied);
+		return sf_verdict(cfg, cnt, XDP_DROP);
+	}
+	return -1;
+}
+
 /* A SYN to a protected port: answer it with a cookie SYN-ACK, keep nothing. In monitor mode it
  * passes to the kernel, counted as what it would have been. */
 static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p,
@@ -54,8 +71,11 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 	struct sf_tcpopts o;
 	__u32 tsval, isn;
 	struct sf_hs hs;
+	int verdict;
 
 	sf_inc(cnt, SF_CNT_syn_recv);
+	if ((verdict = sf_xdp_lists(p, cfg, cnt)) >= 0)
+		return verdict;
 	if (p->flags & (SF_TCPF_FIN | SF_TCPF_RST)) {
 		sf_inc(cnt, SF_CNT_drop_syn_flags);
 		return sf_verdict(cfg, cnt, XDP_DROP);
@@ -142,6 +162,8 @@ static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p
 		sf_inc(cnt, SF_CNT_est_pass);
 		return XDP_PASS;
 	}
+	if ((state = sf_xdp_lists(p, cfg, cnt)) >= 0)
+		return state;
 
 	switch (sf_check_ack(ctx, SF_HOOK_XDP, p, &o, &hs)) {
 	case SF_ACK_VALID:

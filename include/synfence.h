@@ -41,7 +41,11 @@
  * never counted there: a SYN that would have been answered counts as synack_sent). An ACK that
  * meets the kernel's request socket (a handshake the kernel made in synfence's place) counts as
  * ack_cookie_ok there, not est_pass: an ACK synfence would have accepted. TC hands nothing off
- * but the final ACKs of SYN-ACKs sent before the switch (sf_config.monitor_epoch). */
+ * but the final ACKs of SYN-ACKs sent before the switch (sf_config.monitor_epoch).
+ * Lists (bpf/lists.h): a SYN from an allowed prefix ends in pass_allowed, one from a denied prefix
+ * in drop_denied (both after syn_recv); an ACK that would be checked as a cookie ACK (the kernel
+ * has only the listener) ends in pass_allowed or drop_denied instead of ack_cookie_ok/_bad. In
+ * monitor mode drop_denied also counts in monitor_pass. */
 #define SF_COUNTERS(X)                                                                           \
 	X(syn_recv,            "SYNs to protected ports")                                            \
 	X(synack_sent,         "SYN-ACKs with a cookie sent back (XDP_TX)")                          \
@@ -69,7 +73,9 @@
 	X(syn_pass_existing,   "SYNs for a tuple the kernel still has a socket for (TIME_WAIT reuse), passed to it") \
 	X(pass_unparsed,       "IPv4/IPv6 frames passed unexamined: IP/TCP header truncated, bad version or IHL, or more than 4 IPv6 extension headers") \
 	X(handoff_cookie_bad,  "segments a listener would get that reached TC without a valid cookie (not checked by XDP), passed on unhanded") \
-	X(monitor_pass,        "monitor mode: packets passed to the kernel untouched instead of answered (SYN-ACK) or dropped")
+	X(monitor_pass,        "monitor mode: packets passed to the kernel untouched instead of answered (SYN-ACK) or dropped") \
+	X(pass_allowed,        "SYNs and would-be cookie ACKs from an allowed prefix (allow list), passed to the kernel unchallenged") \
+	X(drop_denied,         "SYNs and would-be cookie ACKs from a denied prefix (deny list), dropped")
 
 enum sf_counter {
 #define SF_COUNTER_ENUM(name, help) SF_CNT_##name,
@@ -105,6 +111,43 @@ struct sf_config {
 	 * nothing else; 0: nothing. Cookies live two epochs, so TC hands off nothing two rotations
 	 * after the switch. */
 	__u32 monitor_epoch;
+};
+
+/* --- Allow and deny lists (bpf/lists.h, user/lib/lists.c) ----------------------------------------
+ * Two LPM tries, one per list, keyed by prefix: IPv4 prefixes as IPv4-mapped IPv6 (::ffff:a.b.c.d,
+ * prefixlen + 96), so that one trie holds both families. The value records the entry's origin (file,
+ * live or both) and the expiry of a live entry with a TTL (CLOCK_MONOTONIC ns, bpf_ktime_get_ns;
+ * 0: none): BPF ignores an expired live-only entry, the daemon deletes it. sf_lists (array, one
+ * entry) says which lists are non-empty: an empty list costs no lookup. */
+#define SF_MAP_ALLOW     "sf_allow"
+#define SF_MAP_DENY      "sf_deny"
+#define SF_MAP_LISTS     "sf_lists"
+#define SF_LIST_MAX      (1u << 20)
+
+struct sf_list_key {
+	__u32 prefixlen; /* 0..128 (IPv4: 96 + 0..32) */
+	__u32 addr[4];   /* network order; IPv4 as ::ffff:a.b.c.d */
+};
+
+enum sf_list_origin {
+	SF_LIST_FILE = 1 << 0, /* from allow_file/deny_file: replaced on reload */
+	SF_LIST_LIVE = 1 << 1, /* from `synfence allow|deny add`: kept on reload and restart */
+};
+
+struct sf_list_val {
+	__u64 expires_ns; /* live entry's expiry (bpf_ktime_get_ns clock), 0: never */
+	__u32 origin;     /* enum sf_list_origin */
+	__u32 pad;
+};
+
+enum sf_lists_flags {
+	SF_LISTS_ALLOW = 1 << 0, /* sf_allow may have entries */
+	SF_LISTS_DENY  = 1 << 1, /* sf_deny may have entries */
+};
+
+struct sf_lists {
+	__u32 flags; /* enum sf_lists_flags */
+	__u32 pad;
 };
 
 /* --- Secrets (array map, one entry) ----------------------------------------------------------

@@ -63,10 +63,11 @@ $(FUZZ_B)/fuzz_ports: tests/fuzz/fuzz_ports.c tests/fuzz/require.h user/conf/por
 	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/conf/ports.c user/lib/util.c -o $@
 
 $(FUZZ_B)/fuzz_conf: tests/fuzz/fuzz_conf.c tests/fuzz/require.h user/conf/settings.c user/conf/settings.h user/conf/listen_addr.c user/conf/listen_addr.h \
+		     user/conf/listfile.c user/conf/listfile.h \
 		     user/lib/xdp_mode.h user/conf/ports.c user/conf/ports.h user/lib/util.c user/lib/util.h include/synfence.h \
 		     | $(FUZZ_B)
 	$(call msg,FUZZ-CC,$@)
-	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/conf/settings.c user/conf/listen_addr.c user/conf/ports.c user/lib/util.c \
+	$(Q)$(FUZZ_CLANG) $(SAN_CFLAGS) -fsanitize=fuzzer -Iuser $< user/conf/settings.c user/conf/listen_addr.c user/conf/listfile.c user/conf/ports.c user/lib/util.c \
 		-o $@ -linih
 
 $(FUZZ_B)/cli_main.o: user/main.c $(USER_HDRS) | $(FUZZ_B)

@@ -29,12 +29,15 @@
 #include <unistd.h>
 
 #include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <sodium.h>
 
 #include "env.h"
 #include "gen.h"
 #include "invariants.h"
 #include "model.h"
+#include "synfence.skel.h"
 
 struct env E;
 
@@ -166,10 +169,37 @@ __attribute__((unused)) static int replay_dir(const char *dir, uint64_t *n)
 	return bad;
 }
 
+/* The model's lists (model.c) into sf_allow and sf_deny, both flagged non-empty. */
+static int setup_lists(void)
+{
+	struct sf_lists l = { .flags = SF_LISTS_ALLOW | SF_LISTS_DENY };
+	__u32 zero = 0;
+
+	for (int i = 0; i < n_mlists; i++) {
+		const struct mlist *m = &mlists[i];
+		struct sf_list_key k = { .prefixlen = (__u32)m->len };
+		struct sf_list_val v = { .origin = SF_LIST_LIVE, .expires_ns = m->expired ? 1 : 0 };
+
+		if (m->family == 4) {
+			uint8_t *a = (uint8_t *)k.addr;
+
+			k.prefixlen += 96;
+			a[10] = a[11] = 0xff;
+			memcpy(a + 12, m->addr, 4);
+		} else {
+			memcpy(k.addr, m->addr, 16);
+		}
+		if (bpf_map_update_elem(bpf_map__fd(m->deny ? E.skel->maps.sf_deny : E.skel->maps.sf_allow),
+					&k, &v, BPF_ANY))
+			return -1;
+	}
+	return bpf_map_update_elem(bpf_map__fd(E.skel->maps.sf_lists), &zero, &l, BPF_ANY);
+}
+
 /* The environment, with the default selector in force. 0 or -1. */
 static int setup(void)
 {
-	if (sodium_init() < 0 || env_setup(&E, &env_fuzz_opts))
+	if (sodium_init() < 0 || env_setup(&E, &env_fuzz_opts) || setup_lists())
 		return -1;
 	if (!E.cport)
 		fprintf(stderr, "warning: no established connection on lo: the established path is not exercised\n");

@@ -280,10 +280,63 @@ void mflow_clear(void)
 }
 
 
+const struct mlist mlists[] = {
+	{ 4, 1, 20, 0, { 198, 19, 0, 0 } },   /* denied: 1/32 of the generator's IPv4 sources */
+	{ 4, 0, 24, 0, { 198, 19, 7, 0 } },   /* allowed inside it: the allow list wins */
+	{ 4, 0, 22, 0, { 198, 19, 16, 0 } },  /* allowed */
+	{ 4, 1, 19, 1, { 198, 19, 32, 0 } },  /* an expired live entry: ignored */
+	{ 6, 1, 68, 0, { 0xfd, [8] = 0xb0 } }, /* denied: 1/16 of the IPv6 sources */
+	{ 6, 0, 72, 0, { 0xfd, [8] = 0xba } }, /* allowed inside it */
+	{ 6, 0, 68, 0, { 0xfd, [8] = 0xa0 } }, /* allowed */
+};
+const int n_mlists = sizeof(mlists) / sizeof(mlists[0]);
+
+static int prefix_match(const uint8_t *a, const uint8_t *p, int len)
+{
+	for (int i = 0; i < len; i++)
+		if (((a[i / 8] ^ p[i / 8]) >> (7 - i % 8)) & 1)
+			return 0;
+	return 1;
+}
+
+/* The lists' verdict on the source: 1 allowed, -1 denied, 0 neither (the allow list wins). */
+static int ref_lists(const struct ref *r)
+{
+	int allowed = 0, denied = 0;
+
+	for (int i = 0; i < n_mlists; i++) {
+		const struct mlist *m = &mlists[i];
+
+		if (m->family != r->family || m->expired || !prefix_match(r->saddr, m->addr, m->len))
+			continue;
+		if (m->deny)
+			denied = 1;
+		else
+			allowed = 1;
+	}
+	return allowed ? 1 : denied ? -1 : 0;
+}
+
+/* A SYN or a would-be cookie ACK from a listed source: its verdict, counted; 0 when in no list. */
+static int expect_lists(const struct ref *r, struct expect *x, const char *what)
+{
+	int l = ref_lists(r);
+
+	if (!l)
+		return 0;
+	x->path = l > 0 ? (what[0] == 's' ? "syn/allowed" : "ack/allowed") :
+			  (what[0] == 's' ? "syn/denied" : "ack/denied");
+	x->verdict = l > 0 ? XDP_PASS : XDP_DROP;
+	x->d[l > 0 ? C(pass_allowed) : C(drop_denied)] = 1;
+	return 1;
+}
+
 /* A SYN (without ACK) to a protected port. */
 static void expect_syn(const struct ref *r, struct expect *x)
 {
 	x->d[C(syn_recv)] = 1;
+	if (expect_lists(r, x, "syn"))
+		return;
 	x->verdict = XDP_DROP;
 	x->forget = !(r->flags & (TF_FIN | TF_RST)) && mflow_find(r) >= 0 && ref_socket(r) != SK_EST;
 	if (r->flags & (TF_FIN | TF_RST)) {
@@ -334,6 +387,8 @@ static void expect_ack(const struct ref *r, struct expect *x)
 		x->d[C(ack_no_listener)] = 1;
 		return;
 	}
+	if (expect_lists(r, x, "ack"))
+		return;
 	x->verdict = XDP_DROP;
 	switch (ref_ack(r, &x->cp)) {
 	case ACK_VALID:

@@ -80,6 +80,16 @@ struct tc_expect {
 	int remember;
 };
 
+/* The allow and deny lists the fuzzer installs at setup (fuzz_bpf.c writes them into sf_allow and
+ * sf_deny; the model matches them itself): a few prefixes inside the generator's source ranges,
+ * a host allowed inside a denied prefix, and an expired live entry that must be ignored. */
+struct mlist {
+	int family, deny, len, expired; /* len: prefix length in bits of the family's address */
+	uint8_t addr[16];
+};
+extern const struct mlist mlists[];
+extern const int n_mlists;
+
 void expect_frame(const struct ref *r, struct expect *x);
 /* TC sees the frame after XDP (the flow cache as XDP left it). */
 void expect_tc(const struct ref *r, struct tc_expect *t);

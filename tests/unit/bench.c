@@ -21,7 +21,7 @@
 #define CALLS 100000
 #define REPEAT 1000000
 
-static double now_ns(void)
+double bench_now_ns(void)
 {
 	struct timespec ts;
 
@@ -29,7 +29,7 @@ static double now_ns(void)
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
-static int cmp_dbl(const void *a, const void *b)
+int bench_cmp_dbl(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
@@ -52,14 +52,14 @@ static void bench_loop1(run_prog_fn run_prog, int prog, const uint8_t *in, int l
 	int i;
 
 	b->bad = 0;
-	t0 = now_ns();
+	t0 = bench_now_ns();
 	for (i = 0; i < calls; i++) {
 		run_prog(prog, in, len, r, 1);
 		ksum += r->duration;
 		if (r->err || r->ret != want)
 			b->bad++;
 	}
-	b->wall = (now_ns() - t0) / calls;
+	b->wall = (bench_now_ns() - t0) / calls;
 	b->kern = ksum / calls;
 }
 
@@ -68,21 +68,15 @@ static void bench_loop1(run_prog_fn run_prog, int prog, const uint8_t *in, int l
 static void bench_bulk(run_prog_fn run_prog, int prog, const uint8_t *in, int len, unsigned want,
 		       int repeat, int same_frame, struct bres *b, struct xrun *r)
 {
-	double t0 = now_ns();
+	double t0 = bench_now_ns();
 
 	run_prog(prog, in, len, r, repeat);
-	b->wall = (now_ns() - t0) / repeat;
+	b->wall = (bench_now_ns() - t0) / repeat;
 	b->kern = r->duration;
 	b->bad = r->err || r->ret != want || r->framelen != len ||
 		 (same_frame && memcmp(r->frame, in, (size_t)len));
 }
 
-/* The replay wrapper (tests/bpf/sf_replay.bpf.c) and the configuration of its .bss. */
-#define SF_REPLAY_LEN 74
-struct replay_cfg {
-	uint32_t restore;
-	uint8_t tmpl[SF_REPLAY_LEN];
-};
 
 /* The programs besides synfence's. */
 struct progs {
@@ -326,9 +320,9 @@ static void print_table(struct bench *b)
 	for (i = 0; i < NPATHS; i++) {
 		double a, p, w;
 
-		qsort(b->res[i][0], ROUNDS, sizeof(double), cmp_dbl);
-		qsort(b->res[i][1], ROUNDS, sizeof(double), cmp_dbl);
-		qsort(b->walls[i][0], ROUNDS, sizeof(double), cmp_dbl);
+		qsort(b->res[i][0], ROUNDS, sizeof(double), bench_cmp_dbl);
+		qsort(b->res[i][1], ROUNDS, sizeof(double), bench_cmp_dbl);
+		qsort(b->walls[i][0], ROUNDS, sizeof(double), bench_cmp_dbl);
 		a = b->res[i][0][ROUNDS / 2];
 		p = b->res[i][1][ROUNDS / 2];
 		w = b->walls[i][0][ROUNDS / 2];

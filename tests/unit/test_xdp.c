@@ -28,6 +28,7 @@
 #include <sodium.h>
 
 #include "bench.h"
+#include "lists.h"
 #include "cases.h"
 #include "env.h"
 #include "expect.h"
@@ -441,7 +442,7 @@ static int selected(const char *name, int nfilt, char **filt)
 }
 
 struct args {
-	int bench, nfilt;
+	int bench, bench_lists, nfilt;
 	const char *pass_obj;
 	char **filt;          /* the case name substrings */
 };
@@ -455,6 +456,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--bench"))
 			a->bench = 1;
+		else if (!strcmp(argv[i], "--bench-lists"))
+			a->bench_lists = 1;
 		else if (!strcmp(argv[i], "-v"))
 			verbose = 1;
 		else if (!strcmp(argv[i], "--pcap") && i + 1 < argc)
@@ -462,7 +465,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		else if (!strcmp(argv[i], "--pass-obj") && i + 1 < argc)
 			a->pass_obj = argv[++i];
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: %s [-v] [--pcap FILE] [--bench [--pass-obj PATH]] "
+			printf("usage: %s [-v] [--pcap FILE] [--bench|--bench-lists [--pass-obj PATH]] "
 			       "[CASE-SUBSTRING...]\n",
 			       argv[0]);
 			return 0;
@@ -490,6 +493,8 @@ static int run(const struct args *a, const char *argv0)
 	}
 	if (a->bench)
 		return bench(a->pass_obj, argv0);
+	if (a->bench_lists)
+		return lists_bench(a->pass_obj, argv0);
 	for (c = 0; c < ncases; c++)
 		if (selected(cases[c].name, a->nfilt, a->filt))
 			run_case(&cases[c]);
@@ -506,6 +511,8 @@ static int run(const struct args *a, const char *argv0)
 		apply_case_config(&dflt); /* the default config (the twins left monitor mode on) */
 		run_flowcache();
 	}
+	if (selected("lists_", a->nfilt, a->filt))
+		lists_unit(report);
 	printf("%d passed, %d failed\n", n_pass, n_fail);
 	env_close(&E);
 	return n_fail ? 1 : 0;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "conf/listfile.h"
 #include "conf/settings.h"
 #include "daemon/daemon.h"
 #include "lib/log.h"
@@ -307,6 +308,25 @@ out:
 	return ret;
 }
 
+/* --check-config, the end of its line: the list files (already read and checked by sf_settings_check). */
+static void print_list_files(const struct sf_settings *s)
+{
+	const char *files[] = { s->allow_file, s->deny_file }, *names[] = { "allow", "deny" };
+	char err[512];
+
+	for (int i = 0; i < 2; i++) {
+		struct sf_list_key *keys = NULL;
+		size_t n = 0;
+
+		if (!files[i][0])
+			continue;
+		sf_list_file_read(files[i], &keys, &n, err, sizeof(err));
+		free(keys);
+		printf(", %s file %s (%zu prefix%s)", names[i], files[i], n, n == 1 ? "" : "es");
+	}
+	printf("\n");
+}
+
 static int check_config(struct run_args *a)
 {
 	const struct sf_settings *s = &a->o.set;
@@ -324,10 +344,11 @@ static int check_config(struct run_args *a)
 	if (sf_format_ports(s->ports, ports, sizeof(ports)) >= sizeof(ports))
 		strcpy(ports + sizeof(ports) - 4, "...");
 	printf("config OK (%s): %d interface%s, ports %s, mode %s, rotate %lus, %s secret, pin dir %s, "
-	       "metrics %s, monitor %s\n", a->o.config_used ? a->o.config : "no config file", s->n_ifs,
+	       "metrics %s, monitor %s", a->o.config_used ? a->o.config : "no config file", s->n_ifs,
 	       s->n_ifs == 1 ? "" : "s", ports, sf_mode_req_name(s->mode), s->rotate,
 	       s->secret_file[0] ? "shared" : "random", s->pin_dir, s->metrics[0] ? s->metrics : "off",
 	       s->monitor ? "yes (counting only, every packet passes)" : "no");
+	print_list_files(s);
 	return SF_EXIT_OK;
 }
 

@@ -13,6 +13,7 @@
 
 #include "conf/settings.h"
 #include "conf/listen_addr.h"
+#include "conf/listfile.h"
 #include "conf/ports.h"
 #include "lib/util.h"
 
@@ -96,6 +97,16 @@ const struct sf_key_desc sf_keys[SF_KEY_MAX] = {
 			"ack_cookie_bad: ACKs it would have dropped); monitor_pass counts the packets\n"
 			"it let through instead. For a first try on a production server; SIGHUP\n"
 			"switches it on and off live." },
+	[SF_KEY_ALLOW_FILE] = { .name = "allow_file", .flag = "allow-file", .arg = "FILE",
+		.type = SF_T_PATH, FIELD(allow_file), .what = "allow file", .reload = true,
+		.help = "Allow list: one IPv4 or IPv6 prefix (CIDR, or an address) per line, '#'\n"
+			"starts a comment. SYNs from these prefixes go to the kernel unchallenged\n"
+			"(pass_allowed). A bad line is refused as FILE:LINE. SIGHUP reloads the file\n"
+			"(entries added with 'synfence allow add' stay)." },
+	[SF_KEY_DENY_FILE] = { .name = "deny_file", .flag = "deny-file", .arg = "FILE",
+		.type = SF_T_PATH, FIELD(deny_file), .what = "deny file", .reload = true,
+		.help = "Deny list, as --allow-file: SYNs and would-be cookie ACKs from these\n"
+			"prefixes are dropped (drop_denied). The allow list wins where both match." },
 };
 
 #define SHOW_MAX 64 /* longest config value or name quoted back in an error message */
@@ -682,6 +693,25 @@ void sf_settings_merge(struct sf_settings *out, const struct sf_settings *file,
 	}
 }
 
+/* allow_file and deny_file, when given, are read and every line checked (FILE:LINE: problem). */
+static int sf_list_files_check(const struct sf_settings *s, char *err, size_t errlen)
+{
+	const char *files[] = { s->allow_file, s->deny_file };
+
+	for (size_t i = 0; i < SF_ARRAY_SIZE(files); i++) {
+		struct sf_list_key *keys;
+		size_t n;
+		int ret;
+
+		if (!files[i][0])
+			continue;
+		if ((ret = sf_list_file_read(files[i], &keys, &n, err, errlen)))
+			return ret;
+		free(keys);
+	}
+	return 0;
+}
+
 int sf_settings_check(const struct sf_settings *s, char *err, size_t errlen)
 {
 	if (!s->n_ifs)
@@ -689,7 +719,7 @@ int sf_settings_check(const struct sf_settings *s, char *err, size_t errlen)
 			    "config file)");
 	if (!sf_count_ports(s->ports))
 		return sf_einval(err, errlen, "no port to protect given (--ports or 'ports' in the config file)");
-	return 0;
+	return sf_list_files_check(s, err, errlen);
 }
 
 int sf_settings_resolve(const char *config, bool config_given, const struct sf_settings *cli,

@@ -43,6 +43,8 @@ enum sf_key {
 	SF_KEY_KEEP_ATTACHED,
 	SF_KEY_METRICS,
 	SF_KEY_MONITOR,
+	SF_KEY_ALLOW_FILE,
+	SF_KEY_DENY_FILE,
 	SF_KEY_MAX,
 };
 
@@ -63,6 +65,8 @@ struct sf_settings {
 	bool keep_attached;
 	char metrics[sizeof(((struct sf_state *)0)->metrics)]; /* ADDR:PORT, "" : off */
 	bool monitor;          /* count what synfence would do, pass every packet */
+	char allow_file[PATH_MAX]; /* "" : none (the allow list's file entries) */
+	char deny_file[PATH_MAX];  /* "" : none */
 };
 
 /* How a key's value is parsed, compared and shown as a flag. */

@@ -138,6 +138,10 @@ int netlink_open(void);
 /* reload.c */
 void daemon_reload(struct daemon *d);
 
+/* lists.c */
+int lists_apply_files(struct daemon *d, const struct sf_settings *s);
+void lists_tick(struct daemon *d);
+
 /* lifecycle.c */
 int tick_arm(struct daemon *d);
 

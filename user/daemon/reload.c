@@ -270,6 +270,8 @@ void daemon_reload(struct daemon *d)
 		reload_undo(d, r, ret);
 	else
 		reload_commit(d, r);
+	if (!ret && lists_apply_files(d, &d->set))
+		report_problem(d, false, "reload: %s; the lists stay as they were", d->err);
 out:
 	if (r)
 		sf_master_clear(&r->m);

@@ -229,7 +229,7 @@ static int start_fill_maps(struct daemon *d, struct start_run *s)
 	} else if (!d->st.rotated_boot_ns) {
 		note_epoch(d);
 	}
-	if ((ret = sysctl_sync(d, true)))
+	if ((ret = sysctl_sync(d, true)) || (ret = lists_apply_files(d, &d->set)))
 		return ret;
 	seed_flows(d);
 	return 0;

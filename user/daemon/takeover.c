@@ -73,7 +73,7 @@ void migrate_map(int from, int to)
 	bool percpu;
 
 	if (map_geometry(from, &t1, &vs1, &n1) || map_geometry(to, &t2, &vs2, &n2) || t1 != t2 ||
-	    ncpu <= 0 || !vs1 || !vs2)
+	    ncpu <= 0 || !vs1 || !vs2 || (t1 != BPF_MAP_TYPE_ARRAY && t1 != BPF_MAP_TYPE_PERCPU_ARRAY))
 		return;
 	percpu = t1 == BPF_MAP_TYPE_PERCPU_ARRAY;
 	s1 = percpu ? sf_percpu_stride(vs1) * ncpu : vs1;

@@ -19,7 +19,10 @@
 	X(SF_M_IF_SLOT, SF_MAP_IF_SLOT)     \
 	X(SF_M_IFACES, SF_MAP_IFACES)       \
 	X(SF_M_COUNTERS, SF_MAP_COUNTERS)   \
-	X(SF_M_STATE, SF_MAP_STATE)
+	X(SF_M_STATE, SF_MAP_STATE)         \
+	X(SF_M_ALLOW, SF_MAP_ALLOW)         \
+	X(SF_M_DENY, SF_MAP_DENY)           \
+	X(SF_M_LISTS, SF_MAP_LISTS)
 
 /* Index of each pinned map in sf_map_names (and in the daemon's map fd arrays). */
 enum sf_pinned_map {
