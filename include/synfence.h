@@ -30,14 +30,14 @@
  * Invariants (with the programs enabled): ack_cookie_bad = ack_bad_hash + ack_bad_epoch +
  * ack_bad_malformed; handoff_err = handoff_err_einval + handoff_err_enomem + handoff_err_other;
  * every SYN to a protected port ends in exactly one of synack_sent, drop_syn_flags, drop_malformed,
- * drop_no_room, pass_no_secret, syn_pass_existing; every TCP segment XDP sees is counted once in syn_recv, est_pass,
+ * drop_no_room, pass_no_secret, syn_pass_existing, drop_rate_limited; every TCP segment XDP sees is counted once in syn_recv, est_pass,
  * ack_no_listener, pass_no_secret (ACKs), ack_cookie_ok, ack_cookie_bad,
  * pass_unprotected, pass_fragment or pass_other; every IPv4/IPv6 frame whose IP or TCP header it
  * cannot read, in pass_unparsed (other ethertypes and protocols pass uncounted). TC (the handoff)
  * counts only the handoff_* outcomes of the segments it checks itself (bpf/handoff.h).
  * Monitor mode (SF_CFG_MONITOR): the same counters count what synfence would have done, and every
  * verdict that would have been XDP_TX or XDP_DROP is XDP_PASS and also counted in monitor_pass:
- * monitor_pass = synack_sent + drop_syn_flags + drop_malformed + ack_cookie_bad (drop_no_room is
+ * monitor_pass = synack_sent + drop_syn_flags + drop_malformed + ack_cookie_bad + drop_rate_limited (drop_no_room is
  * never counted there: a SYN that would have been answered counts as synack_sent). An ACK that
  * meets the kernel's request socket (a handshake the kernel made in synfence's place) counts as
  * ack_cookie_ok there, not est_pass: an ACK synfence would have accepted. TC hands nothing off
@@ -69,7 +69,8 @@
 	X(syn_pass_existing,   "SYNs for a tuple the kernel still has a socket for (TIME_WAIT reuse), passed to it") \
 	X(pass_unparsed,       "IPv4/IPv6 frames passed unexamined: IP/TCP header truncated, bad version or IHL, or more than 4 IPv6 extension headers") \
 	X(handoff_cookie_bad,  "segments a listener would get that reached TC without a valid cookie (not checked by XDP), passed on unhanded") \
-	X(monitor_pass,        "monitor mode: packets passed to the kernel untouched instead of answered (SYN-ACK) or dropped")
+	X(monitor_pass,        "monitor mode: packets passed to the kernel untouched instead of answered (SYN-ACK) or dropped") \
+	X(drop_rate_limited,   "SYNs dropped: their source prefix was over source_syn_rate (per-source SYN limits)")
 
 enum sf_counter {
 #define SF_COUNTER_ENUM(name, help) SF_CNT_##name,
@@ -105,6 +106,14 @@ struct sf_config {
 	 * nothing else; 0: nothing. Cookies live two epochs, so TC hands off nothing two rotations
 	 * after the switch. */
 	__u32 monitor_epoch;
+	/* Per-source SYN limits (bpf/limit.h; source_syn_rate, source_syn_burst, source_prefix4/6):
+	 * a GCRA per source prefix, T = 1 s / rate, tau = (burst - 1) * T. limit_t_ns == 0: off. */
+	__u32 limit_mask4;    /* IPv4 source prefix mask (network order) */
+	__u32 limit_mask6[4]; /* IPv6 source prefix mask (network order) */
+	__u32 limit_pad;
+	__u64 limit_t_ns;     /* ns between SYNs at the rate; 0: the limiter is off */
+	__u64 limit_tau_ns;   /* (burst - 1) * limit_t_ns */
+	__u64 limit_seed[2];  /* odd multipliers of the sketch rows' hashes (random per run) */
 };
 
 /* --- Secrets (array map, one entry) ----------------------------------------------------------

@@ -29,6 +29,7 @@ static const struct {
 	{ SF_CNT_pass_unprotected, 0 },  { SF_CNT_pass_fragment, 0 },
 	{ SF_CNT_pass_other, 0 },        { SF_CNT_syn_pass_existing, 0 },
 	{ SF_CNT_pass_unparsed, 0 },     { SF_CNT_monitor_pass, 0 },
+	{ SF_CNT_drop_rate_limited, 0 },
 };
 _Static_assert(SF_ARRAY_SIZE(text_rows) == SF_CNT_MAX, "every counter has a row in the table");
 
