@@ -116,6 +116,42 @@ struct sf_config {
 	__u64 limit_seed[2];  /* odd multipliers of the sketch rows' hashes (random per run) */
 };
 
+/* The limit_* fields of c for rate (SYNs/s, 0: off), burst and the prefix lengths; seed: the
+ * rows' multipliers (made odd). The daemon's and the unit tests' one way to fill them. */
+static inline __u32 sf_limit_mask(unsigned long bits) /* a prefix mask of 0..32 bits, wire order */
+{
+	__u32 m = bits >= 32 ? 0xffffffffu : bits ? ~((1u << (32 - bits)) - 1) : 0;
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	m = __builtin_bswap32(m);
+#endif
+	return m;
+}
+
+static inline void sf_limit_fill(struct sf_config *c, unsigned long rate, unsigned long burst,
+				 unsigned long prefix4, unsigned long prefix6, const __u64 seed[2])
+{
+	int i;
+
+	c->limit_mask4 = 0;
+	for (i = 0; i < 4; i++)
+		c->limit_mask6[i] = 0;
+	c->limit_pad = 0;
+	c->limit_t_ns = c->limit_tau_ns = 0;
+	c->limit_seed[0] = c->limit_seed[1] = 0;
+	if (!rate)
+		return;
+	c->limit_mask4 = sf_limit_mask(prefix4);
+	for (i = 0; i < 4; i++)
+		c->limit_mask6[i] = sf_limit_mask(prefix6 > 32ul * i ? prefix6 - 32ul * i : 0);
+	c->limit_t_ns = 1000000000ull / rate;
+	if (!c->limit_t_ns)
+		c->limit_t_ns = 1;
+	c->limit_tau_ns = (__u64)(burst ? burst - 1 : 0) * c->limit_t_ns;
+	c->limit_seed[0] = seed[0] | 1;
+	c->limit_seed[1] = seed[1] | 1;
+}
+
 /* --- Secrets (array map, one entry) ----------------------------------------------------------
  * key[e & 3] is the SipHash key of epoch e. A cookie carries the low two bits of its epoch; ACKs are
  * accepted for the current epoch and the one before it. Rotation (userspace): write the key of

@@ -337,23 +337,13 @@ static int set_ports(struct sf_settings *s, const struct sf_key_desc *k, const c
 	return 0;
 }
 
-static int set_seconds(struct sf_settings *s, const struct sf_key_desc *k, const char *v, bool append,
+static int set_uint(struct sf_settings *s, const struct sf_key_desc *k, const char *v, bool append,
 		       char *err, size_t errlen)
 {
 	(void)append;
 	if (sf_parse_uint(v, k->min, k->max, field(s, k)))
-		return sf_einval(err, errlen, "bad %s \"%s\": expected seconds, %lu-%lu", k->what, SHOW(v),
-				 k->min, k->max);
-	return 0;
-}
-
-static int set_number(struct sf_settings *s, const struct sf_key_desc *k, const char *v, bool append,
-		      char *err, size_t errlen)
-{
-	(void)append;
-	if (sf_parse_uint(v, k->min, k->max, field(s, k)))
-		return sf_einval(err, errlen, "bad %s \"%s\": expected a number, %lu-%lu", k->what, SHOW(v),
-				 k->min, k->max);
+		return sf_einval(err, errlen, "bad %s \"%s\": expected %s, %lu-%lu", k->what, SHOW(v),
+				 k->type == SF_T_NUMBER ? "a number" : "seconds", k->min, k->max);
 	return 0;
 }
 
@@ -403,9 +393,9 @@ typedef int set_fn(struct sf_settings *s, const struct sf_key_desc *k, const cha
 
 static set_fn *const setters[] = {
 	[SF_T_IFACES] = set_ifaces,   [SF_T_PORTS] = set_ports, [SF_T_MODE] = set_word,
-	[SF_T_SECONDS] = set_seconds, [SF_T_PATH] = set_path,   [SF_T_LOG_LEVEL] = set_word,
+	[SF_T_SECONDS] = set_uint, [SF_T_PATH] = set_path,   [SF_T_LOG_LEVEL] = set_word,
 	[SF_T_BOOL] = set_word,       [SF_T_LISTEN] = set_listen,
-	[SF_T_NUMBER] = set_number,
+	[SF_T_NUMBER] = set_uint,
 };
 
 int sf_settings_set(struct sf_settings *s, enum sf_key key, const char *v, bool append, char *err,

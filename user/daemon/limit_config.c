@@ -1,5 +1,4 @@
 /* daemon/limit_config.c - see limit_config.h. */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -7,36 +6,10 @@
 
 #include "daemon/limit_config.h"
 
-/* A prefix mask of bits (0..32) as on the wire. */
-static __u32 mask32(unsigned long bits)
-{
-	if (bits == 0)
-		return 0;
-	if (bits >= 32)
-		return 0xffffffffu;
-	return htonl(~((1u << (32 - bits)) - 1));
-}
-
 void sf_limit_config(struct sf_config *c, const struct sf_settings *s, const __u64 seed[2])
 {
-	unsigned long p6 = s->source_prefix6;
-
-	c->limit_mask4 = 0;
-	memset(c->limit_mask6, 0, sizeof(c->limit_mask6));
-	c->limit_pad = 0;
-	c->limit_t_ns = c->limit_tau_ns = 0;
-	c->limit_seed[0] = c->limit_seed[1] = 0;
-	if (!s->source_syn_rate)
-		return;
-	c->limit_mask4 = mask32(s->source_prefix4);
-	for (int i = 0; i < 4; i++)
-		c->limit_mask6[i] = mask32(p6 > 32u * (unsigned long)i ? p6 - 32u * (unsigned long)i : 0);
-	c->limit_t_ns = 1000000000ull / s->source_syn_rate;
-	if (!c->limit_t_ns)
-		c->limit_t_ns = 1;
-	c->limit_tau_ns = (__u64)(s->source_syn_burst ? s->source_syn_burst - 1 : 0) * c->limit_t_ns;
-	c->limit_seed[0] = seed[0] | 1;
-	c->limit_seed[1] = seed[1] | 1;
+	sf_limit_fill(c, s->source_syn_rate, s->source_syn_burst, s->source_prefix4, s->source_prefix6,
+		      seed);
 }
 
 const __u64 *sf_limit_seed(void)
