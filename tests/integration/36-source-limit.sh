@@ -29,6 +29,14 @@ write_conf() {
 		"$SRV_IF" "$1" "$2" "$3" >"$CONF"
 }
 curl_ok() { [ "$(sf_curl --connect-timeout "${1:-10}" "http://$SRV4/" 2>/dev/null)" = "$NGINX_BODY" ]; }
+# deltas FROM TO WHAT COUNTER=N...: each counter moved by exactly N between the snapshots
+deltas() {
+	local a=$1 b=$2 what=$3 kv
+	shift 3
+	for kv in "$@"; do
+		check_eq "$(sf_delta "$TMPD/$a" "$TMPD/$b" "${kv%%=*}")" "${kv#*=}" "$what: ${kv%%=*} + ${kv#*=}"
+	done
+}
 # curls N [TIMEOUT]: N curls one after the other; prints how many got the page
 curls() {
 	local good=0
@@ -45,13 +53,10 @@ check_eq "$(cli "$SFI_FLOOD" -i "$CLI_IF" -M "$(sf_srv_mac)" -D "$SRV4" -p 80 -n
 sleep 0.5
 sf_snap "$TMPD/s1"
 log "counter deltas: $(sf_show_delta "$TMPD/s0" "$TMPD/s1")"
-check_eq "$(sf_delta "$TMPD/s0" "$TMPD/s1" syn_recv)" 300 "syn_recv + 300"
-check_eq "$(sf_delta "$TMPD/s0" "$TMPD/s1" synack_sent)" 20 "synack_sent + 20: the burst of the /24"
-check_eq "$(sf_delta "$TMPD/s0" "$TMPD/s1" drop_rate_limited)" 280 "drop_rate_limited + 280: the rest of the /24's SYNs"
+deltas s0 s1 "the /24's 300 SYNs: its burst of 20 answered, the rest limited" syn_recv=300 synack_sent=20 drop_rate_limited=280
 check_eq "$(curls 5)" 5 "the real client (198.18.0.2, another /24) connects 5 times"
 sf_snap "$TMPD/s2"
-check_eq "$(sf_delta "$TMPD/s1" "$TMPD/s2" drop_rate_limited)" 0 "... and none of its SYNs is limited"
-check_eq "$(sf_delta "$TMPD/s1" "$TMPD/s2" handoff_ok)" 5 "... 5 handoffs"
+deltas s1 s2 "the real client, untouched" drop_rate_limited=0 handoff_ok=5
 
 log "2. the real client over its own limit (it used 5 of its burst of 20)"
 synretr0=$(sf_nstat "$CLI_NS" TcpExtTCPSynRetrans)
@@ -65,15 +70,14 @@ log "25 fast curls: $ok connected, $bad failed; deltas: $(sf_show_delta "$TMPD/s
 check_ge "$ok" 15 "the rest of the burst (15) connects"
 check_le "$ok" 17 "... and not many more (1/s while the failed ones wait 0.3 s each)"
 check_eq "$(($(sf_nstat "$CLI_NS" TcpExtTCPSynRetrans) - synretr0))" 0 "no SYN retransmitted by the client (0.3 s connect timeout)"
-check_eq "$(sf_delta "$TMPD/s2" "$TMPD/s3" drop_rate_limited)" "$bad" "drop_rate_limited = the $bad failed curls, exactly"
-check_eq "$(sf_delta "$TMPD/s2" "$TMPD/s3" synack_sent)" "$ok" "synack_sent = the $ok connected curls"
+deltas s2 s3 "$bad failed curls, $ok connected" drop_rate_limited="$bad" synack_sent="$ok"
 
 log "3. SIGHUP source_syn_rate = 0: off"
 write_conf 0 20 24
 check_true "SIGHUP: reloaded with the limit off" sf_hup "reloaded $CONF: source_syn_limit=off"
 check_eq "$(curls 10 0.3)" 10 "the client connects 10 times at once again"
 sf_snap "$TMPD/s4"
-check_eq "$(sf_delta "$TMPD/s3" "$TMPD/s4" drop_rate_limited)" 0 "nothing limited"
+deltas s3 s4 "off: nothing limited" drop_rate_limited=0
 
 log "4. SIGHUP 10/s burst 40 per /32, then $FLOOD_N spoofed SYNs from random sources (198.19.0.0/16) with real curls"
 write_conf 10 40 32
