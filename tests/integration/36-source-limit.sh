@@ -48,6 +48,8 @@ log "1. rate 1/s burst 20 per /24: a spoofed /24 over its limit, the client's /2
 write_conf 1 20 24
 sf_synfence_start -l "$TMPD/run.log" -a --config "$CONF" --pin-dir "$PIN"
 check_match "$(srv "$SYNFENCE" run --config "$CONF" --check-config 2>&1)" 'source SYN limit 1/s burst 20 per /24 \(IPv4\), /64 \(IPv6\)$' "--check-config shows the limit"
+check_eq "$(sf_status_json | jq -c '.daemon.source_syn_limit')" '{"rate":1,"burst":20,"prefix4":24,"prefix6":64}' "status -j: daemon.source_syn_limit"
+check_match "$(srv "$SYNFENCE" status -i 0 --pin-dir "$PIN")" $'\nlimit +1 SYNs/s burst 20 per source /24 \\(IPv4\\), /64 \\(IPv6\\)\n' "status shows the limit"
 sf_snap "$TMPD/s0"
 check_eq "$(cli "$SFI_FLOOD" -i "$CLI_IF" -M "$(sf_srv_mac)" -D "$SRV4" -p 80 -n 300 -m syn -r 2000 -T 60)" "sent 300" "300 spoofed SYNs from 198.18.1.0/24 sent"
 sleep 0.5
@@ -75,6 +77,7 @@ deltas s2 s3 "$bad failed curls, $ok connected" drop_rate_limited="$bad" synack_
 log "3. SIGHUP source_syn_rate = 0: off"
 write_conf 0 20 24
 check_true "SIGHUP: reloaded with the limit off" sf_hup "reloaded $CONF: source_syn_limit=off"
+check_eq "$(sf_status_json | jq -c '.daemon.source_syn_limit')" '{"rate":0}' "status -j: the limit is off after the reload"
 check_eq "$(curls 10 0.3)" 10 "the client connects 10 times at once again"
 sf_snap "$TMPD/s4"
 deltas s3 s4 "off: nothing limited" drop_rate_limited=0
