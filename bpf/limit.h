@@ -64,16 +64,18 @@ static __always_inline int sf_limit_on(const struct sf_config *cfg)
 	return cfg->limit_t_ns != 0;
 }
 
-/* The source prefix, folded into 64 bits (never equal between an IPv4 and an IPv6 prefix). */
+/* The source prefix, folded into 64 bits without losing any of it: an IPv4 prefix in the low 32
+ * bits under 32 one bits (an IPv6 prefix shares its key only if it starts ffff:ffff::, which no
+ * real source does); up to /64 an IPv6 prefix is its first 64 bits, longer ones fold the rest in. */
 static __always_inline __u64 sf_limit_key(const struct sf_pkt *p, const struct sf_config *cfg)
 {
 	__u64 hi, lo;
 
 	if (!p->ipv6)
-		return (__u64)(p->saddr[0] & cfg->limit_mask4);
+		return 0xffffffff00000000ull | (p->saddr[0] & cfg->limit_mask4);
 	hi = (__u64)(p->saddr[0] & cfg->limit_mask6[0]) << 32 | (p->saddr[1] & cfg->limit_mask6[1]);
 	lo = (__u64)(p->saddr[2] & cfg->limit_mask6[2]) << 32 | (p->saddr[3] & cfg->limit_mask6[3]);
-	return (hi ^ (lo * 0x9e3779b97f4a7c15ull)) | (1ull << 63) | 1;
+	return hi ^ (lo * 0x9e3779b97f4a7c15ull);
 }
 
 /* The fingerprint of the SYN's tuple and ISN, never 0. */

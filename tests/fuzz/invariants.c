@@ -264,6 +264,7 @@ static int judge_xdp(const uint8_t *in, int len, const struct ref *r, struct exp
 	if (xr->ret < 5)
 		S.verdicts[xr->ret]++;
 	expect_frame(r, x);
+	expect_limit(r, x, xr->d[C(drop_rate_limited)] == 1);
 	count_path(x->path);
 
 	CHECK(INV_MODEL, xr->ret == x->verdict, "verdict %s, model says %s (path %s)",

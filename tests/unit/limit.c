@@ -45,14 +45,16 @@ struct lim_case {
  * burst is dropped, the dropped SYNs took nothing, another source is untouched. prefix_24: one rate
  * for the /24 (IPv6: /56, the same bits). retransmitted: the same tuple and ISN after a
  * retransmission timeout passes while a new SYN from the source is over (0.6 s gave back 0.6
- * SYN), a repeat faster than any timeout is counted. prefix6_64: hosts of one /64 share a rate. */
+ * SYN), a repeat faster than any timeout is counted. prefix6_64: hosts of one /64 share a rate, and
+ * /64s that differ in one bit anywhere (first or last bit of a 32-bit word) have rates of their own
+ * (the fuzzer found IPv6 prefixes merged by a key that dropped bits). */
 static const struct lim_case lim_cases[] = {
 	{ "limit_over_burst_dropped_other_source_untouched", 1, 20, 32, 64, 0, "T 192.0.2.10 20000 1000 x20; L 192.0.2.10 20100 5000 x2; T 192.0.2.20 20000 1000; L 192.0.2.10 20102 5002" },
 	{ "limit_prefix_24_aggregates", 1, 3, 24, 56, 0, "T 203.0.113.10 30000 1; T 203.0.113.77 30000 2; T 203.0.113.200 30000 3; L 203.0.113.10 30001 4; L 203.0.113.200 30001 5; T 203.0.114.10 30000 6" },
 	{ "limit_retransmitted_syn_not_counted_twice", 1, 3, 32, 64, 0, "T 198.18.7.1 40000 4096 x3; L 198.18.7.1 40003 16384; S; T 198.18.7.1 40000 4096; T 198.18.7.1 40002 4098; L 198.18.7.1 40004 20480; L 198.18.7.1 40000 4096" },
 	{ "limit_off_no_effect", 0, 0, 0, 0, 0, "T 192.0.2.30 50000 0 x100" },
 	{ "limit_monitor_counts_and_passes", 1, 2, 32, 64, 1, "MT 192.0.2.40 51000 0 x2; ML 192.0.2.40 51002 2" },
-	{ "limit_prefix6_64_aggregates", 1, 2, 32, 64, 0, "T 7.7.1.1/1 30000 1; T 7.7.1.1/2 30000 2; L 7.7.1.1/3 30001 3; T 7.7.1.2/1 30000 4" },
+	{ "limit_prefix6_64_aggregates", 1, 2, 32, 64, 0, "T 7.7.1.1/1 30000 1; T 7.7.1.1/2 30000 2; L 7.7.1.1/3 30001 3; T 7.7.1.2/1 30000 4; T 6.7.1.1/1 30000 5; T 135.7.1.1/1 30000 6; T 7.7.1.0/1 30000 7" },
 };
 
 /* One step of a script at *p (advanced past it); 0 at its end, -1 when it does not parse. */
