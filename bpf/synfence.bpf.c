@@ -17,6 +17,7 @@
 #include "flowcache.h"
 #include "handoff.h"
 #include "lists.h"
+#include "limit.h"
 
 /* The state (BPF_TCP_*) of the kernel's socket for the packet's tuple: an established, time-wait or
  * request socket, else the listener; -1 if there is none. */
@@ -78,6 +79,13 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 		return verdict;
 	if (p->flags & (SF_TCPF_FIN | SF_TCPF_RST)) {
 		sf_inc(cnt, SF_CNT_drop_syn_flags);
+		return sf_verdict(cfg, cnt, XDP_DROP);
+	}
+	/* Per-source SYN limits (bpf/limit.h), before anything else changes: a SYN over its source
+	 * prefix's rate is dropped and leaves no trace. Off: this one branch. A decision to skip the
+	 * limits (a prefix on an allow list) goes in front of sf_limit_syn. */
+	if (sf_limit_on(cfg) && sf_limit_syn(p, cfg)) {
+		sf_inc(cnt, SF_CNT_drop_rate_limited);
 		return sf_verdict(cfg, cnt, XDP_DROP);
 	}
 	flow = sf_flow_find(p, pos);

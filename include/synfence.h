@@ -30,14 +30,14 @@
  * Invariants (with the programs enabled): ack_cookie_bad = ack_bad_hash + ack_bad_epoch +
  * ack_bad_malformed; handoff_err = handoff_err_einval + handoff_err_enomem + handoff_err_other;
  * every SYN to a protected port ends in exactly one of synack_sent, drop_syn_flags, drop_malformed,
- * drop_no_room, pass_no_secret, syn_pass_existing; every TCP segment XDP sees is counted once in syn_recv, est_pass,
+ * drop_no_room, pass_no_secret, syn_pass_existing, drop_rate_limited; every TCP segment XDP sees is counted once in syn_recv, est_pass,
  * ack_no_listener, pass_no_secret (ACKs), ack_cookie_ok, ack_cookie_bad,
  * pass_unprotected, pass_fragment or pass_other; every IPv4/IPv6 frame whose IP or TCP header it
  * cannot read, in pass_unparsed (other ethertypes and protocols pass uncounted). TC (the handoff)
  * counts only the handoff_* outcomes of the segments it checks itself (bpf/handoff.h).
  * Monitor mode (SF_CFG_MONITOR): the same counters count what synfence would have done, and every
  * verdict that would have been XDP_TX or XDP_DROP is XDP_PASS and also counted in monitor_pass:
- * monitor_pass = synack_sent + drop_syn_flags + drop_malformed + ack_cookie_bad (drop_no_room is
+ * monitor_pass = synack_sent + drop_syn_flags + drop_malformed + ack_cookie_bad + drop_rate_limited (drop_no_room is
  * never counted there: a SYN that would have been answered counts as synack_sent). An ACK that
  * meets the kernel's request socket (a handshake the kernel made in synfence's place) counts as
  * ack_cookie_ok there, not est_pass: an ACK synfence would have accepted. TC hands nothing off
@@ -75,7 +75,8 @@
 	X(handoff_cookie_bad,  "segments a listener would get that reached TC without a valid cookie (not checked by XDP), passed on unhanded") \
 	X(monitor_pass,        "monitor mode: packets passed to the kernel untouched instead of answered (SYN-ACK) or dropped") \
 	X(pass_allowed,        "SYNs and would-be cookie ACKs from an allowed prefix (allow list), passed to the kernel unchallenged") \
-	X(drop_denied,         "SYNs and would-be cookie ACKs from a denied prefix (deny list), dropped")
+	X(drop_denied,         "SYNs and would-be cookie ACKs from a denied prefix (deny list), dropped") \
+	X(drop_rate_limited,   "SYNs dropped: their source prefix was over source_syn_rate (per-source SYN limits)")
 
 enum sf_counter {
 #define SF_COUNTER_ENUM(name, help) SF_CNT_##name,
@@ -111,6 +112,14 @@ struct sf_config {
 	 * nothing else; 0: nothing. Cookies live two epochs, so TC hands off nothing two rotations
 	 * after the switch. */
 	__u32 monitor_epoch;
+	/* Per-source SYN limits (bpf/limit.h; source_syn_rate, source_syn_burst, source_prefix4/6):
+	 * a GCRA per source prefix, T = 1 s / rate, tau = (burst - 1) * T. limit_t_ns == 0: off. */
+	__u32 limit_mask4;    /* IPv4 source prefix mask (network order) */
+	__u32 limit_mask6[4]; /* IPv6 source prefix mask (network order) */
+	__u32 limit_pad;
+	__u64 limit_t_ns;     /* ns between SYNs at the rate; 0: the limiter is off */
+	__u64 limit_tau_ns;   /* (burst - 1) * limit_t_ns */
+	__u64 limit_seed[2];  /* odd multipliers of the sketch rows' hashes (random per run) */
 };
 
 /* --- Allow and deny lists (bpf/lists.h, user/lib/lists.c) ----------------------------------------
@@ -149,6 +158,41 @@ struct sf_lists {
 	__u32 flags; /* enum sf_lists_flags */
 	__u32 pad;
 };
+/* The limit_* fields of c for rate (SYNs/s, 0: off), burst and the prefix lengths; seed: the
+ * rows' multipliers (made odd). The daemon's and the unit tests' one way to fill them. */
+static inline __u32 sf_limit_mask(unsigned long bits) /* a prefix mask of 0..32 bits, wire order */
+{
+	__u32 m = bits >= 32 ? 0xffffffffu : bits ? ~((1u << (32 - bits)) - 1) : 0;
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	m = __builtin_bswap32(m);
+#endif
+	return m;
+}
+
+static inline void sf_limit_fill(struct sf_config *c, unsigned long rate, unsigned long burst,
+				 unsigned long prefix4, unsigned long prefix6, const __u64 seed[2])
+{
+	int i;
+
+	c->limit_mask4 = 0;
+	for (i = 0; i < 4; i++)
+		c->limit_mask6[i] = 0;
+	c->limit_pad = 0;
+	c->limit_t_ns = c->limit_tau_ns = 0;
+	c->limit_seed[0] = c->limit_seed[1] = 0;
+	if (!rate)
+		return;
+	c->limit_mask4 = sf_limit_mask(prefix4);
+	for (i = 0; i < 4; i++)
+		c->limit_mask6[i] = sf_limit_mask(prefix6 > 32ul * i ? prefix6 - 32ul * i : 0);
+	c->limit_t_ns = 1000000000ull / rate;
+	if (!c->limit_t_ns)
+		c->limit_t_ns = 1;
+	c->limit_tau_ns = (__u64)(burst ? burst - 1 : 0) * c->limit_t_ns;
+	c->limit_seed[0] = seed[0] | 1;
+	c->limit_seed[1] = seed[1] | 1;
+}
 
 /* --- Secrets (array map, one entry) ----------------------------------------------------------
  * key[e & 3] is the SipHash key of epoch e. A cookie carries the low two bits of its epoch; ACKs are

@@ -605,9 +605,9 @@ sf_counter_names() { sed -n 's/^[[:space:]]*X(\([a-z][a-z_0-9]*\),.*/\1/p' "$SF_
 # --no-name).
 sf_long_opts() {
 	{
-		grep -ohE '\{ *"[a-z][a-z-]*", *(no|required|optional)_argument' "$@" | sed 's/{ *"\([^"]*\)".*/--\1/'
-		sed -nE -e 's/.*\.flag = "([a-z][a-z-]*)".*SF_T_BOOL.*/--\1\n--no-\1/p' -e t \
-			-e 's/.*\.flag = "([a-z][a-z-]*)".*/--\1/p' "$@"
+		grep -ohE '\{ *"[a-z][a-z0-9-]*", *(no|required|optional)_argument' "$@" | sed 's/{ *"\([^"]*\)".*/--\1/'
+		sed -nE -e 's/.*\.flag = "([a-z][a-z0-9-]*)".*SF_T_BOOL.*/--\1\n--no-\1/p' -e t \
+			-e 's/.*\.flag = "([a-z][a-z0-9-]*)".*/--\1/p' "$@"
 	} | sort -u
 }
 

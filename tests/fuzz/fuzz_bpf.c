@@ -273,7 +273,7 @@ static double now_s(void)
 static void usage(FILE *o, const char *p)
 {
 	fprintf(o,
-		"usage: %s [--seed N] [--seconds S] [--frames N] [--corpus DIR]... [--save-corpus DIR]\n"
+		"usage: %s [--seed N] [--seconds S] [--frames N] [--corpus DIR]... [--save-corpus DIR] [--limit BURST]\n"
 		"       %s --replay FILE...\n"
 		"Runs the synfence XDP and TC programs through BPF_PROG_TEST_RUN on generated and\n"
 		"mutated frames and checks invariants on every verdict. Replays each --corpus first.\n"
@@ -307,6 +307,8 @@ static int parse_args(int argc, char **argv, struct args *o)
 			o->corpora[o->ncorpora++] = argv[++a];
 		else if (!strcmp(argv[a], "--save-corpus") && a + 1 < argc)
 			save_dir = argv[++a];
+		else if (!strcmp(argv[a], "--limit") && a + 1 < argc)
+			gen_limit_burst = strtoul(argv[++a], NULL, 0);
 		else if (!strcmp(argv[a], "--replay"))
 			o->replay = a + 1;
 		else if (!strcmp(argv[a], "-h") || !strcmp(argv[a], "--help")) {

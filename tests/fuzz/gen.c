@@ -49,8 +49,11 @@ uint32_t sel_epoch(uint8_t sel)
 	return epochs[(sel >> 4) & 3];
 }
 
+unsigned long gen_limit_burst;
+
 int sel_apply(uint8_t sel)
 {
+	static const __u64 limit_seed[2] = { 0x5346555a5a4c494dull, 0x9e3779b97f4a7c15ull };
 	struct sf_config c = { 0 };
 	struct sf_secrets s = { 0 };
 
@@ -78,6 +81,8 @@ int sel_apply(uint8_t sel)
 		c.rcv_wscale = 7;
 		c.ttl = 64;
 	}
+	if (gen_limit_burst)
+		sf_limit_fill(&c, 1, gen_limit_burst, 32, 64, limit_seed);
 	s.epoch = sel_epoch(sel);
 	fixed_keys(&s);
 	if (env_set(&E, &c, &s))

@@ -24,6 +24,9 @@ int pct(struct rng *r, unsigned p);      /* true p% of the time */
 uint32_t sel_epoch(uint8_t sel);
 /* Write the config and secrets sel stands for (when not in force already). 0 or -1. */
 int sel_apply(uint8_t sel);
+/* fuzz_bpf --limit BURST: every selector's config also has the per-source SYN limits on (1 SYN/s,
+ * this burst, /32 and /64, fixed hash multipliers); 0: off (the default) */
+extern unsigned long gen_limit_burst;
 
 /* A fresh input in buf (selector byte first); returns its total length. */
 int gen(struct rng *g, uint8_t *buf, int cap);

@@ -120,7 +120,7 @@ static void check_counters(const struct expect *x, const struct xrun *xr)
 							d[C(ack_bad_malformed)],
 	      "ack_cookie_bad != sum of its reasons");
 	synend = d[C(synack_sent)] + d[C(drop_syn_flags)] + d[C(drop_malformed)] +
-		 d[C(drop_no_room)] + d[C(syn_pass_existing)] +
+		 d[C(drop_no_room)] + d[C(syn_pass_existing)] + d[C(drop_rate_limited)] +
 		 (d[C(syn_recv)] ? d[C(pass_no_secret)] + d[C(pass_allowed)] + d[C(drop_denied)] : 0);
 	CHECK(INV_COUNTERS, synend == d[C(syn_recv)], "a SYN did not end in exactly one outcome");
 	seg = d[C(syn_recv)] + d[C(est_pass)] + d[C(ack_no_listener)] + d[C(ack_cookie_ok)] +
@@ -217,8 +217,8 @@ static void check_xdp_invariants(const uint8_t *in, int len, const struct ref *r
 		CHECK(INV_MONITOR, xr->ret == XDP_PASS && same, "monitor mode: verdict %s, frame %s",
 		      env_verdict_name(xr->ret), same ? "unchanged" : "CHANGED");
 		CHECK(INV_MONITOR, d[C(monitor_pass)] == d[C(synack_sent)] + d[C(drop_syn_flags)] +
-				   d[C(drop_malformed)] + d[C(ack_cookie_bad)] + d[C(drop_denied)] &&
-				   !d[C(drop_no_room)],
+				   d[C(drop_malformed)] + d[C(ack_cookie_bad)] + d[C(drop_denied)] +
+				   d[C(drop_rate_limited)] && !d[C(drop_no_room)],
 		      "monitor_pass %+" PRId64 " is not the would-be SYN-ACKs and drops",
 		      d[C(monitor_pass)]);
 	} else {
@@ -264,6 +264,7 @@ static int judge_xdp(const uint8_t *in, int len, const struct ref *r, struct exp
 	if (xr->ret < 5)
 		S.verdicts[xr->ret]++;
 	expect_frame(r, x);
+	expect_limit(r, x, xr->d[C(drop_rate_limited)] == 1);
 	count_path(x->path);
 
 	CHECK(INV_MODEL, xr->ret == x->verdict, "verdict %s, model says %s (path %s)",

@@ -429,6 +429,70 @@ static void expect_monitor(struct expect *x)
 	x->d[C(monitor_pass)] = 1;
 }
 
+/* SYNs the limiter counted per source prefix (/32, /64), open addressing; when full, prefixes
+ * not in it are unknown (any outcome allowed). */
+#define MLIM_SLOTS 65536
+static struct mlim {
+	uint8_t key[9]; /* family, then the prefix */
+	uint8_t used;
+	uint32_t n;
+} mlim[MLIM_SLOTS];
+static unsigned mlim_n;
+
+static struct mlim *mlim_find(const struct ref *r)
+{
+	uint8_t key[9] = { (uint8_t)r->family };
+	uint32_t h = 2166136261u;
+	unsigned i;
+
+	memcpy(key + 1, r->saddr, r->family == 4 ? 4 : 8);
+	for (i = 0; i < sizeof(key); i++)
+		h = (h ^ key[i]) * 16777619u;
+	for (i = 0; i < MLIM_SLOTS; i++) {
+		struct mlim *m = &mlim[(h + i) % MLIM_SLOTS];
+
+		if (m->used && !memcmp(m->key, key, sizeof(key)))
+			return m;
+		if (!m->used) {
+			if (mlim_n >= MLIM_SLOTS / 2)
+				return NULL;
+			m->used = 1;
+			memcpy(m->key, key, sizeof(key));
+			mlim_n++;
+			return m;
+		}
+	}
+	return NULL;
+}
+
+void expect_limit(const struct ref *r, struct expect *x, int limited)
+{
+	const struct sf_config *c = &E.cfg_now;
+	struct mlim *m;
+
+	/* the check comes after the SYN+FIN/RST drop, before everything else on the SYN path */
+	if (!c->limit_t_ns || !(c->flags & SF_CFG_ENABLED) || strncmp(x->path, "syn/", 4) ||
+	    !strcmp(x->path, "syn/flags"))
+		return;
+	m = mlim_find(r);
+	if (!limited) {
+		if (m)
+			m->n++;
+		return;
+	}
+	if (m && m->n < c->limit_tau_ns / c->limit_t_ns + 1)
+		return; /* not allowed: the judge reports the difference */
+	memset(x, 0, sizeof(*x));
+	x->path = "syn/limited";
+	x->verdict = XDP_DROP;
+	x->d[C(syn_recv)] = 1;
+	x->d[C(drop_rate_limited)] = 1;
+	if (c->flags & SF_CFG_MONITOR) {
+		x->verdict = XDP_PASS;
+		x->d[C(monitor_pass)] = 1;
+	}
+}
+
 void expect_frame(const struct ref *r, struct expect *x)
 {
 	memset(x, 0, sizeof(*x));

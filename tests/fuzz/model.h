@@ -91,6 +91,12 @@ extern const struct mlist mlists[];
 extern const int n_mlists;
 
 void expect_frame(const struct ref *r, struct expect *x);
+/* The per-source SYN limits (bpf/limit.h), which the model cannot predict exactly (time, hashing):
+ * after expect_frame, given whether the run counted drop_rate_limited. A SYN the limiter checked is
+ * counted per source prefix; "limited" is an allowed outcome only once the model has counted at
+ * least burst SYNs of the prefix (the real count is at most that: retransmissions pass uncounted,
+ * and time only adds tokens), and then x becomes that outcome (path syn/limited). */
+void expect_limit(const struct ref *r, struct expect *x, int limited);
 /* TC sees the frame after XDP (the flow cache as XDP left it). */
 void expect_tc(const struct ref *r, struct tc_expect *t);
 

@@ -51,7 +51,7 @@ for cmd in $cmds; do
 	check_eq "$("$SYNFENCE" "$cmd" --help)" "$h" "synfence $cmd --help = synfence help $cmd"
 	check_match "$page" $'\n'"   $cmd"$'\n' "man page has a subsection for $cmd"
 	check_match " $(comp synfence "")" " $cmd( |$)" "completion offers the command $cmd"
-	opts=$(grep -oE -- '--[a-z][a-z-]+' <<<"$h" | sort -u | grep -vE -- '^--(json|pretty|verbose|help|version)$')
+	opts=$(grep -oE -- '--[a-z][a-z0-9-]+' <<<"$h" | sort -u | grep -vE -- '^--(json|pretty|verbose|help|version)$')
 	miss_man="" miss_comp=""
 	for o in $opts; do
 		grep -q -- "$o" <<<"$page" || miss_man+="$o "
@@ -94,15 +94,24 @@ check_eq "$?" 2 "-q is a usage error outside run (as run --help says)"
 conf=$(mktemp /tmp/$SF_PREFIX-docs-conf.XXXXXX)
 printf 'interfaces = lo\nports = 80\nmetrics = 127.0.0.1:9464\n' >"$conf"
 out=$("$SYNFENCE" run --config "$conf" --check-config 2>&1)
-check_eq "$?/$out" "0/config OK ($conf): 1 interface, ports 80, mode auto, rotate 60s, random secret, pin dir /sys/fs/bpf/synfence, metrics 127.0.0.1:9464, monitor no" \
+check_eq "$?/$out" "0/config OK ($conf): 1 interface, ports 80, mode auto, rotate 60s, random secret, pin dir /sys/fs/bpf/synfence, metrics 127.0.0.1:9464, monitor no, source SYN limit off" \
 	"config key metrics is accepted (run --check-config)"
 out=$("$SYNFENCE" run --config "$conf" --check-config --metrics '[::1]:9465' 2>&1)
-check_match "$out" 'metrics \[::1\]:9465, monitor no$' "--metrics overrides the config key"
+check_match "$out" 'metrics \[::1\]:9465, monitor no, ' "--metrics overrides the config key"
 printf 'interfaces = lo\nports = 80\nmonitor = yes\n' >"$conf"
 out=$("$SYNFENCE" run --config "$conf" --check-config 2>&1)
-check_match "$?/$out" '^0/config OK .*, monitor yes \(counting only, every packet passes\)$' "config key monitor is accepted and shown by run --check-config"
+check_match "$?/$out" '^0/config OK .*, monitor yes \(counting only, every packet passes\), source SYN limit off$' "config key monitor is accepted and shown by run --check-config"
 out=$("$SYNFENCE" run --config "$conf" --check-config --no-monitor 2>&1)
-check_match "$out" ', monitor no$' "--no-monitor overrides the config key"
+check_match "$out" ', monitor no, ' "--no-monitor overrides the config key"
+printf 'interfaces = lo\nports = 80\nsource_syn_rate = 50\nsource_syn_burst = 30\nsource_prefix4 = 24\nsource_prefix6 = 48\n' >"$conf"
+out=$("$SYNFENCE" run --config "$conf" --check-config 2>&1)
+check_match "$?/$out" '^0/config OK .*, source SYN limit 50/s burst 30 per /24 \(IPv4\), /48 \(IPv6\)$' "the source_* keys are accepted and shown by run --check-config"
+out=$("$SYNFENCE" run --config "$conf" --check-config --source-syn-rate 0 2>&1)
+check_match "$out" ', source SYN limit off$' "--source-syn-rate 0 overrides the config key (off)"
+for bad in "--source-syn-rate fast" "--source-syn-rate -1" "--source-syn-burst 0" "--source-prefix4 33" "--source-prefix6 0" "--source-prefix6 129"; do
+	out=$("$SYNFENCE" run lo --ports 80 $bad --check-config 2>&1)
+	check_eq "$?/$(wc -l <<<"$out")" 2/1 "$bad: exit 2, one line ($out)"
+done
 printf 'interfaces = lo\nports = 80\nmetrics = localhost:9464\n' >"$conf"
 out=$("$SYNFENCE" run --config "$conf" --check-config 2>&1)
 check_eq "$?/$(wc -l <<<"$out")" 2/1 "a bad metrics key: exit 2, one line"
@@ -116,7 +125,7 @@ CONF_MAN=$BUILD/synfence.conf.5
 cpage=$(MANWIDTH=200 man -l "$CONF_MAN" 2>"/tmp/$SF_PREFIX-docs-man.err" | col -b)
 check_eq "$(cat "/tmp/$SF_PREFIX-docs-man.err")" "" "man -l renders synfence.conf(5) without warnings"
 rm -f "/tmp/$SF_PREFIX-docs-man.err"
-keys=$(sed -nE 's/^[[:space:]]*\[SF_KEY_[A-Z_]*\][[:space:]]*= \{ (\.name = )?"([a-z_]*)".*/\2/p' "$SF_SRC/user/conf/settings.c")
+keys=$(sed -nE 's/^[[:space:]]*\[SF_KEY_[A-Z_]*\][[:space:]]*= \{ (\.name = )?"([a-z_0-9]*)".*/\2/p' "$SF_SRC/user/conf/settings.c")
 check_ge "$(wc -w <<<"$keys")" 12 "config keys found in user/conf/settings.c"
 miss=""
 for k in $keys; do

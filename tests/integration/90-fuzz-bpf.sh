@@ -22,6 +22,15 @@ corpus=$(ls tests/fuzz/corpus/bpf | wc -l)
 check "frames judged: ${frames:-0} (>= 100000 and more than the $corpus corpus frames)" \
 	[ "${frames:-0}" -ge 100000 ]
 check "findings: 0" grep -q '^findings: 0$' "$log"
+# the same with the per-source SYN limits on (1/s, burst 4): the model allows "limited" only for a
+# prefix it has seen send at least 4 counted SYNs (tests/fuzz/model.c expect_limit)
+tests/fuzz/run-in-netns.sh "$FUZZ_B/sf_fuzz_bpf" --seed "${SF_FUZZ_SEED:-1}" --seconds "$(((secs + 2) / 3))" \
+	--limit 4 --corpus tests/fuzz/corpus/bpf >"$log.limit" 2>&1
+rc=$?
+check "seeded BPF fuzz run with --limit 4 exits 0 (no finding)" [ $rc = 0 ]
+[ $rc = 0 ] || grep -A3 '^FINDING' "$log.limit" | head -20 | sed 's/^/    | /'
+check "... and SYNs were limited (path syn/limited)" grep -q 'syn/limited=[1-9]' "$log.limit"
+rm -f "$log.limit"
 # the generator must keep reaching every path of the reference model, XDP's and TC's
 paths=$(grep '^paths:' "$log")
 missing=

@@ -161,6 +161,10 @@ static int replay_set(const struct progs *p, int prog, const uint8_t *tmpl, int 
 /* The frames measured. */
 enum { F_SYN, F_VACK, F_FACK, F_EST, F_UNP, F_FSYN, F_N };
 
+/* The limiter (bpf/limit.h) during a path: off (the default config), on with a rate no replay
+ * reaches (every SYN counted and answered), on with 1/s burst 1 (every SYN limited, dropped). */
+enum { LIM_OFF, LIM_PASS, LIM_DROP };
+
 /* How a path is measured. */
 enum { M_LOOP,   /* repeat=1 loop */
        M_BULK,   /* repeat=1M */
@@ -174,23 +178,29 @@ static const struct bpath {
 	unsigned want;
 	int how;  /* M_* */
 	int tc;   /* the TC program (baseline: the trivial TC program) */
+	int lim;  /* the per-source SYN limiter: LIM_OFF, LIM_PASS (on, under the rate), LIM_DROP */
 } paths[] = {
-	{ "SYN -> SYN-ACK", "repeat=1 loop", F_SYN, XDP_TX, M_LOOP, 0 },
-	{ "valid ACK", "repeat=1 loop", F_VACK, XDP_PASS, M_LOOP, 0 },
-	{ "forged ACK", "repeat=1 loop", F_FACK, XDP_DROP, M_LOOP, 0 },
-	{ "established", "repeat=1 loop", F_EST, XDP_PASS, M_LOOP, 0 },
-	{ "forged ACK", "repeat=1M", F_FACK, XDP_DROP, M_BULK, 0 },
-	{ "established", "repeat=1M", F_EST, XDP_PASS, M_BULK, 0 },
-	{ "unprotected", "repeat=1 loop", F_UNP, XDP_PASS, M_LOOP, 0 },
-	{ "unprotected", "repeat=1M", F_UNP, XDP_PASS, M_BULK, 0 },
-	{ "SYN -> SYN-ACK", "replay 1M", F_SYN, XDP_TX, M_REPLAY, 0 },
-	{ "valid ACK", "repeat=1M", F_VACK, XDP_PASS, M_BULK, 0 },
+	{ "SYN -> SYN-ACK", "repeat=1 loop", F_SYN, XDP_TX, M_LOOP, 0, LIM_OFF },
+	{ "valid ACK", "repeat=1 loop", F_VACK, XDP_PASS, M_LOOP, 0, LIM_OFF },
+	{ "forged ACK", "repeat=1 loop", F_FACK, XDP_DROP, M_LOOP, 0, LIM_OFF },
+	{ "established", "repeat=1 loop", F_EST, XDP_PASS, M_LOOP, 0, LIM_OFF },
+	{ "forged ACK", "repeat=1M", F_FACK, XDP_DROP, M_BULK, 0, LIM_OFF },
+	{ "established", "repeat=1M", F_EST, XDP_PASS, M_BULK, 0, LIM_OFF },
+	{ "unprotected", "repeat=1 loop", F_UNP, XDP_PASS, M_LOOP, 0, LIM_OFF },
+	{ "unprotected", "repeat=1M", F_UNP, XDP_PASS, M_BULK, 0, LIM_OFF },
+	{ "SYN -> SYN-ACK", "replay 1M", F_SYN, XDP_TX, M_REPLAY, 0, LIM_OFF },
+	{ "valid ACK", "repeat=1M", F_VACK, XDP_PASS, M_BULK, 0, LIM_OFF },
 	/* not synfence: the floor program in synfence's place, for the SYN row above */
-	{ "SYN-ACK floor", "replay 1M", F_FSYN, XDP_TX, M_FLOOR, 0 },
+	{ "SYN-ACK floor", "replay 1M", F_FSYN, XDP_TX, M_FLOOR, 0, LIM_OFF },
 	/* TC ingress after XDP: the same frames (established: cached by the XDP runs before) */
-	{ "TC established", "repeat=1M", F_EST, ENV_TC_VERDICT, M_BULK, 1 },
-	{ "TC unprotected", "repeat=1M", F_UNP, ENV_TC_VERDICT, M_BULK, 1 },
-	{ "TC valid ACK", "repeat=1M", F_VACK, ENV_TC_VERDICT, M_BULK, 1 },
+	{ "TC established", "repeat=1M", F_EST, ENV_TC_VERDICT, M_BULK, 1, LIM_OFF },
+	{ "TC unprotected", "repeat=1M", F_UNP, ENV_TC_VERDICT, M_BULK, 1, LIM_OFF },
+	{ "TC valid ACK", "repeat=1M", F_VACK, ENV_TC_VERDICT, M_BULK, 1, LIM_OFF },
+	/* per-source SYN limits on: the same SYN (one source, cells in cache), for the rows
+	 * SYN -> SYN-ACK above (off) */
+	{ "SYN limit on", "repeat=1 loop", F_SYN, XDP_TX, M_LOOP, 0, LIM_PASS },
+	{ "SYN limit on", "replay 1M", F_SYN, XDP_TX, M_REPLAY, 0, LIM_PASS },
+	{ "SYN limited", "repeat=1M", F_SYN, XDP_DROP, M_BULK, 0, LIM_DROP },
 };
 #define NPATHS (sizeof(paths) / sizeof(paths[0]))
 
@@ -201,7 +211,31 @@ struct bench {
 	double res[NPATHS][2][ROUNDS], walls[NPATHS][2][ROUNDS];
 	unsigned bad[NPATHS][2];
 	struct xrun r;
+	struct sf_config cfg_off; /* the default config (limiter off) */
 };
+
+/* The config of a path's limiter. */
+static void lim_set(const struct bench *b, int lim)
+{
+	static const __u64 seed[2] = { 0x9e3779b97f4a7c15ull, 0xc2b2ae3d27d4eb4full };
+	struct sf_config c = b->cfg_off;
+
+	if (lim == LIM_PASS)
+		sf_limit_fill(&c, 10000000, 1000000, 32, 64, seed);
+	else if (lim == LIM_DROP)
+		sf_limit_fill(&c, 1, 1, 32, 64, seed);
+	if (env_set(&E, &c, &E.sec_now))
+		exit(1);
+}
+
+/* lim_set, and for LIM_DROP one SYN that takes the burst of 1, so that every SYN after it is
+ * limited (uses b->r). */
+static void lim_prime(struct bench *b, int lim)
+{
+	lim_set(b, lim);
+	if (lim == LIM_DROP)
+		env_run_xdp(E.xdp, b->f[F_SYN], b->n[F_SYN], &b->r, 1);
+}
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
@@ -229,6 +263,7 @@ static void build_frames(struct bench *b)
 	b->n[F_UNP] = pkt_build(&u, b->f[F_UNP], PKT_MAX);
 	spec_fixup(&fs);
 	b->n[F_FSYN] = pkt_build(&fs, b->f[F_FSYN], PKT_MAX);
+	b->cfg_off = E.cfg_now;
 }
 #pragma GCC diagnostic pop
 
@@ -248,6 +283,7 @@ static int check_paths(struct bench *b)
 	for (i = 0; i < NPATHS; i++) {
 		const struct bpath *p = &paths[i];
 
+		lim_prime(b, p->lim);
 		(p->tc ? env_run_tc : env_run_xdp)(path_prog(b, p, 0), b->f[p->frame], b->n[p->frame],
 						   &b->r, 1);
 		if (b->r.err || b->r.ret != p->want) {
@@ -290,6 +326,7 @@ static int measure(struct bench *b, size_t i, int j, int k)
 	run_prog_fn run_prog = p->tc ? env_run_tc : env_run_xdp;
 	struct bres r;
 
+	lim_prime(b, j ? LIM_OFF : p->lim);
 	if (p->how >= M_REPLAY) {
 		if (replay_set(&b->p, prog, p->want == XDP_TX ? f : NULL, n)) {
 			fprintf(stderr, "bench: cannot set up the replay wrapper for '%s'\n", p->name);

@@ -29,6 +29,7 @@
 
 #include "bench.h"
 #include "lists.h"
+#include "limit.h"
 #include "cases.h"
 #include "env.h"
 #include "expect.h"
@@ -475,6 +476,18 @@ static int parse_args(int argc, char **argv, struct args *a)
 	return 1;
 }
 
+static const struct args *cur_args; /* for the limiter cases' callbacks */
+
+static int lim_selected(const char *name)
+{
+	return selected(name, cur_args->nfilt, cur_args->filt);
+}
+
+static void lim_report(const char *name, const char *why)
+{
+	report(name, why ? why : "", NULL);
+}
+
 /* Everything after the command line; the exit status. */
 static int run(const struct args *a, const char *argv0)
 {
@@ -513,6 +526,8 @@ static int run(const struct args *a, const char *argv0)
 	}
 	if (selected("lists_", a->nfilt, a->filt))
 		lists_unit(report);
+	cur_args = a;
+	run_limit_cases(lim_selected, lim_report);
 	printf("%d passed, %d failed\n", n_pass, n_fail);
 	env_close(&E);
 	return n_fail ? 1 : 0;

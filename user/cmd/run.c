@@ -9,6 +9,7 @@
 #include "conf/listfile.h"
 #include "conf/settings.h"
 #include "daemon/daemon.h"
+#include "daemon/limit_config.h"
 #include "lib/log.h"
 #include "conf/ports.h"
 #include "lib/preflight.h"
@@ -330,7 +331,7 @@ static void print_list_files(const struct sf_settings *s)
 static int check_config(struct run_args *a)
 {
 	const struct sf_settings *s = &a->o.set;
-	char ports[256], err[1024];
+	char ports[256], err[1024], lim[128];
 	struct sf_master m;
 
 	if (sf_master_load(s, a->o.config, &m, err, sizeof(err))) {
@@ -344,11 +345,12 @@ static int check_config(struct run_args *a)
 	if (sf_format_ports(s->ports, ports, sizeof(ports)) >= sizeof(ports))
 		strcpy(ports + sizeof(ports) - 4, "...");
 	printf("config OK (%s): %d interface%s, ports %s, mode %s, rotate %lus, %s secret, pin dir %s, "
-	       "metrics %s, monitor %s", a->o.config_used ? a->o.config : "no config file", s->n_ifs,
-	       s->n_ifs == 1 ? "" : "s", ports, sf_mode_req_name(s->mode), s->rotate,
+	       "metrics %s, monitor %s, source SYN limit %s", a->o.config_used ? a->o.config : "no config file",
+	       s->n_ifs, s->n_ifs == 1 ? "" : "s", ports, sf_mode_req_name(s->mode), s->rotate,
 	       s->secret_file[0] ? "shared" : "random", s->pin_dir, s->metrics[0] ? s->metrics : "off",
-	       s->monitor ? "yes (counting only, every packet passes)" : "no");
-	print_list_files(s);
+	       s->monitor ? "yes (counting only, every packet passes)" : "no",
+	       sf_limit_describe(s, lim, sizeof(lim)));
+	print_list_files(s); /* and the newline */
 	return SF_EXIT_OK;
 }
 

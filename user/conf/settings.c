@@ -107,6 +107,26 @@ const struct sf_key_desc sf_keys[SF_KEY_MAX] = {
 		.type = SF_T_PATH, FIELD(deny_file), .what = "deny file", .reload = true,
 		.help = "Deny list, as --allow-file: SYNs and would-be cookie ACKs from these\n"
 			"prefixes are dropped (drop_denied). The allow list wins where both match." },
+	[SF_KEY_SOURCE_SYN_RATE] = { .name = "source_syn_rate", .flag = "source-syn-rate", .arg = "N",
+		.type = SF_T_NUMBER, FIELD(source_syn_rate), .min = 0, .max = SF_MAX_SOURCE_SYN_RATE,
+		.def = "0", .what = "SYN rate", .reload = true,
+		.help = "Per-source SYN limit: at most N SYNs a second from one source prefix (see\n"
+			"--source-prefix4/6), above a burst of --source-syn-burst; more are dropped\n"
+			"(drop_rate_limited). Stops a botnet's many SYNs per source and SYN-ACKs\n"
+			"reflected to one spoofed victim. 0 (default): off. {min}-{max}." },
+	[SF_KEY_SOURCE_SYN_BURST] = { .name = "source_syn_burst", .flag = "source-syn-burst", .arg = "N",
+		.type = SF_T_NUMBER, FIELD(source_syn_burst), .min = 1, .max = SF_MAX_SOURCE_SYN_BURST,
+		.def = SF_STR(SF_DEFAULT_SOURCE_SYN_BURST), .what = "SYN burst", .reload = true,
+		.help = "SYNs one source prefix may send at once before --source-syn-rate applies\n"
+			"({min}-{max}, default {default}: browsers open several connections at once)." },
+	[SF_KEY_SOURCE_PREFIX4] = { .name = "source_prefix4", .flag = "source-prefix4", .arg = "BITS",
+		.type = SF_T_NUMBER, FIELD(source_prefix4), .min = 1, .max = 32, .def = "32",
+		.what = "IPv4 prefix length", .reload = true,
+		.help = "IPv4 sources share one SYN rate per /BITS prefix ({min}-{max}, default {default})." },
+	[SF_KEY_SOURCE_PREFIX6] = { .name = "source_prefix6", .flag = "source-prefix6", .arg = "BITS",
+		.type = SF_T_NUMBER, FIELD(source_prefix6), .min = 1, .max = 128, .def = "64",
+		.what = "IPv6 prefix length", .reload = true,
+		.help = "IPv6 sources share one SYN rate per /BITS prefix ({min}-{max}, default {default})." },
 };
 
 #define SHOW_MAX 64 /* longest config value or name quoted back in an error message */
@@ -328,13 +348,13 @@ static int set_ports(struct sf_settings *s, const struct sf_key_desc *k, const c
 	return 0;
 }
 
-static int set_seconds(struct sf_settings *s, const struct sf_key_desc *k, const char *v, bool append,
+static int set_uint(struct sf_settings *s, const struct sf_key_desc *k, const char *v, bool append,
 		       char *err, size_t errlen)
 {
 	(void)append;
 	if (sf_parse_uint(v, k->min, k->max, field(s, k)))
-		return sf_einval(err, errlen, "bad %s \"%s\": expected seconds, %lu-%lu", k->what, SHOW(v),
-				 k->min, k->max);
+		return sf_einval(err, errlen, "bad %s \"%s\": expected %s, %lu-%lu", k->what, SHOW(v),
+				 k->type == SF_T_NUMBER ? "a number" : "seconds", k->min, k->max);
 	return 0;
 }
 
@@ -384,8 +404,9 @@ typedef int set_fn(struct sf_settings *s, const struct sf_key_desc *k, const cha
 
 static set_fn *const setters[] = {
 	[SF_T_IFACES] = set_ifaces,   [SF_T_PORTS] = set_ports, [SF_T_MODE] = set_word,
-	[SF_T_SECONDS] = set_seconds, [SF_T_PATH] = set_path,   [SF_T_LOG_LEVEL] = set_word,
+	[SF_T_SECONDS] = set_uint, [SF_T_PATH] = set_path,   [SF_T_LOG_LEVEL] = set_word,
 	[SF_T_BOOL] = set_word,       [SF_T_LISTEN] = set_listen,
+	[SF_T_NUMBER] = set_uint,
 };
 
 int sf_settings_set(struct sf_settings *s, enum sf_key key, const char *v, bool append, char *err,

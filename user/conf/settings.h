@@ -20,6 +20,9 @@
 #define SF_DEFAULT_SYSCTL_INTERVAL 5
 #define SF_MAX_SYSCTL_INTERVAL     3600
 #define SF_MAX_RUN_IFACES          (SF_MAX_IFACES - 1)
+#define SF_MAX_SOURCE_SYN_RATE     10000000
+#define SF_MAX_SOURCE_SYN_BURST    1000000
+#define SF_DEFAULT_SOURCE_SYN_BURST 40
 
 enum sf_log_level {
 	SF_LOG_ERROR,
@@ -45,6 +48,11 @@ enum sf_key {
 	SF_KEY_MONITOR,
 	SF_KEY_ALLOW_FILE,
 	SF_KEY_DENY_FILE,
+	/* per-source SYN limits (bpf/limit.h) */
+	SF_KEY_SOURCE_SYN_RATE,
+	SF_KEY_SOURCE_SYN_BURST,
+	SF_KEY_SOURCE_PREFIX4,
+	SF_KEY_SOURCE_PREFIX6,
 	SF_KEY_MAX,
 };
 
@@ -67,6 +75,11 @@ struct sf_settings {
 	bool monitor;          /* count what synfence would do, pass every packet */
 	char allow_file[PATH_MAX]; /* "" : none (the allow list's file entries) */
 	char deny_file[PATH_MAX];  /* "" : none */
+	/* per-source SYN limits */
+	unsigned long source_syn_rate;  /* SYNs per second per source prefix, 0: off */
+	unsigned long source_syn_burst; /* SYNs at once above the rate */
+	unsigned long source_prefix4;   /* IPv4 prefix length a rate is counted per */
+	unsigned long source_prefix6;   /* IPv6 prefix length */
 };
 
 /* How a key's value is parsed, compared and shown as a flag. */
@@ -79,6 +92,7 @@ enum sf_key_type {
 	SF_T_LOG_LEVEL, /* enum sf_log_level */
 	SF_T_BOOL,      /* yes|no; flags --FLAG and --no-FLAG */
 	SF_T_LISTEN,    /* ADDR:PORT (conf/listen_addr.h) */
+	SF_T_NUMBER,    /* unsigned long, min..max (not seconds) */
 };
 
 /* One config key, written once: its flag, value, default, --help text and whether SIGHUP applies
@@ -91,7 +105,7 @@ struct sf_key_desc {
 	const char *conf_arg; /* "(config: key = CONF_ARG)" in --help; NULL: "(config: key)" */
 	enum sf_key_type type;
 	size_t off, size;     /* the field in struct sf_settings */
-	unsigned long min, max; /* SF_T_SECONDS: the range; SF_T_IFACES: max is the most names */
+	unsigned long min, max; /* SF_T_SECONDS, SF_T_NUMBER: the range; SF_T_IFACES: max is the most names */
 	const char *def;      /* default, parsed as a value (NULL: empty) */
 	const char *what;     /* the value in messages ("rotation period") */
 	const char *help;     /* --help text, '\n' between lines; {min} {max} {default} are replaced */

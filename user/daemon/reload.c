@@ -10,6 +10,7 @@
 
 #include "conf/ports.h"
 #include "daemon/internal.h"
+#include "daemon/limit_config.h"
 #include "lib/log.h"
 #include "lib/proc.h"
 
@@ -220,6 +221,12 @@ static void reload_commit(struct daemon *d, struct reload_run *r)
 	if (n->monitor != d->set.monitor)
 		note_change(r, " monitor=%s", n->monitor ? "yes (counting only, every packet passes)" :
 			    "no (protecting)");
+	if (n->source_syn_rate != d->set.source_syn_rate || n->source_syn_burst != d->set.source_syn_burst ||
+	    n->source_prefix4 != d->set.source_prefix4 || n->source_prefix6 != d->set.source_prefix6) {
+		char lim[128];
+
+		note_change(r, " source_syn_limit=%s", sf_limit_describe(n, lim, sizeof(lim)));
+	}
 	/* every key the table (conf/settings.c) marks reloadable; pin_dir and metrics stay */
 	sf_settings_apply_reloadable(&d->set, n);
 	apply_log_level(&d->set);

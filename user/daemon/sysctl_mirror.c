@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "daemon/bpf_config.h"
+#include "daemon/limit_config.h"
 #include "daemon/internal.h"
 #include "lib/log.h"
 #include "lib/proc.h"
@@ -64,6 +65,7 @@ int write_cfg(struct daemon *d)
 	} else {
 		d->st.flags &= ~SF_ST_MONITOR;
 	}
+	sf_limit_config(&c, &d->set, sf_limit_seed());
 	if (d->suspended)
 		memset(&c, 0, sizeof(c));
 	if (d->cfg_written && !memcmp(&c, &d->cfg, sizeof(c)))

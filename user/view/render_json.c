@@ -75,6 +75,26 @@ static void json_tristate(struct json_writer *jw, const char *name, int v)
 		jw_bool(jw, v);
 }
 
+/* The per-source SYN limits in force: null when unknown, {"rate": 0} when off. */
+static void json_limit(struct json_writer *jw, const struct sf_snap *s)
+{
+	struct sf_snap_limit l;
+
+	jw_name(jw, "source_syn_limit");
+	if (!sf_snap_limit(s, &l)) {
+		jw_null(jw);
+		return;
+	}
+	jw_start_object(jw);
+	jw_uint_field(jw, "rate", l.rate);
+	if (l.rate) {
+		jw_uint_field(jw, "burst", l.burst);
+		jw_uint_field(jw, "prefix4", l.prefix4);
+		jw_uint_field(jw, "prefix6", l.prefix6);
+	}
+	jw_end_object(jw);
+}
+
 /* What the programs put in their SYN-ACKs (the config map: the sysctl mirror), or null. */
 static void json_synack(struct json_writer *jw, const struct sf_snap *s)
 {
@@ -158,6 +178,7 @@ static void json_daemon(struct json_writer *jw, const struct sf_snap *s, const c
 		jw_bool_field(jw, "monitor", sf_snap_monitor(s));
 		json_sysctl(jw, s);
 		json_synack(jw, s);
+		json_limit(jw, s);
 		json_features(jw, s);
 		jw_string_or_null_field(jw, "last_error", nonempty(s->state.last_error));
 		json_num(jw, "last_error_age_s",

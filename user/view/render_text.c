@@ -30,8 +30,23 @@ static const struct {
 	{ SF_CNT_pass_other, 0 },        { SF_CNT_syn_pass_existing, 0 },
 	{ SF_CNT_pass_unparsed, 0 },     { SF_CNT_monitor_pass, 0 },
 	{ SF_CNT_pass_allowed, 0 },      { SF_CNT_drop_denied, 0 },
+	{ SF_CNT_drop_rate_limited, 0 },
 };
 _Static_assert(SF_ARRAY_SIZE(text_rows) == SF_CNT_MAX, "every counter has a row in the table");
+
+/* status: the per-source SYN limits in force */
+static void text_limit(FILE *out, const struct sf_snap *s)
+{
+	struct sf_snap_limit l;
+
+	if (!sf_snap_limit(s, &l))
+		return;
+	if (!l.rate)
+		fprintf(out, "limit     off\n");
+	else
+		fprintf(out, "limit     %lu SYNs/s burst %lu per source /%lu (IPv4), /%lu (IPv6)\n", l.rate,
+			l.burst, l.prefix4, l.prefix6);
+}
 
 /* status: the sysctl mirror, what the SYN-ACKs carry, the last error */
 static void text_sysctl(FILE *out, const struct sf_snap *s)
@@ -60,6 +75,7 @@ static void text_sysctl(FILE *out, const struct sf_snap *s)
 			c->flags & SF_CFG_TIMESTAMPS ? ", timestamps" : "",
 			c->flags & SF_CFG_SACK ? ", SACK" : "", c->flags & SF_CFG_ECN ? ", ECN" : "");
 	}
+	text_limit(out, s);
 	if (s->state.last_error[0]) {
 		sf_fmt_duration(age, sizeof(age), sf_snap_age_s(s, s->state.error_boot_ns));
 		fprintf(out, "error     %s ago: %s\n", age, s->state.last_error);

@@ -424,6 +424,23 @@ bool sf_snap_suspended(const struct sf_snap *s)
 	return s->have_state && (s->state.flags & SF_ST_SUSPENDED);
 }
 
+bool sf_snap_limit(const struct sf_snap *s, struct sf_snap_limit *l)
+{
+	const struct sf_config *c = &s->config;
+
+	memset(l, 0, sizeof(*l));
+	if (!s->have_config)
+		return false;
+	if (!c->limit_t_ns)
+		return true;
+	l->rate = (unsigned long)((1000000000ull + c->limit_t_ns / 2) / c->limit_t_ns);
+	l->burst = (unsigned long)(c->limit_tau_ns / c->limit_t_ns + 1);
+	l->prefix4 = (unsigned long)__builtin_popcount(c->limit_mask4);
+	for (int i = 0; i < 4; i++)
+		l->prefix6 += (unsigned long)__builtin_popcount(c->limit_mask6[i]);
+	return true;
+}
+
 double sf_snap_since_s(const struct sf_snap *s, __u64 then)
 {
 	return (double)(s->boot_ns - then) / 1e9;

@@ -80,6 +80,13 @@ bool sf_snap_suspended(const struct sf_snap *s);
 /* Monitor mode (--monitor): the programs count what they would do and pass every packet. */
 bool sf_snap_monitor(const struct sf_snap *s);
 
+/* The per-source SYN limits in force (from the config map), as configured. */
+struct sf_snap_limit {
+	unsigned long rate, burst, prefix4, prefix6; /* rate 0: off */
+};
+/* false when the config map could not be read (l zeroed) */
+bool sf_snap_limit(const struct sf_snap *s, struct sf_snap_limit *l);
+
 /* Seconds from a CLOCK_BOOTTIME moment of s->state to the snapshot; sf_snap_age_s: NaN when then is
  * 0 (never). */
 double sf_snap_since_s(const struct sf_snap *s, __u64 then);
