@@ -69,7 +69,8 @@
 	X(syn_pass_existing,   "SYNs for a tuple the kernel still has a socket for (TIME_WAIT reuse), passed to it") \
 	X(pass_unparsed,       "IPv4/IPv6 frames passed unexamined: IP/TCP header truncated, bad version or IHL, or more than 4 IPv6 extension headers") \
 	X(handoff_cookie_bad,  "segments a listener would get that reached TC without a valid cookie (not checked by XDP), passed on unhanded") \
-	X(monitor_pass,        "monitor mode: packets passed to the kernel untouched instead of answered (SYN-ACK) or dropped")
+	X(monitor_pass,        "monitor mode: packets passed to the kernel untouched instead of answered (SYN-ACK) or dropped") \
+	X(syn_pass_calm,       "engage auto, interface calm: SYNs to protected ports passed to the kernel, which answers them itself")
 
 enum sf_counter {
 #define SF_COUNTER_ENUM(name, help) SF_CNT_##name,
@@ -105,6 +106,14 @@ struct sf_config {
 	 * nothing else; 0: nothing. Cookies live two epochs, so TC hands off nothing two rotations
 	 * after the switch. */
 	__u32 monitor_epoch;
+	/* Attack mode (engage = auto; user/daemon/engage.c, bpf/engage.h): bit s set = the
+	 * interface in counter slot s is calm: its SYNs pass to the kernel (syn_pass_calm), ACKs that
+	 * carry no valid cookie pass to the kernel too (its own syncookies), and TC hands off only
+	 * cookies of an epoch <= engaged_epoch (SYN-ACKs XDP sent while engaged), the same test as
+	 * monitor_epoch. 0 (engage = always): every interface engaged, as before. */
+	__u64 calm_slots;
+	__u32 engaged_epoch; /* the secret epoch when an interface last stopped being engaged */
+	__u32 engage_pad;
 };
 
 /* --- Secrets (array map, one entry) ----------------------------------------------------------
@@ -169,6 +178,7 @@ enum sf_state_flags {
 	SF_ST_SUSPENDED     = 1 << 2, /* protection suspended (everything passes): see last_error */
 	SF_ST_LEFT_ATTACHED = 1 << 3, /* run exited and left protection in place (pid is stale) */
 	SF_ST_MONITOR       = 1 << 4, /* monitor mode: counting only, everything passes (--monitor) */
+	SF_ST_ENGAGE_AUTO   = 1 << 5, /* engage = auto: SYNs pass to the kernel while calm */
 };
 
 /* Per-interface info written by userspace (array map indexed by slot), for stats and status. */
@@ -177,6 +187,10 @@ struct sf_iface {
 	__u32 xdp_mode; /* enum sf_xdp_mode actually used */
 	char name[16];
 	__u32 flags;   /* enum sf_iface_flags */
+	/* engage = auto (written by run's engage timer, for status; XDP reads sf_config.calm_slots) */
+	__u64 engaged_since_boot_ns; /* CLOCK_BOOTTIME of the last switch (0: none yet, since start) */
+	__u32 engage_switches;       /* switches (either way) since start */
+	__u32 engage_rate;           /* SYNs/s to protected ports at the last sample */
 };
 
 /* sf_iface.xdp_mode: the one encoding of the XDP attach mode, for the writer (run) and the readers
@@ -192,6 +206,7 @@ enum sf_xdp_mode {
 /* sf_iface.flags */
 enum sf_iface_flags {
 	SF_IF_GONE = 1 << 0, /* the interface disappeared; run re-attaches when it comes back */
+	SF_IF_ENGAGED = 1 << 1, /* engage = auto: synfence answers this interface's SYNs (else calm) */
 };
 
 /* --- Flow cache (bpf/flowcache.h) ------------------------------------------------------------

@@ -96,6 +96,27 @@ const struct sf_key_desc sf_keys[SF_KEY_MAX] = {
 			"ack_cookie_bad: ACKs it would have dropped); monitor_pass counts the packets\n"
 			"it let through instead. For a first try on a production server; SIGHUP\n"
 			"switches it on and off live." },
+	[SF_KEY_ENGAGE] = { .name = "engage", .flag = "engage", .arg = "always|auto", .conf_arg = "always|auto",
+		.type = SF_T_ENGAGE, FIELD(engage), .def = "always", .reload = true,
+		.help = "When synfence answers SYNs. always (default): every SYN to a protected port,\n"
+			"all the time: no flood ever reaches the kernel, and nothing depends on\n"
+			"telling an attack apart in time. auto: only while an interface is under\n"
+			"attack (its SYN rate above --engage-rate); while calm the kernel answers\n"
+			"SYNs itself, with the exact MSS, TCP Fast Open and all its options.\n"
+			"Handshakes in flight survive every switch." },
+	[SF_KEY_ENGAGE_RATE] = { .name = "engage_rate", .flag = "engage-rate", .arg = "SYNS", .conf_arg = "SYNS",
+		.type = SF_T_RATE, FIELD(engage_rate), .min = 1, .max = 100000000,
+		.def = SF_STR(SF_DEFAULT_ENGAGE_RATE), .what = "engage rate", .reload = true,
+		.help = "engage = auto: engage within a second once SYNs to an interface's protected\n"
+			"ports exceed SYNS per second ({min}-{max}, default {default}: far above the\n"
+			"new connections of most servers, and a spoofed flood that fast fills the\n"
+			"kernel's SYN backlog of 4096 in seconds)." },
+	[SF_KEY_ENGAGE_HOLD] = { .name = "engage_hold", .flag = "engage-hold", .arg = "SECONDS",
+		.type = SF_T_SECONDS, FIELD(engage_hold), .min = 1, .max = 86400, .def = "30",
+		.what = "engage hold", .reload = true,
+		.help = "engage = auto: disengage once the SYN rate has stayed below 3/4 of the\n"
+			"engage rate for SECONDS ({min}-{max}, default {default}), so that a flood that\n"
+			"pauses does not switch back and forth." },
 };
 
 #define SHOW_MAX 64 /* longest config value or name quoted back in an error message */
@@ -235,6 +256,26 @@ static int parse_level(const char *v, void *field)
 	return -EINVAL;
 }
 
+static const char *const engage_names[] = { [SF_ENGAGE_ALWAYS] = "always", [SF_ENGAGE_AUTO] = "auto" };
+
+const char *sf_engage_name(enum sf_engage e)
+{
+	return (unsigned int)e < SF_ARRAY_SIZE(engage_names) ? engage_names[e] : "?";
+}
+
+static int parse_engage(const char *v, void *field)
+{
+	enum sf_engage *e = field;
+
+	for (size_t i = 0; i < SF_ARRAY_SIZE(engage_names); i++) {
+		if (!strcasecmp(v, engage_names[i])) {
+			*e = (enum sf_engage)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 /* the types whose value is one word of a few */
 static const struct {
 	int (*parse)(const char *v, void *field);
@@ -243,6 +284,7 @@ static const struct {
 	[SF_T_MODE] = { parse_mode, "mode", "native, generic or auto" },
 	[SF_T_LOG_LEVEL] = { parse_level, "log level", "error, warning, info or debug" },
 	[SF_T_BOOL] = { parse_bool, "value", "yes or no" },
+	[SF_T_ENGAGE] = { parse_engage, "engage", "always or auto" },
 };
 
 static bool ifname_ok(const char *n, size_t len)
@@ -322,8 +364,8 @@ static int set_seconds(struct sf_settings *s, const struct sf_key_desc *k, const
 {
 	(void)append;
 	if (sf_parse_uint(v, k->min, k->max, field(s, k)))
-		return sf_einval(err, errlen, "bad %s \"%s\": expected seconds, %lu-%lu", k->what, SHOW(v),
-				 k->min, k->max);
+		return sf_einval(err, errlen, "bad %s \"%s\": expected %s, %lu-%lu", k->what, SHOW(v),
+				 k->type == SF_T_RATE ? "SYNs per second" : "seconds", k->min, k->max);
 	return 0;
 }
 
@@ -375,6 +417,7 @@ static set_fn *const setters[] = {
 	[SF_T_IFACES] = set_ifaces,   [SF_T_PORTS] = set_ports, [SF_T_MODE] = set_word,
 	[SF_T_SECONDS] = set_seconds, [SF_T_PATH] = set_path,   [SF_T_LOG_LEVEL] = set_word,
 	[SF_T_BOOL] = set_word,       [SF_T_LISTEN] = set_listen,
+	[SF_T_ENGAGE] = set_word,     [SF_T_RATE] = set_seconds,
 };
 
 int sf_settings_set(struct sf_settings *s, enum sf_key key, const char *v, bool append, char *err,

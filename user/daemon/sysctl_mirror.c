@@ -64,6 +64,7 @@ int write_cfg(struct daemon *d)
 	} else {
 		d->st.flags &= ~SF_ST_MONITOR;
 	}
+	engage_cfg(d, &c);
 	if (d->suspended)
 		memset(&c, 0, sizeof(c));
 	if (d->cfg_written && !memcmp(&c, &d->cfg, sizeof(c)))
