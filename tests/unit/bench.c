@@ -174,12 +174,15 @@ enum { M_LOOP,   /* repeat=1 loop */
        M_FLOOR,  /* the same with the floor program in synfence's place */
 };
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers" /* calm: 0 unless given */
 static const struct bpath {
 	const char *name, *method;
 	int frame;
 	unsigned want;
 	int how;  /* M_* */
 	int tc;   /* the TC program (baseline: the trivial TC program) */
+	int calm; /* engage = auto, the interface calm (sf_config.calm_slots) while measured */
 } paths[] = {
 	{ "SYN -> SYN-ACK", "repeat=1 loop", F_SYN, XDP_TX, M_LOOP, 0 },
 	{ "valid ACK", "repeat=1 loop", F_VACK, XDP_PASS, M_LOOP, 0 },
@@ -197,7 +200,10 @@ static const struct bpath {
 	{ "TC established", "repeat=1M", F_EST, ENV_TC_VERDICT, M_BULK, 1 },
 	{ "TC unprotected", "repeat=1M", F_UNP, ENV_TC_VERDICT, M_BULK, 1 },
 	{ "TC valid ACK", "repeat=1M", F_VACK, ENV_TC_VERDICT, M_BULK, 1 },
+	/* engage = auto, calm: the SYN passes to the kernel (syn_pass_calm) */
+	{ "SYN calm", "repeat=1M", F_SYN, XDP_PASS, M_BULK, 0, 1 },
 };
+#pragma GCC diagnostic pop
 #define NPATHS (sizeof(paths) / sizeof(paths[0]))
 
 struct bench {
@@ -246,6 +252,17 @@ static int path_prog(const struct bench *b, const struct bpath *p, int trivial)
 	return p->tc ? E.tc : p->how == M_FLOOR ? b->p.floor : E.xdp;
 }
 
+/* The config of path p: the default (the valid ACK's), with the test interface calm for p->calm. */
+static void path_config(const struct bpath *p)
+{
+	struct tcase c;
+
+	memset(&c, 0, sizeof(c));
+	c.scen = S_ACK;
+	c.calm_slots = p->calm ? 1ull << ENV_SLOT : 0;
+	apply_case_config(&c);
+}
+
 /* Sanity: each path does what it should, once. */
 static int check_paths(struct bench *b)
 {
@@ -254,8 +271,12 @@ static int check_paths(struct bench *b)
 	for (i = 0; i < NPATHS; i++) {
 		const struct bpath *p = &paths[i];
 
+		if (p->calm)
+			path_config(p);
 		(p->tc ? env_run_tc : env_run_xdp)(path_prog(b, p, 0), b->f[p->frame], b->n[p->frame],
 						   &b->r, 1);
+		if (p->calm)
+			path_config(&paths[0]);
 		if (b->r.err || b->r.ret != p->want) {
 			fprintf(stderr, "bench: path '%s' returned %u (err %d), expected %u\n", p->name,
 				b->r.ret, b->r.err, p->want);
@@ -296,6 +317,8 @@ static int measure(struct bench *b, size_t i, int j, int k)
 	run_prog_fn run_prog = p->tc ? env_run_tc : env_run_xdp;
 	struct bres r;
 
+	if (p->calm)
+		path_config(p);
 	if (p->how >= M_REPLAY) {
 		if (replay_set(&b->p, prog, p->want == XDP_TX ? f : NULL, n)) {
 			fprintf(stderr, "bench: cannot set up the replay wrapper for '%s'\n", p->name);
@@ -307,6 +330,8 @@ static int measure(struct bench *b, size_t i, int j, int k)
 	} else {
 		bench_loop1(run_prog, prog, f, n, want, CALLS, &r, &b->r);
 	}
+	if (p->calm)
+		path_config(&paths[0]);
 	b->res[i][j][k] = r.kern;
 	b->walls[i][j][k] = r.wall;
 	b->bad[i][j] += r.bad;
