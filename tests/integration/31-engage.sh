@@ -27,23 +27,6 @@ sf_topo_up
 sf_nginx_start 80
 sf_build_tools
 
-synack_wins() {
-	tcpdump -nn -r "$1" '(ip and tcp[tcpflags] & 0x12 == 0x12) or (ip6 and ip6[6] == 6 and ip6[53] & 0x12 == 0x12)' \
-		2>/dev/null | grep -o 'win [0-9]*' | awk '{ print $2 }'
-}
-syn_capture() {
-	sf_pcap_start "$1" "$CLI_NS" "$CLI_IF" "(ip and host $CLI4 and tcp port 80 and tcp[tcpflags] & tcp-syn != 0) or" \
-		"(ip6 and host $CLI6 and ip6[6] == 6 and tcp port 80 and ip6[53] & 0x02 != 0)"
-}
-curls() {
-	local good=0 host
-	for _ in $(seq "$1"); do
-		for host in "$SRV4" "[$SRV6]"; do
-			[ "$(sf_curl "http://$host/" 2>/dev/null)" = "$NGINX_BODY" ] && good=$((good + 1))
-		done
-	done
-	echo $good
-}
 engaged() { sf_status_json | jq -r '.daemon.engaged'; }
 now_ms() { date +%s%3N; }
 # wait_engaged WANT TIMEOUT_S: poll status -j every 50 ms until daemon.engaged is WANT; prints the
@@ -63,19 +46,14 @@ log "1. synfence run --engage auto --engage-rate $RATE --engage-hold $HOLD: calm
 sf_synfence_start 80 --engage auto --engage-rate "$RATE" --engage-hold "$HOLD" --metrics "$METRICS"
 check_eq "$(sf_status_json | jq -r '.daemon.engage + "/" + (.daemon.engaged | tostring)')" auto/false \
 	"status -j: daemon.engage auto, daemon.engaged false at start"
-sf_snap "$TMPD/s0"
-syn_capture calm
-C=$((2 * N))
-check_eq "$(curls "$N")" "$C" "calm: $C curls (IPv4 and IPv6) get the page"
-sf_pcap_stop calm
-sf_snap "$TMPD/s1"
-log "calm deltas: $(sf_show_delta "$TMPD/s0" "$TMPD/s1")"
+sf_curls_captured calm "$N" "$TMPD/s0" "$TMPD/s1" calm
+C=$SF_CURLS
 check_eq "$(sf_delta "$TMPD/s0" "$TMPD/s1" syn_pass_calm)" "$C" "calm: syn_pass_calm counts the $C SYNs"
 check_eq "$(sf_delta "$TMPD/s0" "$TMPD/s1" syn_recv)" "$C" "calm: syn_recv counts them too (the rate is measured)"
 for c in synack_sent handoff_ok ack_cookie_bad; do
 	check_eq "$(sf_delta "$TMPD/s0" "$TMPD/s1" $c)" 0 "calm: $c stays 0"
 done
-wins=$(synack_wins "$TMPD/calm.pcap")
+wins=$(sf_synack_wins "$TMPD/calm.pcap")
 check_eq "$(wc -w <<<"$wins")" "$C" "calm: the client captured $C SYN-ACKs"
 check_eq "$(grep -cx 65535 <<<"$wins")" 0 "calm: the kernel answered, not XDP (windows: $(sort -u <<<"$wins" | tr '\n' ' '))"
 out=$(srv "$SYNFENCE" status -i 0 --pin-dir "$PIN" 2>&1)
@@ -98,10 +76,10 @@ check_match "$t_engage" '^[0-9]+$' "the flood engages synfence (status -j daemon
 check_le "${t_engage//timeout/99999}" 1500 "... within ~1 s (status polled every 50 ms; the daemon samples every 200 ms)"
 check_true "the engage is logged with the rate" sf_wait_log "$SF_LOG" "engaged on $SRV_IF: [0-9]+ SYNs/s to protected ports, above engage_rate $RATE" 2
 log "$(grep -E 'engaged on' "$SF_LOG" | tail -n 1)"
-syn_capture engaged
-check_eq "$(curls 2)" 4 "engaged: 4 curls get the page"
+sf_syn_capture engaged
+check_eq "$(sf_curls 2)" 4 "engaged: 4 curls get the page"
 sf_pcap_stop engaged
-wins=$(synack_wins "$TMPD/engaged.pcap")
+wins=$(sf_synack_wins "$TMPD/engaged.pcap")
 check_ge "$(grep -cx 65535 <<<"$wins")" 4 "engaged: XDP answers the SYNs (SYN-ACK window 65535)"
 out=$(srv "$SYNFENCE" status -i 0 --pin-dir "$PIN" 2>&1)
 check_match "$out" $'\nengaged +yes since ' "status: engaged yes since ..."
@@ -129,7 +107,7 @@ wait $hs_eng
 check_eq "$?" 0 "a handshake XDP answered while engaged completes after the disengage: $(tr '\n' ' ' <"$TMPD/hs-eng.log")"
 check_match "$(cat "$TMPD/hs-eng.log")" "reply HTTP/1.1 200 OK" "... and gets its reply (TC handed its cookie off)"
 sf_snap "$TMPD/d0"
-check_eq "$(curls 2)" 4 "calm again: 4 curls get the page"
+check_eq "$(sf_curls 2)" 4 "calm again: 4 curls get the page"
 sf_snap "$TMPD/d1"
 check_ge "$(sf_delta "$TMPD/d0" "$TMPD/d1" syn_pass_calm)" 4 "calm again: the kernel answers (syn_pass_calm; the loop's connections too)"
 check_eq "$(sf_delta "$TMPD/d0" "$TMPD/d1" synack_sent)" 0 "calm again: synack_sent stays"
@@ -137,13 +115,7 @@ m=$(srv curl -sS --max-time 5 "http://$METRICS/metrics")
 check_true "metrics: synfence_engage_switches_total 2" grep -qx "synfence_engage_switches_total 2" <<<"$m"
 check_true "metrics: synfence_engaged{interface=\"$SRV_IF\"} 0" grep -qxF "synfence_engaged{interface=\"$SRV_IF\"} 0" <<<"$m"
 check_eq "$(engaged)" false "status -j: daemon.engaged false again"
-touch "$STOP"
-wait "$SF_NEWCONN_PID"
-res=$(tail -n 1 "$TMPD/newconn.log")
-ok=$(sed -n 's/^ok=\([0-9]*\) bad=.*/\1/p' <<<"$res")
-check_match "$res" '^ok=[0-9]+ bad=0$' "no new connection failed across both switches ($res)"
-check_ge "${ok:-0}" 10 "the connection loop made connections across both switches"
-grep '^FAILED' "$TMPD/newconn.log" | head -5 | sed 's/^/    /'
+sf_newconn_finish "$STOP" "$TMPD/newconn.log" "across both switches"
 log "measured: engage ${t_engage} ms after the flood began (status polled), disengage ${t_dis} ms after it ended (hold ${HOLD}s)"
 sf_synfence_stop
 sf_finish

@@ -98,12 +98,9 @@ const struct sf_key_desc sf_keys[SF_KEY_MAX] = {
 			"switches it on and off live." },
 	[SF_KEY_ENGAGE] = { .name = "engage", .flag = "engage", .arg = "always|auto", .conf_arg = "always|auto",
 		.type = SF_T_ENGAGE, FIELD(engage), .def = "always", .reload = true,
-		.help = "When synfence answers SYNs. always (default): every SYN to a protected port,\n"
-			"all the time: no flood ever reaches the kernel, and nothing depends on\n"
-			"telling an attack apart in time. auto: only while an interface is under\n"
-			"attack (its SYN rate above --engage-rate); while calm the kernel answers\n"
-			"SYNs itself, with the exact MSS, TCP Fast Open and all its options.\n"
-			"Handshakes in flight survive every switch." },
+		.help = "always (default): answer every SYN to a protected port; auto: only while\n"
+			"an interface's SYN rate is above --engage-rate (calm: the kernel answers,\n"
+			"exact MSS, Fast Open). No handshake in flight fails on a switch." },
 	[SF_KEY_ENGAGE_RATE] = { .name = "engage_rate", .flag = "engage-rate", .arg = "SYNS", .conf_arg = "SYNS",
 		.type = SF_T_RATE, FIELD(engage_rate), .min = 1, .max = 100000000,
 		.def = SF_STR(SF_DEFAULT_ENGAGE_RATE), .what = "engage rate", .reload = true,
