@@ -13,6 +13,9 @@
 #     the disengage (TC still hands its cookie off); after the flood it disengages (hold 2 s),
 #     logged with the rate; no connection of the loop fails; metrics have synfence_engaged and
 #     synfence_engage_switches_total. The engage and disengage times are logged.
+#  3. config file engage = always, SIGHUP to auto (the interface stays engaged until calm for the
+#     hold, then the kernel answers), SIGHUP back to always (XDP answers at once), new connections
+#     in a loop all along.
 . "$(dirname "$0")/../lib.sh"
 
 sf_init engage
@@ -117,5 +120,34 @@ check_true "metrics: synfence_engaged{interface=\"$SRV_IF\"} 0" grep -qxF "synfe
 check_eq "$(engaged)" false "status -j: daemon.engaged false again"
 sf_newconn_finish "$STOP" "$TMPD/newconn.log" "across both switches"
 log "measured: engage ${t_engage} ms after the flood began (status polled), disengage ${t_dis} ms after it ended (hold ${HOLD}s)"
+sf_synfence_stop
+
+log "3. config engage = always, SIGHUP to auto and back to always"
+CONF=$TMPD/synfence.conf
+write_conf() { printf 'interfaces = %s\nports = 80\nengage = %s\nengage_rate = %s\nengage_hold = %s\n' "$SRV_IF" "$1" "$RATE" "$HOLD" >"$CONF"; }
+write_conf always
+sf_synfence_start -l "$TMPD/run3.log" -a --config "$CONF" --pin-dir "$PIN"
+check_eq "$(sf_status_json | jq -r '.daemon.engage + "/" + (.daemon.engaged | tostring)')" always/true \
+	"config engage = always: status -j daemon.engage always, daemon.engaged true"
+sf_newconn_loop "$STOP.3" "$TMPD/newconn3.log"
+sleep 0.5
+sf_curls_captured always 2 "$TMPD/a0" "$TMPD/a1" "engage always"
+check_ge "$(sf_delta "$TMPD/a0" "$TMPD/a1" synack_sent)" 4 "engage always: XDP answers (synack_sent)"
+check_eq "$(sf_delta "$TMPD/a0" "$TMPD/a1" syn_pass_calm)" 0 "engage always: syn_pass_calm stays 0"
+write_conf auto
+check_true "SIGHUP: reloaded with engage=auto" sf_hup "reloaded $CONF: engage=auto"
+check_eq "$(engaged)" true "engage = auto by SIGHUP: still engaged at first"
+t=$(wait_engaged false $((HOLD + 5)))
+check_match "$t" '^[0-9]+$' "... calm ${t} ms after the reload (hold ${HOLD}s)"
+sf_curls_captured auto 2 "$TMPD/u0" "$TMPD/u1" "engage auto, calm"
+check_ge "$(sf_delta "$TMPD/u0" "$TMPD/u1" syn_pass_calm)" 4 "engage auto, calm: the kernel answers (syn_pass_calm)"
+check_eq "$(sf_delta "$TMPD/u0" "$TMPD/u1" synack_sent)" 0 "engage auto, calm: synack_sent stays"
+write_conf always
+check_true "SIGHUP: reloaded with engage=always" sf_hup "reloaded $CONF: engage=always"
+check_eq "$(engaged)" true "engage = always by SIGHUP: engaged at once"
+sf_curls_captured always2 2 "$TMPD/b0" "$TMPD/b1" "engage always again"
+check_ge "$(sf_delta "$TMPD/b0" "$TMPD/b1" synack_sent)" 4 "engage always again: XDP answers (synack_sent)"
+check_eq "$(sf_delta "$TMPD/b0" "$TMPD/b1" syn_pass_calm)" 0 "engage always again: syn_pass_calm stays 0"
+sf_newconn_finish "$STOP.3" "$TMPD/newconn3.log" "across both reloads"
 sf_synfence_stop
 sf_finish

@@ -94,7 +94,7 @@ void engage_if_info(const struct daemon *d, const struct daemon_if *r, struct sf
 	info->engage_rate = (__u32)(r->syn_rate > UINT32_MAX ? UINT32_MAX : r->syn_rate);
 }
 
-static void engage_switch(struct daemon *d, struct daemon_if *r, bool on, __u64 rate, __u64 now)
+static void engage_switch(struct daemon *d, struct daemon_if *r, bool on, __u64 rate)
 {
 	r->engaged = on;
 	r->engaged_since_boot_ns = sf_clock_ns(CLOCK_BOOTTIME);
@@ -107,9 +107,26 @@ static void engage_switch(struct daemon *d, struct daemon_if *r, bool on, __u64 
 		sf_info("disengaged on %s: %llu SYNs/s to protected ports, below %lu (3/4 of "
 			"engage_rate %lu) for %lus; the kernel answers SYNs again", r->name, (unsigned long long)rate,
 			d->set.engage_rate * 3 / 4, d->set.engage_rate, d->set.engage_hold);
-	(void)now;
+	r->calm_since_mono_ns = 0;
 	write_cfg(d);
-	write_if_info(d, r);
+}
+
+/* engage = auto: the switch one sample's rate calls for, if any. */
+static void engage_decide(struct daemon *d, struct daemon_if *r, __u64 rate, __u64 now)
+{
+	if (!r->engaged) {
+		if (rate > d->set.engage_rate)
+			engage_switch(d, r, true, rate);
+		return;
+	}
+	if (rate * 4 >= (__u64)d->set.engage_rate * 3) {
+		r->calm_since_mono_ns = 0;
+		return;
+	}
+	if (!r->calm_since_mono_ns)
+		r->calm_since_mono_ns = now;
+	else if (now - r->calm_since_mono_ns >= d->set.engage_hold * 1000000000ull)
+		engage_switch(d, r, false, rate);
 }
 
 /* One sample of one interface: its rate since the last, and the switch it calls for. */
@@ -127,21 +144,12 @@ static void engage_sample_if(struct daemon *d, struct daemon_if *r, __u64 now)
 	r->sample_mono_ns = now;
 	rate = n * 1000000000ull / dt;
 	r->syn_rate = rate;
-	if (!auto_mode || !r->attached || r->gone)
+	if (!r->attached || r->gone)
 		return;
-	if (!r->engaged) {
-		if (rate > d->set.engage_rate)
-			engage_switch(d, r, true, rate, now);
-		return;
-	}
-	if (rate * 4 >= (__u64)d->set.engage_rate * 3) {
-		r->calm_since_mono_ns = 0;
-		return;
-	}
-	if (!r->calm_since_mono_ns)
-		r->calm_since_mono_ns = now;
-	else if (now - r->calm_since_mono_ns >= d->set.engage_hold * 1000000000ull)
-		engage_switch(d, r, false, rate, now);
+	if (auto_mode)
+		engage_decide(d, r, rate, now);
+	/* status shows the rate (and the state, also after a SIGHUP that changed engage) */
+	write_if_info(d, r);
 }
 
 void engage_tick(struct daemon *d)
