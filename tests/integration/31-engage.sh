@@ -131,9 +131,13 @@ check_eq "$(sf_status_json | jq -r '.daemon.engage + "/" + (.daemon.engaged | to
 	"config engage = always: status -j daemon.engage always, daemon.engaged true"
 sf_newconn_loop "$STOP.3" "$TMPD/newconn3.log"
 sleep 0.5
-sf_curls_captured always 2 "$TMPD/a0" "$TMPD/a1" "engage always"
-check_ge "$(sf_delta "$TMPD/a0" "$TMPD/a1" synack_sent)" 4 "engage always: XDP answers (synack_sent)"
-check_eq "$(sf_delta "$TMPD/a0" "$TMPD/a1" syn_pass_calm)" 0 "engage always: syn_pass_calm stays 0"
+# xdp_answers NAME WHAT: 4 curls get the page, XDP answered them (synack_sent), the kernel did not
+xdp_answers() {
+	sf_curls_captured "$1" 2 "$TMPD/$1.0" "$TMPD/$1.1" "$2"
+	check_ge "$(sf_delta "$TMPD/$1.0" "$TMPD/$1.1" synack_sent)" 4 "$2: XDP answers (synack_sent)"
+	check_eq "$(sf_delta "$TMPD/$1.0" "$TMPD/$1.1" syn_pass_calm)" 0 "$2: syn_pass_calm stays 0"
+}
+xdp_answers always "engage always"
 write_conf auto
 check_true "SIGHUP: reloaded with engage=auto" sf_hup "reloaded $CONF: engage=auto"
 check_eq "$(engaged)" true "engage = auto by SIGHUP: still engaged at first"
@@ -145,9 +149,7 @@ check_eq "$(sf_delta "$TMPD/u0" "$TMPD/u1" synack_sent)" 0 "engage auto, calm: s
 write_conf always
 check_true "SIGHUP: reloaded with engage=always" sf_hup "reloaded $CONF: engage=always"
 check_eq "$(engaged)" true "engage = always by SIGHUP: engaged at once"
-sf_curls_captured always2 2 "$TMPD/b0" "$TMPD/b1" "engage always again"
-check_ge "$(sf_delta "$TMPD/b0" "$TMPD/b1" synack_sent)" 4 "engage always again: XDP answers (synack_sent)"
-check_eq "$(sf_delta "$TMPD/b0" "$TMPD/b1" syn_pass_calm)" 0 "engage always again: syn_pass_calm stays 0"
+xdp_answers always2 "engage always again"
 sf_newconn_finish "$STOP.3" "$TMPD/newconn3.log" "across both reloads"
 sf_synfence_stop
 sf_finish
