@@ -7,7 +7,6 @@
  * have to share (an atomic per SYN in the flood); the daemon reads per-CPU counters it already
  * has, 5 times a second, and the programs' SYN path pays one test of a config word. */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,7 +98,6 @@ static void engage_switch(struct daemon *d, struct daemon_if *r, bool on, __u64 
 	r->engaged = on;
 	r->engaged_since_boot_ns = sf_clock_ns(CLOCK_BOOTTIME);
 	r->engage_switches++;
-	d->engage_switches++;
 	if (on)
 		sf_info("engaged on %s: %llu SYNs/s to protected ports, above engage_rate %lu",
 			r->name, (unsigned long long)rate, d->set.engage_rate);

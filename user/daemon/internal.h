@@ -69,7 +69,6 @@ struct daemon {
 	int sig_fd, rot_fd, tick_fd, wd_fd, nl_fd;
 	int engage_fd;                 /* engage.c: the rate sampler's timer */
 	__u32 engaged_epoch;           /* sf_config.engaged_epoch: the epoch an interface last went calm */
-	__u64 engage_switches;         /* since start, every interface */
 	__u64 rotated_mono_ns;         /* random keys: CLOCK_MONOTONIC of the last rotation */
 	bool publish_failed;           /* the last write of sf_state failed (logged once) */
 	bool pins_lost;                /* the pin dir or a pin vanished (logged once, re-pinned) */
