@@ -114,10 +114,10 @@ static __always_inline void sf_tc_assign(struct __sk_buff *skb, const struct sf_
 		    err == -SF_ENOMEM ? SF_CNT_handoff_err_enomem : SF_CNT_handoff_err_other);
 }
 
-/* Monitor mode: 1 if the valid cookie of p's ACK was made in an epoch <= cfg->monitor_epoch, i.e.
- * by a SYN-ACK XDP sent before monitor mode was switched on (sf_cookie_check accepted its epoch
- * bits as the current epoch or the one before). Only monitor mode pays this. */
-static __noinline int sf_cookie_before_monitor(const struct sf_pkt *p, const struct sf_config *cfg)
+/* 1 if the valid cookie of p's ACK was made in an epoch <= limit, i.e. by a SYN-ACK XDP sent before
+ * that epoch ended (sf_cookie_check accepted its epoch bits as the current epoch or the one
+ * before). Only the switches pay this (sf_handoff_limited: monitor mode, a calm interface). */
+static __noinline int sf_cookie_epoch_le(const struct sf_pkt *p, __u32 limit)
 {
 	__u32 zero = 0, bits = (bpf_ntohl(p->ack_seq) - 1) >> SF_COOKIE_EPOCH_SHIFT & 3, cur;
 	struct sf_secrets *sec = bpf_map_lookup_elem(&sf_secrets, &zero);
@@ -125,7 +125,7 @@ static __noinline int sf_cookie_before_monitor(const struct sf_pkt *p, const str
 	if (!sec)
 		return 0;
 	cur = sec->epoch;
-	return (bits == (cur & 3) ? cur : cur - 1) <= cfg->monitor_epoch;
+	return (bits == (cur & 3) ? cur : cur - 1) <= limit;
 }
 
 /* A bare ACK (or data) to a protected port that is in no cached flow: the kernel's socket decides.
@@ -143,7 +143,8 @@ static __noinline void sf_tc_handoff(struct __sk_buff *skb, const struct sf_pkt 
 	struct bpf_sock *sk = bpf_skc_lookup_tcp(skb, &tuple, tuple_len, BPF_F_CURRENT_NETNS, 0);
 	struct sf_tcpopts o;
 	struct sf_hs hs;
-	int valid;
+	__u32 limit = 0;
+	int valid, limited;
 
 	valid = sf_check_ack(skb, SF_HOOK_TC, p, &o, &hs);
 	if (!sk) {
@@ -158,11 +159,14 @@ static __noinline void sf_tc_handoff(struct __sk_buff *skb, const struct sf_pkt 
 		if (valid == SF_ACK_VALID)
 			sf_inc(cnt, SF_CNT_handoff_dup);
 	} else if (valid == SF_ACK_VALID) {
-		/* monitor mode: only the final ACK of a SYN-ACK XDP sent before the switch (see
-		 * sf_config.monitor_epoch) is handed off; the kernel made every other connection */
-		if (!sf_monitor(cfg) || sf_cookie_before_monitor(p, cfg))
+		/* monitor mode, a calm interface: only the final ACK of a SYN-ACK XDP sent before the
+		 * switch (sf_config.monitor_epoch, .engaged_epoch) is handed off; the kernel made
+		 * every other connection */
+		limited = sf_handoff_limited(cfg, skb->ingress_ifindex, &limit);
+		if (!limited || sf_cookie_epoch_le(p, limit))
 			sf_tc_assign(skb, p, sk, &hs, &o, cfg, cnt);
-	} else if (valid != SF_ACK_NO_SECRET && !sf_monitor(cfg)) {
+	} else if (valid != SF_ACK_NO_SECRET && !sf_handoff_limited(cfg, skb->ingress_ifindex, &limit)) {
+		/* (monitor mode, calm: the kernel's own syncookies come this way) */
 		sf_inc(cnt, SF_CNT_handoff_cookie_bad);
 	}
 	bpf_sk_release(sk);

@@ -15,6 +15,7 @@
 #include "validate.h"
 #include "synack.h"
 #include "flowcache.h"
+#include "engage.h"
 #include "handoff.h"
 #include "lists.h"
 #include "limit.h"
@@ -77,6 +78,11 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 	sf_inc(cnt, SF_CNT_syn_recv);
 	if ((verdict = sf_xdp_lists(p, cfg, cnt)) >= 0)
 		return verdict;
+	if (sf_calm(cfg, ctx->ingress_ifindex)) {
+		/* engage = auto, calm: the kernel answers (exact MSS, Fast Open, its own backlog) */
+		sf_inc(cnt, SF_CNT_syn_pass_calm);
+		return XDP_PASS;
+	}
 	if (p->flags & (SF_TCPF_FIN | SF_TCPF_RST)) {
 		sf_inc(cnt, SF_CNT_drop_syn_flags);
 		return sf_verdict(cfg, cnt, XDP_DROP);
@@ -190,6 +196,9 @@ static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p
 		sf_inc(cnt, SF_CNT_ack_bad_hash);
 	}
 	sf_inc(cnt, SF_CNT_ack_cookie_bad);
+	/* calm: the kernel answered this connection's SYN, perhaps with a syncookie of its own */
+	if (sf_calm(cfg, ctx->ingress_ifindex))
+		return XDP_PASS;
 	return sf_verdict(cfg, cnt, XDP_DROP);
 }
 

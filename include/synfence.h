@@ -76,7 +76,8 @@
 	X(monitor_pass,        "monitor mode: packets passed to the kernel untouched instead of answered (SYN-ACK) or dropped") \
 	X(pass_allowed,        "SYNs and would-be cookie ACKs from an allowed prefix (allow list), passed to the kernel unchallenged") \
 	X(drop_denied,         "SYNs and would-be cookie ACKs from a denied prefix (deny list), dropped") \
-	X(drop_rate_limited,   "SYNs dropped: their source prefix was over source_syn_rate (per-source SYN limits)")
+	X(drop_rate_limited,   "SYNs dropped: their source prefix was over source_syn_rate (per-source SYN limits)") \
+	X(syn_pass_calm,       "engage auto, interface calm: SYNs to protected ports passed to the kernel, which answers them itself")
 
 enum sf_counter {
 #define SF_COUNTER_ENUM(name, help) SF_CNT_##name,
@@ -120,6 +121,14 @@ struct sf_config {
 	__u64 limit_t_ns;     /* ns between SYNs at the rate; 0: the limiter is off */
 	__u64 limit_tau_ns;   /* (burst - 1) * limit_t_ns */
 	__u64 limit_seed[2];  /* odd multipliers of the sketch rows' hashes (random per run) */
+	/* Attack mode (engage = auto; user/daemon/engage.c, bpf/engage.h): bit s set = the
+	 * interface in counter slot s is calm: its SYNs pass to the kernel (syn_pass_calm), ACKs that
+	 * carry no valid cookie pass to the kernel too (its own syncookies), and TC hands off only
+	 * cookies of an epoch <= engaged_epoch (SYN-ACKs XDP sent while engaged), the same test as
+	 * monitor_epoch. 0 (engage = always): every interface engaged, as before. */
+	__u64 calm_slots;
+	__u32 engaged_epoch; /* the secret epoch when an interface last stopped being engaged */
+	__u32 engage_pad;
 };
 
 /* --- Allow and deny lists (bpf/lists.h, user/lib/lists.c) ----------------------------------------
@@ -256,6 +265,7 @@ enum sf_state_flags {
 	SF_ST_SUSPENDED     = 1 << 2, /* protection suspended (everything passes): see last_error */
 	SF_ST_LEFT_ATTACHED = 1 << 3, /* run exited and left protection in place (pid is stale) */
 	SF_ST_MONITOR       = 1 << 4, /* monitor mode: counting only, everything passes (--monitor) */
+	SF_ST_ENGAGE_AUTO   = 1 << 5, /* engage = auto: SYNs pass to the kernel while calm */
 };
 
 /* Per-interface info written by userspace (array map indexed by slot), for stats and status. */
@@ -264,6 +274,10 @@ struct sf_iface {
 	__u32 xdp_mode; /* enum sf_xdp_mode actually used */
 	char name[16];
 	__u32 flags;   /* enum sf_iface_flags */
+	/* engage = auto (written by run's engage timer, for status; XDP reads sf_config.calm_slots) */
+	__u64 engaged_since_boot_ns; /* CLOCK_BOOTTIME of the last switch (0: none yet, since start) */
+	__u32 engage_switches;       /* switches (either way) since start */
+	__u32 engage_rate;           /* SYNs/s to protected ports at the last sample */
 };
 
 /* sf_iface.xdp_mode: the one encoding of the XDP attach mode, for the writer (run) and the readers
@@ -279,6 +293,7 @@ enum sf_xdp_mode {
 /* sf_iface.flags */
 enum sf_iface_flags {
 	SF_IF_GONE = 1 << 0, /* the interface disappeared; run re-attaches when it comes back */
+	SF_IF_ENGAGED = 1 << 1, /* engage = auto: synfence answers this interface's SYNs (else calm) */
 };
 
 /* --- Flow cache (bpf/flowcache.h) ------------------------------------------------------------

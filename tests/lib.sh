@@ -701,6 +701,19 @@ sf_newconn_loop() {
 	sf_track_pid $SF_NEWCONN_PID
 }
 
+# sf_newconn_finish STOPFILE LOG WHAT: stop the loop of sf_newconn_loop and check that it made
+# connections (at least 10) and that none failed, WHAT ("across both switches") in the messages.
+sf_newconn_finish() {
+	local res ok
+	touch "$1"
+	wait "$SF_NEWCONN_PID"
+	res=$(tail -n 1 "$2")
+	ok=$(sed -n 's/^ok=\([0-9]*\) bad=.*/\1/p' <<<"$res")
+	check_match "$res" '^ok=[0-9]+ bad=0$' "no new connection failed $3 ($res)"
+	check_ge "${ok:-0}" 10 "the connection loop made connections $3"
+	grep '^FAILED' "$2" | head -5 | sed 's/^/    /'
+}
+
 # sf_keepalive HOST STOPFILE DIR INTERVAL: in the background (max 120 s), HTTP/1.1 requests over one
 # connection from the client namespace to HOST:80, one every INTERVAL seconds, until STOPFILE
 # exists. DIR/count holds the number of good responses so far, DIR/keepalive.log the outcome; exit
@@ -838,6 +851,41 @@ sf_wait_log() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# sf_synack_wins PCAP: the window of every SYN-ACK in the capture, one a line (XDP's say 65535)
+sf_synack_wins() {
+	tcpdump -nn -r "$1" '(ip and tcp[tcpflags] & 0x12 == 0x12) or (ip6 and ip6[6] == 6 and ip6[53] & 0x12 == 0x12)' \
+		2>/dev/null | grep -o 'win [0-9]*' | awk '{ print $2 }'
+}
+# sf_syn_capture NAME: capture the SYNs and SYN-ACKs of the client's own connections to port 80 (not
+# the kernel's SYN-ACK retransmissions to the spoofed sources of a flood) in $TMPD/NAME.pcap
+sf_syn_capture() {
+	sf_pcap_start "$1" "$CLI_NS" "$CLI_IF" "(ip and host $CLI4 and tcp port 80 and tcp[tcpflags] & tcp-syn != 0) or" \
+		"(ip6 and host $CLI6 and ip6[6] == 6 and tcp port 80 and ip6[53] & 0x02 != 0)"
+}
+# sf_curls N: N curls to IPv4 and N to IPv6 (port 80); prints how many got the page
+sf_curls() {
+	local good=0 host
+	for _ in $(seq "$1"); do
+		for host in "$SRV4" "[$SRV6]"; do
+			[ "$(sf_curl "http://$host/" 2>/dev/null)" = "$NGINX_BODY" ] && good=$((good + 1))
+		done
+	done
+	echo $good
+}
+
+# sf_curls_captured NAME N SNAP0 SNAP1 WHAT: stats snapshot SNAP0, sf_syn_capture NAME around N
+# curls to each family (all must get the page: checked, WHAT in the message), snapshot SNAP1, the
+# counter deltas logged. Sets SF_CURLS (2 * N).
+sf_curls_captured() {
+	SF_CURLS=$((2 * $2))
+	sf_snap "$3"
+	sf_syn_capture "$1"
+	check_eq "$(sf_curls "$2")" "$SF_CURLS" "$5: $SF_CURLS curls (IPv4 and IPv6) get the page"
+	sf_pcap_stop "$1"
+	sf_snap "$4"
+	log "$5: counter deltas: $(sf_show_delta "$3" "$4")"
 }
 
 # sf_hup REGEX [TIMEOUT_S]: SIGHUP to $SF_PID, then wait (default 10 s) for a line of $SF_LOG

@@ -39,7 +39,11 @@ static void fixed_keys(struct sf_secrets *s)
  * 1, 0xfffffff2, none); bit 6 program disabled; bit 7 other MSS/window/wscale/TTL. Bits 6 and 7
  * both set: monitor mode (enabled; MSS and window do not matter there: no SYN-ACK is built), with
  * monitor_epoch = epoch - 1 when bit 3 is set (cookies of the previous epoch still handed off),
- * else 0 (nothing handed off). */
+ * else 0 (nothing handed off). Bits 0..3 and 7 set, 6 clear (SEL_CALM): engage = auto, the test
+ * interface calm (enabled, the sysctls on), engaged_epoch = epoch - 1 (cookies of the previous
+ * epoch still handed off, of the current one not). */
+#define SEL_CALM_MASK 0xcf
+#define SEL_CALM      0x8f
 static int cur_sel = -1;
 
 uint32_t sel_epoch(uint8_t sel)
@@ -67,6 +71,11 @@ int sel_apply(uint8_t sel)
 	if ((sel & 0xc0) == 0xc0) {
 		c.flags |= SF_CFG_ENABLED | SF_CFG_MONITOR;
 		c.monitor_epoch = sel & 8 ? sel_epoch(sel) - 1 : 0;
+	}
+	if ((sel & SEL_CALM_MASK) == SEL_CALM) {
+		c.flags |= SF_CFG_TIMESTAMPS | SF_CFG_SACK | SF_CFG_WSCALE | SF_CFG_ECN;
+		c.calm_slots = 1ull << ENV_SLOT;
+		c.engaged_epoch = sel_epoch(sel) - 1;
 	}
 	if ((sel & 0xc0) == 0x80) {
 		c.mss4 = 8960;
@@ -129,6 +138,8 @@ static uint8_t gen_sel(struct rng *g)
 		sel &= ~0x30;
 	if (pct(g, 8)) /* monitor mode */
 		sel |= 0xc0;
+	else if (pct(g, 8)) /* engage = auto, calm */
+		sel = (uint8_t)((sel & ~SEL_CALM_MASK) | SEL_CALM);
 	return sel;
 }
 

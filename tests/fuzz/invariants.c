@@ -120,7 +120,7 @@ static void check_counters(const struct expect *x, const struct xrun *xr)
 							d[C(ack_bad_malformed)],
 	      "ack_cookie_bad != sum of its reasons");
 	synend = d[C(synack_sent)] + d[C(drop_syn_flags)] + d[C(drop_malformed)] +
-		 d[C(drop_no_room)] + d[C(syn_pass_existing)] + d[C(drop_rate_limited)] +
+		 d[C(drop_no_room)] + d[C(syn_pass_existing)] + d[C(drop_rate_limited)] + d[C(syn_pass_calm)] +
 		 (d[C(syn_recv)] ? d[C(pass_no_secret)] + d[C(pass_allowed)] + d[C(drop_denied)] : 0);
 	CHECK(INV_COUNTERS, synend == d[C(syn_recv)], "a SYN did not end in exactly one outcome");
 	seg = d[C(syn_recv)] + d[C(est_pass)] + d[C(ack_no_listener)] + d[C(ack_cookie_ok)] +
@@ -299,6 +299,7 @@ static void check_tc_invariants(const struct ref *r, const struct expect *x,
 				const struct tc_expect *t, const struct xrun *tr)
 {
 	struct oc_params cp;
+	uint32_t limit;
 	char diff[512];
 	int i;
 
@@ -307,7 +308,7 @@ static void check_tc_invariants(const struct ref *r, const struct expect *x,
 			    env_protected(&E, r->dport) &&
 			    (r->flags & (TF_SYN | TF_ACK | TF_RST)) == TF_ACK &&
 			    ref_socket(r) == SK_LISTENER && ref_ack(r, &cp) == ACK_VALID &&
-			    (!monitor() || cp.epoch <= E.cfg_now.monitor_epoch);
+			    (!model_handoff_limited(&limit) || cp.epoch <= limit);
 
 		CHECK(INV_HANDOFF, valid, "TC attempted a handoff (mss %u) of a frame that is no valid "
 		      "cookie ACK to a listener (path %s)", tr->handoff.mss, t->path);
@@ -317,7 +318,7 @@ static void check_tc_invariants(const struct ref *r, const struct expect *x,
 			      "%s", diff);
 		}
 	}
-	if (x->valid && (!monitor() || x->cp.epoch <= E.cfg_now.monitor_epoch))
+	if (x->valid && (!model_handoff_limited(&limit) || x->cp.epoch <= limit))
 		CHECK(INV_VALID_PASS, tr->handoff.mss, "TC did not hand off a valid cookie ACK (path %s)",
 		      t->path);
 	if (unprotected(r)) {

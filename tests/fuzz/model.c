@@ -332,11 +332,34 @@ static int expect_lists(const struct ref *r, struct expect *x, const char *what)
 }
 
 /* A SYN (without ACK) to a protected port. */
+int model_calm(void)
+{
+	return (E.cfg_now.calm_slots >> ENV_SLOT) & 1;
+}
+
+int model_handoff_limited(uint32_t *limit)
+{
+	if (E.cfg_now.flags & SF_CFG_MONITOR) {
+		*limit = E.cfg_now.monitor_epoch;
+		return 1;
+	}
+	if (model_calm()) {
+		*limit = E.cfg_now.engaged_epoch;
+		return 1;
+	}
+	return 0;
+}
+
 static void expect_syn(const struct ref *r, struct expect *x)
 {
 	x->d[C(syn_recv)] = 1;
 	if (expect_lists(r, x, "syn"))
 		return;
+	if (model_calm()) { /* the kernel answers */
+		x->path = "syn/calm";
+		x->d[C(syn_pass_calm)] = 1;
+		return;
+	}
 	x->verdict = XDP_DROP;
 	x->forget = !(r->flags & (TF_FIN | TF_RST)) && mflow_find(r) >= 0 && ref_socket(r) != SK_EST;
 	if (r->flags & (TF_FIN | TF_RST)) {
@@ -519,6 +542,11 @@ void expect_frame(const struct ref *r, struct expect *x)
 		expect_ack(r, x);
 	}
 	expect_monitor(x);
+	/* calm: a bad cookie ACK passes (maybe the kernel's own cookie); a denied source stays dropped */
+	if (model_calm() && x->verdict == XDP_DROP && x->d[C(ack_cookie_bad)]) {
+		x->verdict = XDP_PASS;
+		x->path = "ack/calm-bad";
+	}
 }
 
 /* TC sees the frame after XDP (the flow cache as XDP left it). Its gate: a TCP segment with ACK
@@ -527,6 +555,7 @@ void expect_frame(const struct ref *r, struct expect *x)
 void expect_tc(const struct ref *r, struct tc_expect *t)
 {
 	struct oc_params cp;
+	uint32_t limit;
 	int ack;
 
 	memset(t, 0, sizeof(*t));
@@ -551,11 +580,14 @@ void expect_tc(const struct ref *r, struct tc_expect *t)
 		t->remember = 1;
 		break;
 	default:
-		if (E.cfg_now.flags & SF_CFG_MONITOR) {
-			/* monitor mode: only the ACK of a SYN-ACK sent before the switch is handed
-			 * off (cookie epoch <= monitor_epoch); a bad one is XDP's would-be drop */
-			if (ack != ACK_VALID || cp.epoch > E.cfg_now.monitor_epoch) {
-				t->path = ack == ACK_VALID ? "tc/monitor-valid" : "tc/monitor-other";
+		if (model_handoff_limited(&limit)) {
+			/* monitor mode, calm: only the ACK of a SYN-ACK sent before the switch is
+			 * handed off (cookie epoch <= the limit); a bad one is not counted */
+			if (ack != ACK_VALID || cp.epoch > limit) {
+				if (E.cfg_now.flags & SF_CFG_MONITOR)
+					t->path = ack == ACK_VALID ? "tc/monitor-valid" : "tc/monitor-other";
+				else
+					t->path = ack == ACK_VALID ? "tc/calm-valid" : "tc/calm-other";
 				break;
 			}
 		}

@@ -99,5 +99,10 @@ void expect_frame(const struct ref *r, struct expect *x);
 void expect_limit(const struct ref *r, struct expect *x, int limited);
 /* TC sees the frame after XDP (the flow cache as XDP left it). */
 void expect_tc(const struct ref *r, struct tc_expect *t);
+/* engage = auto: the test interface (ENV_SLOT) is calm (sf_config.calm_slots). */
+int model_calm(void);
+/* TC hands off only valid cookies of an epoch <= *limit (monitor mode: monitor_epoch; a calm
+ * interface: engaged_epoch): 1, else 0 (every valid cookie). */
+int model_handoff_limited(uint32_t *limit);
 
 #endif

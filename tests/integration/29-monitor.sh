@@ -26,27 +26,6 @@ sf_topo_up
 sf_nginx_start 80
 sf_build_tools
 
-# synack_wins PCAP: the window of every SYN-ACK in the capture, one a line
-synack_wins() {
-	tcpdump -nn -r "$1" '(ip and tcp[tcpflags] & 0x12 == 0x12) or (ip6 and ip6[6] == 6 and ip6[53] & 0x12 == 0x12)' \
-		2>/dev/null | grep -o 'win [0-9]*' | awk '{ print $2 }'
-}
-# syn_capture NAME: capture the SYNs and SYN-ACKs of the client's own connections to port 80 (not
-# the kernel's SYN-ACK retransmissions to the spoofed sources of the flood)
-syn_capture() {
-	sf_pcap_start "$1" "$CLI_NS" "$CLI_IF" "(ip and host $CLI4 and tcp port 80 and tcp[tcpflags] & tcp-syn != 0) or" \
-		"(ip6 and host $CLI6 and ip6[6] == 6 and tcp port 80 and ip6[53] & 0x02 != 0)"
-}
-# curls N: N curls to IPv4 and N to IPv6; prints how many got the page
-curls() {
-	local good=0 host
-	for _ in $(seq "$1"); do
-		for host in "$SRV4" "[$SRV6]"; do
-			[ "$(sf_curl "http://$host/" 2>/dev/null)" = "$NGINX_BODY" ] && good=$((good + 1))
-		done
-	done
-	echo $good
-}
 # spoofed MODE COUNT: spoofed segments from 198.18.1.0/24 (routed back to the client) to port 80
 spoofed() { cli "$SFI_FLOOD" -i "$CLI_IF" -M "$(sf_srv_mac)" -D "$SRV4" -p 80 -n "$2" -m "$1" -r 2000 -T 60 >/dev/null; }
 synrecv() { srv ss -Htn state syn-recv "( sport = :80 )" | grep -c "$1"; }
@@ -78,15 +57,10 @@ switch_during_handshake() {
 log "1. synfence run --monitor"
 sf_synfence_start 80 --monitor --metrics "$METRICS"
 check_true "run logs MONITOR mode" grep -q "MONITOR mode: counting only" "$SF_LOG"
-sf_snap "$TMPD/s0"
 opens0=$(sf_nstat "$SRV_NS" TcpPassiveOpens)
 cookies0=$(sf_nstat "$SRV_NS" TcpExtSyncookiesSent)
-syn_capture m1
-C=$((2 * N))
-check_eq "$(curls "$N")" "$C" "monitor mode: $C curls (IPv4 and IPv6) get the page"
-sf_pcap_stop m1
-sf_snap "$TMPD/s1"
-log "counter deltas: $(sf_show_delta "$TMPD/s0" "$TMPD/s1")"
+sf_curls_captured m1 "$N" "$TMPD/s0" "$TMPD/s1" "monitor mode"
+C=$SF_CURLS
 for c in syn_recv synack_sent monitor_pass; do
 	check_eq "$(sf_delta "$TMPD/s0" "$TMPD/s1" $c)" "$C" "$c counts one per connection's SYN ($C)"
 done
@@ -99,7 +73,7 @@ for c in ack_cookie_bad handoff_ok handoff_err handoff_dup handoff_cookie_bad \
 done
 check_ge "$(($(sf_nstat "$SRV_NS" TcpPassiveOpens) - opens0))" "$C" "the kernel made the $C connections (TcpPassiveOpens)"
 check_eq "$(($(sf_nstat "$SRV_NS" TcpExtSyncookiesSent) - cookies0))" 0 "... with its own handshake, not its SYN cookies"
-wins=$(synack_wins "$TMPD/m1.pcap")
+wins=$(sf_synack_wins "$TMPD/m1.pcap")
 check_eq "$(wc -w <<<"$wins")" "$C" "the client captured $C SYN-ACKs"
 check_eq "$(grep -cx 65535 <<<"$wins")" 0 "none is XDP's (window 65535): the kernel answered (windows: $(sort -u <<<"$wins" | tr '\n' ' '))"
 
@@ -149,14 +123,14 @@ sleep 1
 switch_during_handshake 198.18.1.91 45091 no false "a handshake the kernel answered in monitor mode"
 sleep 0.5
 sf_snap "$TMPD/o0"
-syn_capture off
-check_eq "$(curls 3)" 6 "monitor off: 6 curls get the page"
+sf_syn_capture off
+check_eq "$(sf_curls 3)" 6 "monitor off: 6 curls get the page"
 sf_pcap_stop off
 sf_snap "$TMPD/o1"
 log "monitor off deltas: $(sf_show_delta "$TMPD/o0" "$TMPD/o1")"
 check_eq "$(sf_delta "$TMPD/o0" "$TMPD/o1" monitor_pass)" 0 "monitor off: monitor_pass does not move"
 check_ge "$(sf_delta "$TMPD/o0" "$TMPD/o1" handoff_ok)" 6 "monitor off: TC hands the connections over again"
-wins=$(synack_wins "$TMPD/off.pcap")
+wins=$(sf_synack_wins "$TMPD/off.pcap")
 check_ge "$(grep -cx 65535 <<<"$wins")" 6 "monitor off: XDP answers the SYNs (SYN-ACK window 65535)"
 check_eq "$(grep -cvx 65535 <<<"$wins")" 0 "monitor off: no SYN-ACK of the kernel's"
 
@@ -165,7 +139,7 @@ check_eq "$(grep -cvx 65535 <<<"$wins")" 0 "monitor off: no SYN-ACK of the kerne
 switch_during_handshake 198.18.1.92 45092 yes true "a handshake XDP answered before the switch to monitor mode"
 sleep 0.5
 sf_snap "$TMPD/n0"
-check_eq "$(curls 3)" 6 "monitor on again: 6 curls get the page"
+check_eq "$(sf_curls 3)" 6 "monitor on again: 6 curls get the page"
 sleep 0.3
 sf_snap "$TMPD/n1"
 log "monitor on again deltas: $(sf_show_delta "$TMPD/n0" "$TMPD/n1")"
@@ -174,12 +148,6 @@ check_ge "$(sf_delta "$TMPD/n0" "$TMPD/n1" monitor_pass)" 6 "monitor on again: t
 check_eq "$(sf_delta "$TMPD/n0" "$TMPD/n1" monitor_pass)" "$(sf_delta "$TMPD/n0" "$TMPD/n1" synack_sent)" \
 	"monitor on again: monitor_pass = synack_sent (only real clients)"
 
-touch "$STOP"
-wait "$SF_NEWCONN_PID"
-res=$(tail -n 1 "$TMPD/newconn.log")
-ok=$(sed -n 's/^ok=\([0-9]*\) bad=.*/\1/p' <<<"$res")
-check_match "$res" '^ok=[0-9]+ bad=0$' "no new connection failed across both switches ($res)"
-check_ge "${ok:-0}" 10 "the connection loop made connections across both switches"
-grep '^FAILED' "$TMPD/newconn.log" | head -5 | sed 's/^/    /'
+sf_newconn_finish "$STOP" "$TMPD/newconn.log" "across both switches"
 sf_synfence_stop
 sf_finish

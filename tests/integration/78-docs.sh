@@ -94,15 +94,15 @@ check_eq "$?" 2 "-q is a usage error outside run (as run --help says)"
 conf=$(mktemp /tmp/$SF_PREFIX-docs-conf.XXXXXX)
 printf 'interfaces = lo\nports = 80\nmetrics = 127.0.0.1:9464\n' >"$conf"
 out=$("$SYNFENCE" run --config "$conf" --check-config 2>&1)
-check_eq "$?/$out" "0/config OK ($conf): 1 interface, ports 80, mode auto, rotate 60s, random secret, pin dir /sys/fs/bpf/synfence, metrics 127.0.0.1:9464, monitor no, source SYN limit off" \
+check_eq "$?/$out" "0/config OK ($conf): 1 interface, ports 80, mode auto, rotate 60s, random secret, pin dir /sys/fs/bpf/synfence, metrics 127.0.0.1:9464, monitor no, engage always, source SYN limit off" \
 	"config key metrics is accepted (run --check-config)"
 out=$("$SYNFENCE" run --config "$conf" --check-config --metrics '[::1]:9465' 2>&1)
-check_match "$out" 'metrics \[::1\]:9465, monitor no, ' "--metrics overrides the config key"
+check_match "$out" 'metrics \[::1\]:9465, monitor no, engage always, ' "--metrics overrides the config key"
 printf 'interfaces = lo\nports = 80\nmonitor = yes\n' >"$conf"
 out=$("$SYNFENCE" run --config "$conf" --check-config 2>&1)
-check_match "$?/$out" '^0/config OK .*, monitor yes \(counting only, every packet passes\), source SYN limit off$' "config key monitor is accepted and shown by run --check-config"
+check_match "$?/$out" '^0/config OK .*, monitor yes \(counting only, every packet passes\), engage always, source SYN limit off$' "config key monitor is accepted and shown by run --check-config"
 out=$("$SYNFENCE" run --config "$conf" --check-config --no-monitor 2>&1)
-check_match "$out" ', monitor no, ' "--no-monitor overrides the config key"
+check_match "$out" ', monitor no, engage always, ' "--no-monitor overrides the config key"
 printf 'interfaces = lo\nports = 80\nsource_syn_rate = 50\nsource_syn_burst = 30\nsource_prefix4 = 24\nsource_prefix6 = 48\n' >"$conf"
 out=$("$SYNFENCE" run --config "$conf" --check-config 2>&1)
 check_match "$?/$out" '^0/config OK .*, source SYN limit 50/s burst 30 per /24 \(IPv4\), /48 \(IPv6\)$' "the source_* keys are accepted and shown by run --check-config"
@@ -112,6 +112,18 @@ for bad in "--source-syn-rate fast" "--source-syn-rate -1" "--source-syn-burst 0
 	out=$("$SYNFENCE" run lo --ports 80 $bad --check-config 2>&1)
 	check_eq "$?/$(wc -l <<<"$out")" 2/1 "$bad: exit 2, one line ($out)"
 done
+printf 'interfaces = lo\nports = 80\nengage = auto\nengage_rate = 500\nengage_hold = 7\n' >"$conf"
+out=$("$SYNFENCE" run --config "$conf" --check-config 2>&1)
+check_match "$?/$out" '^0/config OK .*, engage auto \(above 500 SYNs/s, hold 7s\), ' "config keys engage, engage_rate, engage_hold are accepted and shown by run --check-config"
+out=$("$SYNFENCE" run --config "$conf" --check-config --engage always 2>&1)
+check_match "$out" ', engage always, ' "--engage overrides the config key"
+out=$("$SYNFENCE" run --config "$conf" --check-config --engage-rate 2000 --engage-hold 3 2>&1)
+check_match "$out" ', engage auto \(above 2000 SYNs/s, hold 3s\), ' "--engage-rate and --engage-hold override the config keys"
+out=$("$SYNFENCE" run --config "$conf" --check-config --engage sometimes 2>&1)
+check_match "$?/$out" '^2/.*bad engage "sometimes": expected always or auto' "a bad --engage: exit 2, the values named"
+out=$("$SYNFENCE" run --config "$conf" --check-config --engage-rate 0 2>&1)
+check_match "$?/$out" '^2/.*bad engage rate "0": expected SYNs per second, 1-100000000' "a bad --engage-rate: exit 2, the range named"
+check_eq "$(comp synfence run --engage "")" "always auto" "completion of --engage values"
 printf 'interfaces = lo\nports = 80\nmetrics = localhost:9464\n' >"$conf"
 out=$("$SYNFENCE" run --config "$conf" --check-config 2>&1)
 check_eq "$?/$(wc -l <<<"$out")" 2/1 "a bad metrics key: exit 2, one line"

@@ -37,7 +37,8 @@ missing=
 for p in not-tcp disabled fragment unparsed unprotected other syn/synack syn/flags syn/existing syn/bad-doff \
 	syn/bad-options syn/no-secret ack/cached ack/established ack/no-socket ack/bad-doff ack/bad-options \
 	ack/no-secret ack/cookie-ok ack/bad-epoch ack/bad-hash syn/allowed syn/denied ack/allowed ack/denied tc/gate tc/cached tc/handoff tc/cookie-bad \
-	tc/no-secret tc/no-listener tc/no-socket tc/dup tc/established tc/monitor-valid tc/monitor-other; do
+	tc/no-secret tc/no-listener tc/no-socket tc/dup tc/established tc/monitor-valid tc/monitor-other \
+	syn/calm ack/calm-bad tc/calm-valid tc/calm-other; do
 	[[ " $paths " == *" $p="* ]] || missing+=" $p"
 done
 check "every path of the reference model reached${missing:+ (missing:$missing)}" [ -z "$missing" ]

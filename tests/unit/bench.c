@@ -172,6 +172,8 @@ enum { M_LOOP,   /* repeat=1 loop */
        M_FLOOR,  /* the same with the floor program in synfence's place */
 };
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers" /* calm: 0 unless given */
 static const struct bpath {
 	const char *name, *method;
 	int frame;
@@ -179,6 +181,7 @@ static const struct bpath {
 	int how;  /* M_* */
 	int tc;   /* the TC program (baseline: the trivial TC program) */
 	int lim;  /* the per-source SYN limiter: LIM_OFF, LIM_PASS (on, under the rate), LIM_DROP */
+	int calm; /* engage = auto, the interface calm (sf_config.calm_slots) while measured */
 } paths[] = {
 	{ "SYN -> SYN-ACK", "repeat=1 loop", F_SYN, XDP_TX, M_LOOP, 0, LIM_OFF },
 	{ "valid ACK", "repeat=1 loop", F_VACK, XDP_PASS, M_LOOP, 0, LIM_OFF },
@@ -201,7 +204,10 @@ static const struct bpath {
 	{ "SYN limit on", "repeat=1 loop", F_SYN, XDP_TX, M_LOOP, 0, LIM_PASS },
 	{ "SYN limit on", "replay 1M", F_SYN, XDP_TX, M_REPLAY, 0, LIM_PASS },
 	{ "SYN limited", "repeat=1M", F_SYN, XDP_DROP, M_BULK, 0, LIM_DROP },
+	/* engage = auto, calm: the SYN passes to the kernel (syn_pass_calm) */
+	{ "SYN calm", "repeat=1M", F_SYN, XDP_PASS, M_BULK, 0, LIM_OFF, 1 },
 };
+#pragma GCC diagnostic pop
 #define NPATHS (sizeof(paths) / sizeof(paths[0]))
 
 struct bench {
@@ -275,6 +281,17 @@ static int path_prog(const struct bench *b, const struct bpath *p, int trivial)
 	return p->tc ? E.tc : p->how == M_FLOOR ? b->p.floor : E.xdp;
 }
 
+/* The config of path p: the default (the valid ACK's), with the test interface calm for p->calm. */
+static void path_config(const struct bpath *p)
+{
+	struct tcase c;
+
+	memset(&c, 0, sizeof(c));
+	c.scen = S_ACK;
+	c.calm_slots = p->calm ? 1ull << ENV_SLOT : 0;
+	apply_case_config(&c);
+}
+
 /* Sanity: each path does what it should, once. */
 static int check_paths(struct bench *b)
 {
@@ -284,8 +301,12 @@ static int check_paths(struct bench *b)
 		const struct bpath *p = &paths[i];
 
 		lim_prime(b, p->lim);
+		if (p->calm)
+			path_config(p);
 		(p->tc ? env_run_tc : env_run_xdp)(path_prog(b, p, 0), b->f[p->frame], b->n[p->frame],
 						   &b->r, 1);
+		if (p->calm)
+			path_config(&paths[0]);
 		if (b->r.err || b->r.ret != p->want) {
 			fprintf(stderr, "bench: path '%s' returned %u (err %d), expected %u\n", p->name,
 				b->r.ret, b->r.err, p->want);
@@ -327,6 +348,8 @@ static int measure(struct bench *b, size_t i, int j, int k)
 	struct bres r;
 
 	lim_prime(b, j ? LIM_OFF : p->lim);
+	if (p->calm)
+		path_config(p);
 	if (p->how >= M_REPLAY) {
 		if (replay_set(&b->p, prog, p->want == XDP_TX ? f : NULL, n)) {
 			fprintf(stderr, "bench: cannot set up the replay wrapper for '%s'\n", p->name);
@@ -338,6 +361,8 @@ static int measure(struct bench *b, size_t i, int j, int k)
 	} else {
 		bench_loop1(run_prog, prog, f, n, want, CALLS, &r, &b->r);
 	}
+	if (p->calm)
+		path_config(&paths[0]);
 	b->res[i][j][k] = r.kern;
 	b->walls[i][j][k] = r.wall;
 	b->bad[i][j] += r.bad;

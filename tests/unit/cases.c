@@ -243,6 +243,35 @@ const struct tcase cases[] = {
 	{ "monitor_ack4_forged_passes", S_ACK, LSYN4(), .verdicts = V_PASS,
 	  .delta = { D(ack_cookie_bad), D(ack_bad_hash), D(monitor_pass) },
 	  .cfg_set = SF_CFG_MONITOR, .monitor_epoch = TEST_EPOCH, .am = { .flip = 1u << 20 } },
+	/* attack mode (engage = auto): a calm interface's SYNs pass to the kernel; an engaged one
+	 * answers as always; TC hands off the cookies of SYN-ACKs sent while engaged (epoch <=
+	 * engaged_epoch) in both states */
+	{ "calm_syn4_passes_to_kernel", S_FRAME, SYN4(), .verdicts = V_PASS,
+	  .delta = { D(syn_recv), D(syn_pass_calm) }, CALM },
+	{ "calm_syn6_passes_to_kernel", S_FRAME, SYN6(), .verdicts = V_PASS,
+	  .delta = { D(syn_recv), D(syn_pass_calm) }, CALM },
+	{ "calm_syn4_fin_passes_to_kernel", S_FRAME, SYN4(.flags = TF_SYN | TF_FIN), .verdicts = V_PASS,
+	  .delta = { D(syn_recv), D(syn_pass_calm) }, CALM },
+	{ "engaged_syn4_synack", S_FRAME, SYN4(), SYNACK_OK, OTHER_CALM, .engaged_epoch = TEST_EPOCH },
+	{ "engaged_syn6_synack", S_FRAME, SYN6(), SYNACK_OK, OTHER_CALM },
+	{ "calm_ack4_cookie_from_engaged", S_ACK, LSYN4(), ACK_OK, CALM, .engaged_epoch = TEST_EPOCH },
+	{ "engaged_ack4_cookie", S_ACK, LSYN4(), ACK_OK, OTHER_CALM },
+	{ "calm_tc_ack4_cookie_from_engaged", S_ACK, LSYN4(), TC_HANDOFF, CALM,
+	  .engaged_epoch = TEST_EPOCH },
+	{ "calm_tc_ack6_cookie_from_engaged", S_ACK, LSYN6(), TC_HANDOFF, CALM,
+	  .engaged_epoch = TEST_EPOCH },
+	{ "calm_tc_ack4_prev_epoch_from_engaged", S_ACK, LSYN4(), TC_HANDOFF, CALM,
+	  .engaged_epoch = TEST_EPOCH - 1, .am = { .epoch_delta = -1 } },
+	{ "calm_tc_ack4_cookie_after_disengage", S_ACK, LSYN4(), TC_QUIET, CALM,
+	  .engaged_epoch = TEST_EPOCH - 1 },
+	{ "engaged_tc_ack4_cookie", S_ACK, LSYN4(), TC_HANDOFF, OTHER_CALM, .engaged_epoch = 0 },
+	{ "calm_tc_ack4_forged_not_counted", S_ACK, LSYN4(), TC_QUIET, CALM,
+	  .engaged_epoch = TEST_EPOCH, .am = { .flip = 1u << 15 } },
+	{ "calm_ack4_forged_passes", S_ACK, LSYN4(), .verdicts = V_PASS,
+	  .delta = { D(ack_cookie_bad), D(ack_bad_hash) }, CALM, .engaged_epoch = TEST_EPOCH,
+	  .am = { .flip = 1u << 20 } },
+	{ "engaged_ack4_forged_dropped", S_ACK, LSYN4(), .verdicts = V_DROP,
+	  .delta = { D(ack_cookie_bad), D(ack_bad_hash) }, OTHER_CALM, .am = { .flip = 1u << 20 } },
 	{ "tc_ack4_disabled", S_ACK, LSYN4(), TC_QUIET, .cfg_clear = SF_CFG_ENABLED },
 	{ "tc_ack4_no_socket", S_ACK, LSYN4(), TC_QUIET, .am = { .to_nowhere = 1 } },
 	{ "tc_ack4_rst", S_ACK, LSYN4(), TC_QUIET, .am = { .flags = TF_ACK | TF_RST } },
@@ -406,6 +435,8 @@ void apply_case_config(const struct tcase *tc)
 	c.flags &= ~tc->cfg_clear;
 	c.flags |= tc->cfg_set;
 	c.monitor_epoch = tc->monitor_epoch;
+	c.calm_slots = tc->calm_slots;
+	c.engaged_epoch = tc->engaged_epoch;
 	if (tc->epoch)
 		s.epoch = tc->epoch;
 	if (tc->no_secret)

@@ -61,6 +61,8 @@ struct tcase {
 	uint32_t cfg_clear;   /* config flags cleared for this case */
 	uint32_t cfg_set;     /* config flags set for this case (SF_CFG_MONITOR) */
 	uint32_t monitor_epoch; /* sf_config.monitor_epoch for this case */
+	uint64_t calm_slots;  /* sf_config.calm_slots (CALM: the test interface's slot is calm) */
+	uint32_t engaged_epoch; /* sf_config.engaged_epoch for this case */
 	int no_secret;        /* sf_secrets.epoch = 0 */
 	uint32_t epoch;       /* current epoch for this case (0: TEST_EPOCH) */
 	int npoke;            /* bytes overwritten after building (S_FRAME) */
@@ -122,6 +124,9 @@ struct tcase {
 #define TC_HANDOFF .tc_only = 1, .chk = CHK_HANDOFF, .delta = { D(handoff_err), D(handoff_err_einval) }
 #define TC_REFUSED .tc_only = 1, .delta = { D(handoff_cookie_bad) }
 #define TC_QUIET .tc_only = 1
+/* engage = auto: the test interface calm; another interface calm (this one engaged) */
+#define CALM .calm_slots = 1ull << 1
+#define OTHER_CALM .calm_slots = 1ull << 2
 _Static_assert(SF_CNT_MAX <= 32, "tcase.dontcare is a 32-bit mask of counters");
 
 extern const struct tcase cases[];

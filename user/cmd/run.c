@@ -345,11 +345,13 @@ static int check_config(struct run_args *a)
 	if (sf_format_ports(s->ports, ports, sizeof(ports)) >= sizeof(ports))
 		strcpy(ports + sizeof(ports) - 4, "...");
 	printf("config OK (%s): %d interface%s, ports %s, mode %s, rotate %lus, %s secret, pin dir %s, "
-	       "metrics %s, monitor %s, source SYN limit %s", a->o.config_used ? a->o.config : "no config file",
+	       "metrics %s, monitor %s, engage %s", a->o.config_used ? a->o.config : "no config file",
 	       s->n_ifs, s->n_ifs == 1 ? "" : "s", ports, sf_mode_req_name(s->mode), s->rotate,
 	       s->secret_file[0] ? "shared" : "random", s->pin_dir, s->metrics[0] ? s->metrics : "off",
-	       s->monitor ? "yes (counting only, every packet passes)" : "no",
-	       sf_limit_describe(s, lim, sizeof(lim)));
+	       s->monitor ? "yes (counting only, every packet passes)" : "no", sf_engage_name(s->engage));
+	if (s->engage == SF_ENGAGE_AUTO)
+		printf(" (above %lu SYNs/s, hold %lus)", s->engage_rate, s->engage_hold);
+	printf(", source SYN limit %s", sf_limit_describe(s, lim, sizeof(lim)));
 	print_list_files(s); /* and the newline */
 	return SF_EXIT_OK;
 }

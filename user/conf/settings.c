@@ -127,6 +127,24 @@ const struct sf_key_desc sf_keys[SF_KEY_MAX] = {
 		.type = SF_T_NUMBER, FIELD(source_prefix6), .min = 1, .max = 128, .def = "64",
 		.what = "IPv6 prefix length", .reload = true,
 		.help = "IPv6 sources share one SYN rate per /BITS prefix ({min}-{max}, default {default})." },
+	[SF_KEY_ENGAGE] = { .name = "engage", .flag = "engage", .arg = "always|auto", .conf_arg = "always|auto",
+		.type = SF_T_ENGAGE, FIELD(engage), .def = "always", .reload = true,
+		.help = "always (default): answer every SYN to a protected port; auto: only while\n"
+			"an interface's SYN rate is above --engage-rate (calm: the kernel answers,\n"
+			"exact MSS, Fast Open). No handshake in flight fails on a switch." },
+	[SF_KEY_ENGAGE_RATE] = { .name = "engage_rate", .flag = "engage-rate", .arg = "SYNS", .conf_arg = "SYNS",
+		.type = SF_T_RATE, FIELD(engage_rate), .min = 1, .max = 100000000,
+		.def = SF_STR(SF_DEFAULT_ENGAGE_RATE), .what = "engage rate", .reload = true,
+		.help = "engage = auto: engage within a second once SYNs to an interface's protected\n"
+			"ports exceed SYNS per second ({min}-{max}, default {default}: far above the\n"
+			"new connections of most servers, and a spoofed flood that fast fills the\n"
+			"kernel's SYN backlog of 4096 in seconds)." },
+	[SF_KEY_ENGAGE_HOLD] = { .name = "engage_hold", .flag = "engage-hold", .arg = "SECONDS",
+		.type = SF_T_SECONDS, FIELD(engage_hold), .min = 1, .max = 86400, .def = "30",
+		.what = "engage hold", .reload = true,
+		.help = "engage = auto: disengage once the SYN rate has stayed below 3/4 of the\n"
+			"engage rate for SECONDS ({min}-{max}, default {default}), so that a flood that\n"
+			"pauses does not switch back and forth." },
 };
 
 #define SHOW_MAX 64 /* longest config value or name quoted back in an error message */
@@ -266,6 +284,26 @@ static int parse_level(const char *v, void *field)
 	return -EINVAL;
 }
 
+static const char *const engage_names[] = { [SF_ENGAGE_ALWAYS] = "always", [SF_ENGAGE_AUTO] = "auto" };
+
+const char *sf_engage_name(enum sf_engage e)
+{
+	return (unsigned int)e < SF_ARRAY_SIZE(engage_names) ? engage_names[e] : "?";
+}
+
+static int parse_engage(const char *v, void *field)
+{
+	enum sf_engage *e = field;
+
+	for (size_t i = 0; i < SF_ARRAY_SIZE(engage_names); i++) {
+		if (!strcasecmp(v, engage_names[i])) {
+			*e = (enum sf_engage)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 /* the types whose value is one word of a few */
 static const struct {
 	int (*parse)(const char *v, void *field);
@@ -274,6 +312,7 @@ static const struct {
 	[SF_T_MODE] = { parse_mode, "mode", "native, generic or auto" },
 	[SF_T_LOG_LEVEL] = { parse_level, "log level", "error, warning, info or debug" },
 	[SF_T_BOOL] = { parse_bool, "value", "yes or no" },
+	[SF_T_ENGAGE] = { parse_engage, "engage", "always or auto" },
 };
 
 static bool ifname_ok(const char *n, size_t len)
@@ -354,7 +393,8 @@ static int set_uint(struct sf_settings *s, const struct sf_key_desc *k, const ch
 	(void)append;
 	if (sf_parse_uint(v, k->min, k->max, field(s, k)))
 		return sf_einval(err, errlen, "bad %s \"%s\": expected %s, %lu-%lu", k->what, SHOW(v),
-				 k->type == SF_T_NUMBER ? "a number" : "seconds", k->min, k->max);
+				 k->type == SF_T_NUMBER ? "a number" : k->type == SF_T_RATE ? "SYNs per second" : "seconds",
+				 k->min, k->max);
 	return 0;
 }
 
@@ -407,6 +447,7 @@ static set_fn *const setters[] = {
 	[SF_T_SECONDS] = set_uint, [SF_T_PATH] = set_path,   [SF_T_LOG_LEVEL] = set_word,
 	[SF_T_BOOL] = set_word,       [SF_T_LISTEN] = set_listen,
 	[SF_T_NUMBER] = set_uint,
+	[SF_T_ENGAGE] = set_word,     [SF_T_RATE] = set_uint,
 };
 
 int sf_settings_set(struct sf_settings *s, enum sf_key key, const char *v, bool append, char *err,

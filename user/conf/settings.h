@@ -16,6 +16,7 @@
 
 #define SF_DEFAULT_CONFIG          "/etc/synfence/synfence.conf"
 #define SF_DEFAULT_ROTATE          60
+#define SF_DEFAULT_ENGAGE_RATE     1000 /* SYNs/s: see the engage_rate key */
 #define SF_MAX_ROTATE              (7 * 24 * 3600)
 #define SF_DEFAULT_SYSCTL_INTERVAL 5
 #define SF_MAX_SYSCTL_INTERVAL     3600
@@ -53,8 +54,20 @@ enum sf_key {
 	SF_KEY_SOURCE_SYN_BURST,
 	SF_KEY_SOURCE_PREFIX4,
 	SF_KEY_SOURCE_PREFIX6,
+	SF_KEY_ENGAGE,
+	SF_KEY_ENGAGE_RATE,
+	SF_KEY_ENGAGE_HOLD,
 	SF_KEY_MAX,
 };
+
+/* engage: when synfence answers SYNs (attack mode, daemon/engage.c). */
+enum sf_engage {
+	SF_ENGAGE_ALWAYS = 0, /* every SYN to a protected port, always (the default) */
+	SF_ENGAGE_AUTO,       /* only while an interface's SYN rate is above engage_rate */
+};
+
+/* "always" or "auto" */
+const char *sf_engage_name(enum sf_engage e);
 
 struct sf_settings {
 	unsigned int set;      /* bit (1 << enum sf_key) per key given in this source */
@@ -80,6 +93,9 @@ struct sf_settings {
 	unsigned long source_syn_burst; /* SYNs at once above the rate */
 	unsigned long source_prefix4;   /* IPv4 prefix length a rate is counted per */
 	unsigned long source_prefix6;   /* IPv6 prefix length */
+	enum sf_engage engage; /* always: answer every SYN; auto: only under attack (daemon/engage.c) */
+	unsigned long engage_rate; /* auto: engage above this many SYNs/s to an interface's ports */
+	unsigned long engage_hold; /* auto: disengage after this many seconds below 3/4 of it */
 };
 
 /* How a key's value is parsed, compared and shown as a flag. */
@@ -93,6 +109,8 @@ enum sf_key_type {
 	SF_T_BOOL,      /* yes|no; flags --FLAG and --no-FLAG */
 	SF_T_LISTEN,    /* ADDR:PORT (conf/listen_addr.h) */
 	SF_T_NUMBER,    /* unsigned long, min..max (not seconds) */
+	SF_T_ENGAGE,    /* enum sf_engage */
+	SF_T_RATE,      /* unsigned long, min..max, per second */
 };
 
 /* One config key, written once: its flag, value, default, --help text and whether SIGHUP applies

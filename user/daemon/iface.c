@@ -109,6 +109,7 @@ int write_if_info(struct daemon *d, const struct daemon_if *r)
 	snprintf(info.name, sizeof(info.name), "%s", r->name);
 	if (r->gone)
 		info.flags |= SF_IF_GONE;
+	engage_if_info(d, r, &info);
 	if (r->ifindex && r->ifindex < SF_MAX_IFINDEX && !r->gone)
 		ret = map_put(d->map[SF_M_IF_SLOT], r->ifindex, &r->slot);
 	if (!ret)

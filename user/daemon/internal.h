@@ -32,6 +32,14 @@ struct daemon_if {
 	int old_xdp_prog, old_tc_prog; /* program a taken-over link ran before, -1 */
 	bool xdp_created, tc_created;
 	char last_err[256];        /* last re-attach error (logged when it changes) */
+	/* engage = auto (engage.c) */
+	bool engaged;              /* synfence answers this interface's SYNs (else calm) */
+	__u64 engaged_since_boot_ns; /* CLOCK_BOOTTIME of the last switch */
+	__u32 engage_switches;
+	__u64 syn_total;           /* syn_recv at the last sample */
+	__u64 syn_rate;            /* SYNs/s between the last two samples */
+	__u64 sample_mono_ns;      /* CLOCK_MONOTONIC of the last sample (0: none yet) */
+	__u64 calm_since_mono_ns;  /* engaged, below 3/4 of engage_rate since (0: not below) */
 };
 
 /* The running daemon: settings in force, the BPF object and maps, pins, interfaces, event fds. */
@@ -59,6 +67,8 @@ struct daemon {
 	__u32 features;                /* enum sf_feature_flags, probed at start */
 	struct sf_metrics *metrics;    /* --metrics: its thread reads the maps */
 	int sig_fd, rot_fd, tick_fd, wd_fd, nl_fd;
+	int engage_fd;                 /* engage.c: the rate sampler's timer */
+	__u32 engaged_epoch;           /* sf_config.engaged_epoch: the epoch an interface last went calm */
 	__u64 rotated_mono_ns;         /* random keys: CLOCK_MONOTONIC of the last rotation */
 	bool publish_failed;           /* the last write of sf_state failed (logged once) */
 	bool pins_lost;                /* the pin dir or a pin vanished (logged once, re-pinned) */
@@ -113,6 +123,15 @@ void note_epoch(struct daemon *d);
 int secrets_setup(struct daemon *d, bool old_shared, bool keep);
 void rotate_secret(struct daemon *d);
 int load_master(struct daemon *d, const struct sf_settings *s, struct sf_master *m);
+
+/* engage.c */
+int engage_open(struct daemon *d);
+int engage_arm(struct daemon *d);
+void engage_close(struct daemon *d);
+void engage_tick(struct daemon *d);
+void engage_cfg(struct daemon *d, struct sf_config *c);
+void engage_if_info(const struct daemon *d, const struct daemon_if *r, struct sf_iface *info);
+void engage_reload(struct daemon *d, const struct sf_settings *n, char *buf, size_t len);
 
 /* takeover.c */
 int reuse_pinned_map(struct daemon *d, enum sf_pinned_map i, struct bpf_map *m);

@@ -48,15 +48,15 @@ static int setup_signals(sigset_t *old)
 static bool serve(struct daemon *d)
 {
 	for (;;) {
-		struct pollfd pfd[5] = {
+		struct pollfd pfd[6] = {
 			{ .fd = d->sig_fd, .events = POLLIN }, { .fd = d->rot_fd, .events = POLLIN },
 			{ .fd = d->tick_fd, .events = POLLIN }, { .fd = d->wd_fd, .events = POLLIN },
-			{ .fd = d->nl_fd, .events = POLLIN },
+			{ .fd = d->nl_fd, .events = POLLIN }, { .fd = d->engage_fd, .events = POLLIN },
 		};
 		struct signalfd_siginfo si;
 		__u64 exp;
 
-		if (poll(pfd, 5, -1) < 0) {
+		if (poll(pfd, 6, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			report_problem(d, false, "poll: %s: stopping", strerror(errno));
@@ -89,6 +89,8 @@ static bool serve(struct daemon *d)
 			sd_notify(0, "WATCHDOG=1");
 		if (pfd[4].revents)
 			netlink_event(d);
+		if (pfd[5].revents)
+			engage_tick(d);
 	}
 }
 
@@ -125,7 +127,7 @@ static struct daemon *daemon_new(struct sf_run_opts *o)
 		return NULL;
 	d->o = o;
 	d->set = o->set;
-	d->sig_fd = d->rot_fd = d->tick_fd = d->wd_fd = d->nl_fd = -1;
+	d->sig_fd = d->rot_fd = d->tick_fd = d->wd_fd = d->nl_fd = d->engage_fd = -1;
 	d->syncookies_found = -1;
 	d->pins.lock_fd = -1;
 	for (int i = 0; i < SF_N_MAPS; i++)
@@ -154,7 +156,8 @@ static int daemon_prepare(struct daemon *d, sigset_t *oldmask)
 	d->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	d->wd_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	d->nl_fd = netlink_open();
-	if (d->tick_fd < 0 || d->wd_fd < 0 || d->nl_fd < 0) {
+	engage_open(d);
+	if (d->tick_fd < 0 || d->wd_fd < 0 || d->nl_fd < 0 || d->engage_fd < 0) {
 		sf_err("cannot create timers or the netlink socket: %s",
 		       strerror(d->nl_fd < 0 ? -d->nl_fd : errno));
 		return SF_EXIT_FAIL;
@@ -183,7 +186,7 @@ static int daemon_go_live(struct daemon *d)
 			return ret < 0 ? ret : -EIO;
 		sf_info("metrics at http://%s/metrics", d->set.metrics);
 	}
-	if ((ret = rot_arm(d, false)) || (ret = tick_arm(d))) {
+	if ((ret = rot_arm(d, false)) || (ret = tick_arm(d)) || (ret = engage_arm(d))) {
 		sf_err("cannot arm the timers: %s", strerror(-ret));
 		return -1;
 	}
@@ -217,6 +220,7 @@ static void daemon_free(struct daemon *d, const sigset_t *oldmask)
 		close(d->wd_fd);
 	if (d->nl_fd >= 0)
 		close(d->nl_fd);
+	engage_close(d);
 	synfence_bpf__destroy(d->skel);
 	sf_master_clear(&d->master);
 	free(d);

@@ -211,6 +211,7 @@ static void reload_commit_rotation(struct daemon *d, struct reload_run *r)
 static void reload_commit(struct daemon *d, struct reload_run *r)
 {
 	const struct sf_settings *n = &r->n;
+	char eng[128];
 
 	reload_commit_ifs(d, r);
 	reload_commit_rotation(d, r);
@@ -227,6 +228,9 @@ static void reload_commit(struct daemon *d, struct reload_run *r)
 
 		note_change(r, " source_syn_limit=%s", sf_limit_describe(n, lim, sizeof(lim)));
 	}
+	engage_reload(d, n, eng, sizeof(eng));
+	if (eng[0])
+		note_change(r, "%s", eng);
 	/* every key the table (conf/settings.c) marks reloadable; pin_dir and metrics stay */
 	sf_settings_apply_reloadable(&d->set, n);
 	apply_log_level(&d->set);

@@ -268,7 +268,7 @@ static int start_write_state(struct daemon *d, struct start_run *s)
 	d->st.netns_ino = sf_netns_ino();
 	d->st.features = d->features;
 	d->st.takeovers = s->prev.takeovers + (d->takeover ? 1 : 0);
-	d->st.flags = (d->st.flags & (SF_ST_SUSPENDED | SF_ST_MONITOR)) | (d->shared ? SF_ST_SHARED_SECRET : 0) |
+	d->st.flags = (d->st.flags & (SF_ST_SUSPENDED | SF_ST_MONITOR | SF_ST_ENGAGE_AUTO)) | (d->shared ? SF_ST_SHARED_SECRET : 0) |
 		      (d->set.keep_attached ? SF_ST_KEEP_ATTACHED : 0);
 	if ((ret = map_put(d->map[SF_M_STATE], 0, &d->st)))
 		snprintf(d->err, sizeof(d->err), "cannot write the daemon state (map %s): %s",

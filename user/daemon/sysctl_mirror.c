@@ -66,6 +66,7 @@ int write_cfg(struct daemon *d)
 		d->st.flags &= ~SF_ST_MONITOR;
 	}
 	sf_limit_config(&c, &d->set, sf_limit_seed());
+	engage_cfg(d, &c);
 	if (d->suspended)
 		memset(&c, 0, sizeof(c));
 	if (d->cfg_written && !memcmp(&c, &d->cfg, sizeof(c)))

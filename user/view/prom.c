@@ -62,6 +62,25 @@ static void prom_attached(FILE *out, const struct sf_snap *s)
 	}
 }
 
+/* Attack mode: engaged per interface (always 1 with engage = always), switches in all. */
+static void prom_engage(FILE *out, const struct sf_snap *s)
+{
+	__u64 since, switches;
+
+	sf_snap_engaged(s, &since, &switches);
+	prom_head(out, "synfence_engaged", "gauge",
+		  "1 while synfence answers the interface's SYNs (always with engage = always), 0 while "
+		  "it is calm (engage = auto: the kernel answers them)");
+	for (int i = 0; i < s->n_ifs; i++) {
+		fprintf(out, "synfence_engaged{interface=\"");
+		prom_label(out, s->ifs[i].name);
+		fprintf(out, "\"} %d\n", !sf_snap_engage_auto(s) || s->ifs[i].engaged);
+	}
+	prom_head(out, "synfence_engage_switches_total", "counter",
+		  "Switches between calm and engaged (engage = auto), every interface, since start");
+	fprintf(out, "synfence_engage_switches_total %llu\n", (unsigned long long)switches);
+}
+
 /* The gauges of the daemon's published state. */
 static void prom_state(FILE *out, const struct sf_snap *s)
 {
@@ -82,6 +101,7 @@ static void prom_state(FILE *out, const struct sf_snap *s)
 		  "1 in monitor mode (--monitor: the counters show what synfence would do, every "
 		  "packet passes to the kernel untouched), else 0");
 	fprintf(out, "synfence_monitor %d\n", sf_snap_monitor(s));
+	prom_engage(out, s);
 }
 
 void sf_render_prom(FILE *out, const struct sf_snap *s)

@@ -154,6 +154,18 @@ static void json_sysctl(struct json_writer *jw, const struct sf_snap *s)
 	json_num(jw, "sysctl_age_s", sf_snap_age_s(s, s->state.sysctl_boot_ns));
 }
 
+/* Attack mode: engage (always|auto), engaged (some interface), since when (Unix time), switches. */
+static void json_engage(struct json_writer *jw, const struct sf_snap *s)
+{
+	__u64 since, switches;
+	bool on = sf_snap_engaged(s, &since, &switches);
+
+	jw_string_field(jw, "engage", sf_snap_engage_auto(s) ? "auto" : "always");
+	jw_bool_field(jw, "engaged", on);
+	json_num(jw, "engaged_since", (s->real_ns - (s->boot_ns - since)) / 1e9);
+	jw_uint_field(jw, "engage_switches", switches);
+}
+
 static void json_daemon(struct json_writer *jw, const struct sf_snap *s, const char *ports)
 {
 	jw_name(jw, "daemon");
@@ -176,6 +188,7 @@ static void json_daemon(struct json_writer *jw, const struct sf_snap *s, const c
 		jw_uint_field(jw, "tc_prog_id", s->state.tc_prog_id);
 		jw_bool_field(jw, "suspended", sf_snap_suspended(s));
 		jw_bool_field(jw, "monitor", sf_snap_monitor(s));
+		json_engage(jw, s);
 		json_sysctl(jw, s);
 		json_synack(jw, s);
 		json_limit(jw, s);
@@ -219,6 +232,8 @@ static void json_interface(struct json_writer *jw, const struct sf_snap *cur,
 	json_attach(jw, "xdp", si->xdp);
 	json_attach(jw, "tc", si->tc);
 	jw_end_object(jw);
+	jw_bool_field(jw, "engaged", !sf_snap_engage_auto(cur) || si->engaged);
+	jw_uint_field(jw, "syn_rate", si->syn_rate);
 	if (o->view == SF_VIEW_STATS) {
 		json_tristate(jw, "attack", sf_scope_attacked(&s));
 		json_counters(jw, "counters", si->c);

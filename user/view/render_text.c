@@ -31,6 +31,7 @@ static const struct {
 	{ SF_CNT_pass_unparsed, 0 },     { SF_CNT_monitor_pass, 0 },
 	{ SF_CNT_pass_allowed, 0 },      { SF_CNT_drop_denied, 0 },
 	{ SF_CNT_drop_rate_limited, 0 },
+	{ SF_CNT_syn_pass_calm, 0 },
 };
 _Static_assert(SF_ARRAY_SIZE(text_rows) == SF_CNT_MAX, "every counter has a row in the table");
 
@@ -119,6 +120,28 @@ static void status_daemon(FILE *out, const struct sf_snap *s, const char *ports)
 		s->state.rotate_s, s->running ? "" : " (not rotated: no daemon)");
 }
 
+/* status: attack mode, engaged yes/no since when */
+static void status_engage(FILE *out, const struct sf_snap *s)
+{
+	__u64 since, switches;
+	bool on = sf_snap_engaged(s, &since, &switches);
+	time_t t = (time_t)((s->real_ns - (s->boot_ns - since)) / 1000000000ull);
+	char when[64] = "";
+	struct tm tm;
+
+	if (localtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(out, "engaged   %s since %s (engage %s", on ? "yes" : "no", when,
+		sf_snap_engage_auto(s) ? "auto" : "always");
+	if (sf_snap_engage_auto(s)) {
+		fprintf(out, ", %llu switch%s", (unsigned long long)switches, switches == 1 ? "" : "es");
+		for (int i = 0; i < s->n_ifs; i++)
+			fprintf(out, "; %s %s, %u SYNs/s", s->ifs[i].name,
+				s->ifs[i].engaged ? "engaged" : "calm", s->ifs[i].syn_rate);
+	}
+	fputs(")\n", out);
+}
+
 /* status: the metrics address, the programs and the kernel features run picked */
 static void status_programs(FILE *out, const struct sf_snap *s)
 {
@@ -186,6 +209,8 @@ static void text_header(FILE *out, const struct sf_snap *s, const char *ports, d
 		return;
 	}
 	status_daemon(out, s, ports);
+	if (s->have_state)
+		status_engage(out, s);
 	status_programs(out, s);
 	text_sysctl(out, s);
 	status_interfaces(out, s);

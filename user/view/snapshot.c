@@ -323,6 +323,10 @@ static int add_interface(const struct sf_maps *m, __u32 slot, void *ibuf, const 
 	si->xdp_mode = info.xdp_mode;
 	si->xdp = si->tc = SF_ATTACH_UNKNOWN;
 	memcpy(si->c, sum, sizeof(si->c));
+	si->engaged = info.flags & SF_IF_ENGAGED;
+	si->engaged_since_boot_ns = info.engaged_since_boot_ns;
+	si->engage_switches = info.engage_switches;
+	si->syn_rate = info.engage_rate;
 	return 0;
 }
 
@@ -417,6 +421,35 @@ enum sf_left sf_snap_left(const struct sf_snap *s)
 bool sf_snap_monitor(const struct sf_snap *s)
 {
 	return s->have_state && (s->state.flags & SF_ST_MONITOR);
+}
+
+bool sf_snap_engage_auto(const struct sf_snap *s)
+{
+	return s->have_state && (s->state.flags & SF_ST_ENGAGE_AUTO);
+}
+
+bool sf_snap_engaged(const struct sf_snap *s, __u64 *since_boot_ns, __u64 *switches)
+{
+	__u64 first = 0, last = 0;
+	bool any = !sf_snap_engage_auto(s);
+
+	*switches = 0;
+	for (int i = 0; i < s->n_ifs; i++) {
+		const struct sf_snap_if *si = &s->ifs[i];
+
+		*switches += si->engage_switches;
+		if (si->engaged_since_boot_ns > last)
+			last = si->engaged_since_boot_ns;
+		if (si->engaged && sf_snap_engage_auto(s)) {
+			if (!any || (si->engaged_since_boot_ns && si->engaged_since_boot_ns < first))
+				first = si->engaged_since_boot_ns;
+			any = true;
+		}
+	}
+	*since_boot_ns = any && sf_snap_engage_auto(s) ? first : last;
+	if (!*since_boot_ns)
+		*since_boot_ns = s->state.start_boot_ns;
+	return any;
 }
 
 bool sf_snap_suspended(const struct sf_snap *s)

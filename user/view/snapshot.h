@@ -31,6 +31,11 @@ struct sf_snap_if {
 	__u32 xdp_mode; /* enum sf_xdp_mode (include/synfence.h) */
 	enum sf_attach xdp, tc;
 	__u64 c[SF_CNT_MAX];
+	/* attack mode (sf_iface): engaged (always so with engage = always), since when (BOOTTIME,
+	 * 0: since start), switches since start, SYNs/s at the daemon's last sample */
+	bool engaged;
+	__u64 engaged_since_boot_ns;
+	__u32 engage_switches, syn_rate;
 };
 
 struct sf_snap {
@@ -79,6 +84,12 @@ enum sf_left sf_snap_left(const struct sf_snap *s);
 bool sf_snap_suspended(const struct sf_snap *s);
 /* Monitor mode (--monitor): the programs count what they would do and pass every packet. */
 bool sf_snap_monitor(const struct sf_snap *s);
+/* engage = auto (the daemon switches interfaces between calm and engaged by their SYN rate). */
+bool sf_snap_engage_auto(const struct sf_snap *s);
+/* Engaged: synfence answers SYNs on some interface (always, with engage = always). *since_boot_ns:
+ * since when (CLOCK_BOOTTIME): engaged, the earliest engaged interface's switch; calm, the latest
+ * switch; the start when none switched. Its sum of switches in *switches. */
+bool sf_snap_engaged(const struct sf_snap *s, __u64 *since_boot_ns, __u64 *switches);
 
 /* The per-source SYN limits in force (from the config map), as configured. */
 struct sf_snap_limit {
