@@ -125,8 +125,8 @@ check_eq "$(sf_delta "$TMPD/b2" "$TMPD/b3" ack_cookie_bad)" 1 "B with its own ra
 check_eq "$(sf_delta "$TMPD/b2" "$TMPD/b3" ack_cookie_ok)" 0 "... and accepts none"
 
 log "a start that arms its rotation timer a period after setting its keys still follows the clock"
-# strace holds the daemon's third timerfd_create (the rotation timer's; the tick and watchdog timers
-# come first) for a period: a period boundary passes for sure between the keys (set for the wall
+# strace holds the daemon's fourth timerfd_create (the rotation timer's; the tick, watchdog and
+# engage-sampler timers come first) for a period: a period boundary passes for sure between the keys (set for the wall
 # clock's epoch) and the timer, as it can during a slow start. The timer must then fire at once, not
 # at the next boundary with a whole period of the old epoch left.
 STRACE="strace -f --seccomp-bpf -e trace=timerfd_create"
@@ -137,7 +137,7 @@ else
 	sf_synfence_stop -q -p "$B_PID"
 	cat >"$TMPD/slow-arm" <<EOF
 #!/bin/sh
-exec $STRACE -o "$TMPD/strace.log" -e inject=timerfd_create:delay_enter=$((R * 1000000)):when=3 \
+exec $STRACE -o "$TMPD/strace.log" -e inject=timerfd_create:delay_enter=$((R * 1000000)):when=4 \
 	"$SYNFENCE" "\$@"
 EOF
 	chmod +x "$TMPD/slow-arm"

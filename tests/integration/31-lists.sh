@@ -9,7 +9,9 @@
 #  4. deny add CLIENT --ttl 2 blocks the real client, then lets it through again by itself; list -j
 #     shows origin and ttl; the daemon sweeps the expired entry.
 #  5. SIGHUP with new files: file entries replaced, live entries kept; a bad file line fails the
-#     reload (FILE:LINE, lists unchanged); run --check-config with a bad file exits 2 with FILE:LINE.
+#     reload (FILE:LINE, lists unchanged); run --check-config with a bad file exits 2 with FILE:LINE;
+#     100,000 prefixes load within 1 s of SIGHUP, and a SIGHUP that swaps them for 100,000 others
+#     fails none of a loop of new connections.
 #  6. bad input: a bad CIDR, a prefix length out of range (exit 2), add without a daemon (exit 1).
 #  7. SIGUSR2 take-over: live entries survive the hot restart.
 . "$(dirname "$0")/../lib.sh"
@@ -116,6 +118,17 @@ log "   100000 prefixes: SIGHUP to log line $ms ms, the daemon's load $load"
 check_le "$ms" 1000 "100000 prefixes loaded within 1 s of SIGHUP ($ms ms; daemon: $load)"
 check_eq "$(lst deny list -j | jq '.entries | length')" 100000 "deny list -j: 100000 entries"
 check_eq "$(get "http://$SRV4/")" "$NGINX_BODY" "with 100000 deny prefixes the client (in none) gets the page"
+
+log "5c. a SIGHUP that swaps the 100,000 deny prefixes for 100,000 others, under a loop of new connections"
+STOP=$TMPD/stop-swap
+sf_newconn_loop "$STOP" "$TMPD/newconn-swap.log"
+sleep 1
+awk 'BEGIN { for (i = 1; i <= 100000; i++) printf "11.%d.%d.%d\n", int(i / 65536), int(i / 256) % 256, i % 256 }' >"$DENY"
+check_true "SIGHUP: the deny file swapped for 100000 other prefixes" sf_hup "deny list: 100000 prefixes from"
+sleep 1
+check_eq "$(lst deny list -j | jq -r '"\(.entries | length)/\([.entries[] | select(.prefix | startswith("11."))] | length)"')" \
+	100000/100000 "deny list -j: the 100000 new prefixes, none of the old"
+sf_newconn_finish "$STOP" "$TMPD/newconn-swap.log" "across the swap of 100,000-prefix files"
 : >"$DENY"
 check_true "SIGHUP: the emptied deny file" sf_hup "deny list: 0 prefixes from"
 
