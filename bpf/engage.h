@@ -8,14 +8,12 @@
 /* 1 if the interface ifindex is calm. engage = always costs one test of a loaded config word. */
 static __always_inline int sf_calm(const struct sf_config *cfg, __u32 ifindex)
 {
-	__u32 *slot;
+	__u32 slot;
 
 	if (__builtin_expect(!cfg->calm_slots, 1))
 		return 0;
-	if (ifindex >= SF_MAX_IFINDEX)
-		return 0; /* slot 0: never calm */
-	slot = bpf_map_lookup_elem(&sf_if_slot, &ifindex);
-	return slot && *slot < 64 && ((cfg->calm_slots >> *slot) & 1);
+	slot = sf_slot_of(ifindex);
+	return slot && slot < 64 && ((cfg->calm_slots >> slot) & 1); /* slot 0: never calm */
 }
 
 /* 1 if TC hands off only the cookies of an epoch <= *limit: in monitor mode (the SYN-ACKs XDP sent

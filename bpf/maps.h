@@ -53,17 +53,22 @@ struct {
 	__type(value, struct sf_state);
 } sf_state SEC(".maps");
 
-/* All array maps: lookups are inlined by the JIT, so this costs a few instructions. */
+/* The counter slot of interface ifindex (0: none of ours). An array map: the lookup is inlined by
+ * the JIT, so this costs a few instructions. */
+static __always_inline __u32 sf_slot_of(__u32 ifindex)
+{
+	__u32 *s;
+
+	if (ifindex >= SF_MAX_IFINDEX)
+		return 0;
+	s = bpf_map_lookup_elem(&sf_if_slot, &ifindex);
+	return s ? *s : 0;
+}
+
 static __always_inline struct sf_counters *sf_counters_for(__u32 ifindex)
 {
-	__u32 slot = 0;
+	__u32 slot = sf_slot_of(ifindex);
 
-	if (ifindex < SF_MAX_IFINDEX) {
-		__u32 *s = bpf_map_lookup_elem(&sf_if_slot, &ifindex);
-
-		if (s)
-			slot = *s;
-	}
 	return bpf_map_lookup_elem(&sf_counters, &slot);
 }
 
