@@ -218,7 +218,6 @@ static int parse_args(int argc, char **argv, struct list_args *a, bool *done)
 		SF_GLOBAL_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	char *end;
 	int c;
 
 	while ((c = sf_getopt(argc, argv, ":" SF_GLOBAL_SHORTOPTS, long_opts, a->cmd)) >= 0) {
@@ -234,9 +233,7 @@ static int parse_args(int argc, char **argv, struct list_args *a, bool *done)
 			a->config = optarg;
 			break;
 		case OPT_TTL:
-			errno = 0;
-			a->ttl = strtoul(optarg, &end, 10);
-			if (!*optarg || *end || errno || optarg[0] == '-' || !a->ttl || a->ttl > SF_MAX_TTL)
+			if (sf_parse_uint(optarg, 1, SF_MAX_TTL, &a->ttl))
 				return sf_usage_err(a->cmd, "bad --ttl '%s': expected seconds, 1-%lu", optarg,
 						    SF_MAX_TTL);
 			break;
