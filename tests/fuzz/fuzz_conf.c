@@ -7,8 +7,11 @@
  *  - a rejection is one line of printable ASCII, "FILE:LINE: problem", LINE a line of the input;
  *  - an accepted file has no NUL byte (it would hide the rest of its line); every key marked set
  *    has the line of the input that names it, every other key keeps its default; values are in
- *    their documented ranges (rotate, sysctl_interval, mode, log level), interface names valid
- *    and distinct, ports non-empty without port 0, paths absolute with room for the pin names;
+ *    their documented ranges (every number within its sf_keys range, mode, log level, engage),
+ *    interface names valid and distinct, ports non-empty without port 0, paths absolute with
+ *    room for the pin names;
+ *  - every key of sf_keys is covered by the checks and the formatter below (they walk the table),
+ *    so a new key cannot be missed as monitor, engage and the list files once were;
  *  - round trip: the settings written back as a config file (our own formatter: key=value, long
  *    lists over indented continuation lines) load without error to the same settings, and that
  *    formats to the same text;
@@ -157,6 +160,38 @@ static bool ifname_valid(const char *n)
 	return true;
 }
 
+/* Per key type: numbers in their range, paths absolute with room for the pin names under them
+ * (and, without a default, set exactly when given), booleans 0 or 1. */
+static void check_key_values(const struct sf_settings *s)
+{
+	for (int k = 0; k < SF_KEY_MAX; k++) {
+		const struct sf_key_desc *d = &sf_keys[k];
+		const char *f = (const char *)s + d->off;
+		unsigned long v;
+
+		switch (d->type) {
+		case SF_T_SECONDS:
+		case SF_T_NUMBER:
+		case SF_T_RATE:
+			memcpy(&v, f, sizeof(v));
+			REQUIRE(v >= d->min && v <= d->max);
+			break;
+		case SF_T_PATH:
+			REQUIRE(memchr(f, 0, d->size));
+			REQUIRE(!f[0] || (f[0] == '/' && strlen(f) < d->size - 64));
+			REQUIRE(d->def || !!(s->set & (1u << k)) == !!f[0]);
+			break;
+		case SF_T_BOOL:
+			REQUIRE(*(const unsigned char *)f <= 1);
+			break;
+		default:
+			break;
+		}
+	}
+	REQUIRE(s->pin_dir[0] == '/');
+	REQUIRE(s->engage == SF_ENGAGE_ALWAYS || s->engage == SF_ENGAGE_AUTO);
+}
+
 static void check_settings(const struct sf_settings *s, const uint8_t *d, size_t size)
 {
 	REQUIRE(!(s->set & ~((1u << SF_KEY_MAX) - 1)));
@@ -172,22 +207,10 @@ static void check_settings(const struct sf_settings *s, const uint8_t *d, size_t
 		REQUIRE(line_of(d, size, s->line[k], &a, &b));
 		REQUIRE(memmem(d + a, b - a, name, strlen(name)));
 	}
-#define KEPT(k, field) REQUIRE((s->set & (1u << (k))) || !memcmp(&s->field, &def.field, sizeof(s->field)))
-	KEPT(SF_KEY_MODE, mode);
-	KEPT(SF_KEY_ROTATE, rotate);
-	KEPT(SF_KEY_SECRET_FILE, secret_file);
-	KEPT(SF_KEY_PIN_DIR, pin_dir);
-	KEPT(SF_KEY_LOG_LEVEL, log_level);
-	KEPT(SF_KEY_SYSCTL_CHANGES, sysctl_changes);
-	KEPT(SF_KEY_SYSCTL_INTERVAL, sysctl_interval);
-	KEPT(SF_KEY_REATTACH, reattach);
-	KEPT(SF_KEY_KEEP_ATTACHED, keep_attached);
-	KEPT(SF_KEY_METRICS, metrics);
-	KEPT(SF_KEY_PORTS, ports);
-#undef KEPT
+	/* every key not set keeps its default */
+	REQUIRE(!(sf_settings_diff(s, &def) & ~s->set));
+	check_key_values(s);
 	REQUIRE(s->mode == SF_MODE_AUTO || s->mode == SF_MODE_NATIVE || s->mode == SF_MODE_GENERIC);
-	REQUIRE(s->rotate >= 1 && s->rotate <= SF_MAX_ROTATE);
-	REQUIRE(s->sysctl_interval >= 1 && s->sysctl_interval <= SF_MAX_SYSCTL_INTERVAL);
 	REQUIRE(s->log_level >= SF_LOG_ERROR && s->log_level <= SF_LOG_DEBUG);
 	/* interfaces: set means at least one; valid, distinct names */
 	REQUIRE(s->n_ifs >= 0 && s->n_ifs <= SF_MAX_RUN_IFACES);
@@ -200,13 +223,6 @@ static void check_settings(const struct sf_settings *s, const uint8_t *d, size_t
 	/* ports: set means at least one; never port 0 */
 	REQUIRE(!!(s->set & (1u << SF_KEY_PORTS)) == (sf_count_ports(s->ports) > 0));
 	REQUIRE(!(s->ports[0] & 1));
-	/* paths: absolute, with room for the pin names under them */
-	REQUIRE(memchr(s->pin_dir, 0, sizeof(s->pin_dir)) && s->pin_dir[0] == '/');
-	REQUIRE(strlen(s->pin_dir) < sizeof(s->pin_dir) - 64);
-	REQUIRE(memchr(s->secret_file, 0, sizeof(s->secret_file)));
-	REQUIRE(!s->secret_file[0] ||
-		(s->secret_file[0] == '/' && strlen(s->secret_file) < sizeof(s->secret_file) - 64));
-	REQUIRE(!!(s->set & (1u << SF_KEY_SECRET_FILE)) == !!s->secret_file[0]);
 	/* metrics: set means an address the server can bind */
 	REQUIRE(memchr(s->metrics, 0, sizeof(s->metrics)));
 	REQUIRE(!!(s->set & (1u << SF_KEY_METRICS)) == !!s->metrics[0]);
@@ -246,6 +262,36 @@ static size_t put_list(char *out, size_t o, size_t len, const char *key, const c
 
 static const char *yesno(bool b) { return b ? "yes" : "no"; }
 
+/* One value as the config file writes it. */
+static const char *format_value(const struct sf_key_desc *d, const void *f)
+{
+	static char buf[PATH_MAX + 32];
+	unsigned long v;
+
+	switch (d->type) {
+	case SF_T_MODE:
+		return sf_mode_req_name(*(const enum sf_mode_req *)f);
+	case SF_T_LOG_LEVEL:
+		return sf_log_level_name(*(const enum sf_log_level *)f);
+	case SF_T_ENGAGE:
+		return sf_engage_name(*(const enum sf_engage *)f);
+	case SF_T_BOOL:
+		return yesno(*(const bool *)f);
+	case SF_T_SECONDS:
+	case SF_T_NUMBER:
+	case SF_T_RATE:
+		memcpy(&v, f, sizeof(v));
+		snprintf(buf, sizeof(buf), "%lu", v);
+		return buf;
+	case SF_T_PATH:
+	case SF_T_LISTEN:
+		return f;
+	default:
+		REQUIRE(0);
+	}
+	return "";
+}
+
 /* The settings as a config file: only the keys set. */
 static size_t format_conf(const struct sf_settings *s, char *out, size_t len)
 {
@@ -264,35 +310,21 @@ static size_t format_conf(const struct sf_settings *s, char *out, size_t len)
 		REQUIRE(sf_format_ports(s->ports, ports, sizeof(ports)) < sizeof(ports));
 		o = put_list(out, o, len, "ports", ports);
 	}
-#define PUT(k, fmt, ...)                                                                        \
-	do {                                                                                    \
-		if (s->set & (1u << (k)))                                                       \
-			o += (size_t)snprintf(out + o, len - o, "%s=" fmt "\n", sf_key_name(k), __VA_ARGS__); \
-		REQUIRE(o < len);                                                               \
-	} while (0)
-	PUT(SF_KEY_MODE, "%s", sf_mode_req_name(s->mode));
-	PUT(SF_KEY_ROTATE, "%lu", s->rotate);
-	PUT(SF_KEY_SECRET_FILE, "%s", s->secret_file);
-	PUT(SF_KEY_PIN_DIR, "%s", s->pin_dir);
-	PUT(SF_KEY_LOG_LEVEL, "%s", sf_log_level_name(s->log_level));
-	PUT(SF_KEY_SYSCTL_CHANGES, "%s", yesno(s->sysctl_changes));
-	PUT(SF_KEY_SYSCTL_INTERVAL, "%lu", s->sysctl_interval);
-	PUT(SF_KEY_REATTACH, "%s", yesno(s->reattach));
-	PUT(SF_KEY_KEEP_ATTACHED, "%s", yesno(s->keep_attached));
-	PUT(SF_KEY_METRICS, "%s", s->metrics);
-#undef PUT
+	for (int k = 0; k < SF_KEY_MAX; k++) {
+		const struct sf_key_desc *d = &sf_keys[k];
+		const void *f = (const char *)s + d->off;
+
+		if (!(s->set & (1u << k)) || k == SF_KEY_INTERFACES || k == SF_KEY_PORTS)
+			continue;
+		o += (size_t)snprintf(out + o, len - o, "%s=%s\n", d->name, format_value(d, f));
+		REQUIRE(o < len);
+	}
 	return o;
 }
 
 static bool same_settings(const struct sf_settings *a, const struct sf_settings *b)
 {
-	return a->set == b->set && a->n_ifs == b->n_ifs && !memcmp(a->ifs, b->ifs, sizeof(a->ifs)) &&
-	       !memcmp(a->ports, b->ports, sizeof(a->ports)) && a->mode == b->mode &&
-	       a->rotate == b->rotate && !strcmp(a->secret_file, b->secret_file) &&
-	       !strcmp(a->pin_dir, b->pin_dir) && a->log_level == b->log_level &&
-	       a->sysctl_changes == b->sysctl_changes && a->sysctl_interval == b->sysctl_interval &&
-	       a->reattach == b->reattach && a->keep_attached == b->keep_attached &&
-	       !strcmp(a->metrics, b->metrics);
+	return a->set == b->set && !sf_settings_diff(a, b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
