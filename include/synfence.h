@@ -45,7 +45,9 @@
  * Lists (bpf/lists.h): a SYN from an allowed prefix ends in pass_allowed, one from a denied prefix
  * in drop_denied (both after syn_recv); an ACK that would be checked as a cookie ACK (the kernel
  * has only the listener) ends in pass_allowed or drop_denied instead of ack_cookie_ok/_bad. In
- * monitor mode drop_denied also counts in monitor_pass. */
+ * monitor mode drop_denied also counts in monitor_pass.
+ * Sampling (bpf/sample.h): the sample_* counters count samples, not packets; no invariant above
+ * includes them. */
 #define SF_COUNTERS(X)                                                                           \
 	X(syn_recv,            "SYNs to protected ports")                                            \
 	X(synack_sent,         "SYN-ACKs with a cookie sent back (XDP_TX)")                          \
@@ -77,7 +79,12 @@
 	X(pass_allowed,        "SYNs and would-be cookie ACKs from an allowed prefix (allow list), passed to the kernel unchallenged") \
 	X(drop_denied,         "SYNs and would-be cookie ACKs from a denied prefix (deny list), dropped") \
 	X(drop_rate_limited,   "SYNs dropped: their source prefix was over source_syn_rate (per-source SYN limits)") \
-	X(syn_pass_calm,       "engage auto, interface calm: SYNs to protected ports passed to the kernel, which answers them itself")
+	X(syn_pass_calm,       "engage auto, interface calm: SYNs to protected ports passed to the kernel, which answers them itself") \
+	X(sample_tx,           "sampling: samples taken of packets answered with XDP_TX (capture, top)") \
+	X(sample_drop,         "sampling: samples taken of packets dropped") \
+	X(sample_pass,         "sampling: samples taken of packets passed") \
+	X(sample_lost,         "sampling: samples lost because the ring buffer was full") \
+	X(sample_capped,       "sampling: samples not taken because the per-CPU per-second cap was reached")
 
 enum sf_counter {
 #define SF_COUNTER_ENUM(name, help) SF_CNT_##name,
@@ -202,6 +209,49 @@ static inline void sf_limit_fill(struct sf_config *c, unsigned long rate, unsign
 	c->limit_seed[0] = seed[0] | 1;
 	c->limit_seed[1] = seed[1] | 1;
 }
+
+/* --- Packet sampling (bpf/sample.h, user/lib/sample.c; `synfence capture`, `synfence top`) ------
+ * While sampling is on, XDP copies 1 in every[class] packets of each verdict class, as they arrived
+ * (a tx sample is the SYN that was answered, before it became the SYN-ACK), into the ring buffer
+ * sf_samples, at most per_cpu_sec a second on each CPU: those over the cap count in sample_capped,
+ * those the full ring refused in sample_lost. sf_sample_ctl (array, one entry) is the switch. It is
+ * written by the one process that holds sampling (capture or top, owner_pid), and by the daemon
+ * only to switch off sampling whose owner is gone. Off (on == 0) costs a test per verdict. */
+#define SF_MAP_SAMPLES    "sf_samples"
+#define SF_MAP_SAMPLE_CTL "sf_sample_ctl"
+#define SF_SAMPLE_SNAP    128         /* bytes of a frame a sample holds, at most */
+#define SF_SAMPLES_RING   (1u << 22)  /* bytes in the ring buffer (a power of 2, pages) */
+
+/* What XDP did with a packet: the verdict classes sampling rates and capture --verdict name. */
+enum sf_verdict_class {
+	SF_VC_TX,   /* answered: XDP_TX (a SYN-ACK) */
+	SF_VC_DROP, /* XDP_DROP */
+	SF_VC_PASS, /* XDP_PASS (in monitor mode, everything) */
+	SF_VC_MAX
+};
+
+struct sf_sample_ctl {
+	__u32 on;                /* 0: sampling off: the only field read while off */
+	__u32 every[SF_VC_MAX];  /* 1 in every[c] packets of class c is sampled (1: each; 0: none) */
+	__u32 ifindex;           /* only packets that arrived on this interface (0: any) */
+	__u32 per_cpu_sec;       /* at most this many samples per CPU per second */
+	__u64 reasons;           /* only verdicts whose reason counter r has bit 1 << r (0: any) */
+	__u32 owner_pid;         /* the process that switched sampling on */
+	__u32 pad;
+	__u64 owner_start;       /* its start time (field 22 of /proc/PID/stat): a reused pid is not it */
+};
+
+/* One ring-buffer record. */
+struct sf_sample {
+	__u64 ts_ns;      /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 ifindex;    /* the interface the frame arrived on */
+	__u32 frame_len;  /* the frame's whole length */
+	__u32 every;      /* its class's 1-in-N when taken: how many packets this sample stands for */
+	__u16 cap_len;    /* bytes in data: min(frame_len, SF_SAMPLE_SNAP) */
+	__u8 vclass;      /* enum sf_verdict_class */
+	__u8 reason;      /* enum sf_counter: the reason counter of the verdict */
+	__u8 data[SF_SAMPLE_SNAP];
+};
 
 /* --- Secrets (array map, one entry) ----------------------------------------------------------
  * key[e & 3] is the SipHash key of epoch e. A cookie carries the low two bits of its epoch; ACKs are
