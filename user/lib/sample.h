@@ -1,0 +1,45 @@
+/* lib/sample.h - holding XDP's packet sampling (capture, top): claim the switch, read samples, let go. */
+#ifndef SF_SAMPLE_H
+#define SF_SAMPLE_H
+
+#include <signal.h>
+#include <stddef.h>
+
+#include <linux/types.h>
+
+#include "synfence.h"
+
+/* What a holder asks for (struct sf_sample_ctl without the owner). */
+struct sf_sample_req {
+	__u32 every[SF_VC_MAX]; /* 1 in every[c] packets of class c (1: each; 0: none of that class) */
+	__u32 ifindex;          /* 0: any interface */
+	__u32 per_cpu_sec;      /* the per-CPU per-second cap, >= 1 */
+	__u64 reasons;          /* bit 1 << r: only verdicts with reason counter r (0: any) */
+};
+
+struct sf_sampler;
+
+/* Claim sampling in the pin dir of a running synfence and switch it on with req: samples a
+ * previous holder left in the ring are discarded first. -ENOENT: no synfence there (its maps are not
+ * pinned); -EBUSY: another live process holds sampling (err names it: "sampling is in use by
+ * pid N (synfence capture)"); -EPERM: not root. err gets a one-line message. */
+int sf_sampler_open(const char *pin_dir, const struct sf_sample_req *req, struct sf_sampler **out,
+		    char *err, size_t errlen);
+
+/* Wait up to timeout_ms for samples and call fn for each (fn returns non-zero to stop early).
+ * Returns how many were handed to fn, or -errno (-EINTR when a signal arrived). */
+int sf_sampler_poll(struct sf_sampler *s, int timeout_ms,
+		    int (*fn)(const struct sf_sample *smp, void *arg), void *arg);
+
+/* Switch sampling off (when it is still ours) and free everything. NULL: nothing. */
+void sf_sampler_close(struct sf_sampler *s);
+
+/* SIGINT, SIGTERM, SIGHUP and SIGPIPE set *flag (no SA_RESTART, so that a poll returns -EINTR)
+ * instead of killing the process, so that a holder always switches sampling off on its way out. */
+void sf_sampler_catch_signals(volatile sig_atomic_t *flag);
+
+/* The holder of sampling in pin_dir, for status: 0 and *pid = 0 when off; *pid and its command
+ * name ("synfence capture") in who. -errno when the pins cannot be read. */
+int sf_sampler_holder(const char *pin_dir, __u32 *pid, char *who, size_t wholen, struct sf_sample_ctl *ctl);
+
+#endif
