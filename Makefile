@@ -54,9 +54,13 @@ DEB_PKGS += libclang-rt-14-dev cppcheck clang-tidy util-linux
 DEB_PKGS += debhelper dpkg-dev lintian debootstrap systemd-container
 # 24-shared-secret holds one syscall of the daemon for a period (strace's fault injection)
 DEB_PKGS += strace
+# `synfence capture` writes pcap files (libpcap)
+DEB_PKGS += libpcap-dev
 
-# the metrics server of `synfence run` (libmicrohttpd); the man page (scdoc source, rendered here)
+# the metrics server of `synfence run` (libmicrohttpd), the pcap files of capture (libpcap); the man
+# page (scdoc source, rendered here)
 SYNFENCE_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+SYNFENCE_LIBS += $(shell pkg-config --libs libpcap 2>/dev/null || echo -lpcap)
 MAN_PAGES := $(BUILD)/synfence.8 $(BUILD)/synfence.conf.5
 
 .PHONY: all deps demo test unit bench soak clean man FORCE

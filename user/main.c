@@ -19,6 +19,7 @@ static const struct sf_cmd *const commands[] = {
 	&sf_cmd_detach,
 	&sf_cmd_allow,
 	&sf_cmd_deny,
+	&sf_cmd_capture,
 	&sf_cmd_help,
 };
 

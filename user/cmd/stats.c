@@ -27,8 +27,7 @@ static void counters_help(FILE *out)
 		fprintf(out, "    %-20s %s\n", sf_counter_names[i], sf_counter_help[i]);
 }
 
-/* The help of the options stats and status share (besides -i): where the pinned maps are. */
-static void dir_opts_help(FILE *out)
+void sf_dir_opts_help(FILE *out)
 {
 	fprintf(out,
 		"    --pin-dir DIR\n"
@@ -116,7 +115,7 @@ static void stats_help(FILE *out)
 {
 	stats_help_description(out);
 	fprintf(out, "OPTIONS\n");
-	dir_opts_help(out);
+	sf_dir_opts_help(out);
 	stats_help_options(out);
 	counters_help(out);
 	stats_help_exit(out);
@@ -146,7 +145,7 @@ static void status_help(FILE *out)
 		"    outlive it and go on protecting, without secret rotation.\n"
 		"\n"
 		"OPTIONS\n");
-	dir_opts_help(out);
+	sf_dir_opts_help(out);
 	fprintf(out,
 		"    -i, --interval SECONDS\n"
 		"        Sample twice, SECONDS apart, for the verdict (default %g; 0: no rates).\n"
@@ -175,22 +174,20 @@ struct view_args {
 
 enum { OPT_PIN_DIR = 256, OPT_CONFIG };
 
-/* Without --pin-dir: the pin_dir of the config file (--config FILE, else the default file when it
- * exists), else the default. A broken --config FILE is a usage error; a broken default file is
- * only warned about (stats must work while run still has the config it started with). */
-static int resolve_pin_dir(struct view_args *a)
+int sf_resolve_pin_dir(const char *config, char *buf, size_t len, const char **dir)
 {
 	char err[1024];
 
-	if (!sf_conf_pin_dir(a->config, NULL, a->dir_buf, sizeof(a->dir_buf), err, sizeof(err))) {
-		a->dir = a->dir_buf;
+	if (!sf_conf_pin_dir(config, NULL, buf, len, err, sizeof(err))) {
+		*dir = buf;
 		return SF_EXIT_OK;
 	}
-	if (a->config) {
+	if (config) {
 		sf_err("%s", err);
 		return SF_EXIT_USAGE;
 	}
 	sf_warn("%s: ignored, looking in %s", err, SF_DEFAULT_PIN_DIR);
+	*dir = SF_DEFAULT_PIN_DIR;
 	return SF_EXIT_OK;
 }
 
@@ -255,7 +252,7 @@ static int finish_args(const struct sf_cmd *cmd, struct view_args *a)
 	bool stats = cmd == &sf_cmd_stats;
 
 	if (!a->dir_given) {
-		int ret = resolve_pin_dir(a);
+		int ret = sf_resolve_pin_dir(a->config, a->dir_buf, sizeof(a->dir_buf), &a->dir);
 
 		if (ret)
 			return ret;
@@ -310,22 +307,19 @@ static void sleep_s(double s)
 		;
 }
 
-/* Whether stats has something to show: run published its state, and it is alive or its programs
- * still run without it (links pinned by a run that exited with SIGUSR2, or that died). Left-over
- * maps of a run that is gone with its programs are refused: their counters no longer move. */
-static int check_running(const struct view_args *a, const struct sf_snap *s)
+int sf_check_running(const char *dir, const struct sf_snap *s)
 {
 	char gone[96];
 
 	if (!s->have_state) {
-		sf_err("synfence is still starting (state not published yet in %s)", a->dir);
+		sf_err("synfence is still starting (state not published yet in %s)", dir);
 		return -EAGAIN;
 	}
 	if (s->running || sf_snap_left(s) != SF_LEFT_NOTHING)
 		return 0;
 	sf_daemon_gone_text(s, gone, sizeof(gone));
 	sf_err("synfence is not running: %s and nothing is attached; the maps in %s are left over "
-	       "(start synfence run, or remove them)", gone, a->dir);
+	       "(start synfence run, or remove them)", gone, dir);
 	return -ESRCH;
 }
 
@@ -365,7 +359,7 @@ static int view_cmd(const struct sf_cmd *cmd, int argc, char **argv)
 	}
 	if (sf_maps_open_pinned(&maps, a.dir) || sf_snap_read(&maps, &snaps[0], true))
 		goto out;
-	if (stats && check_running(&a, &snaps[0]))
+	if (stats && sf_check_running(a.dir, &snaps[0]))
 		goto out;
 	if (a.watch > 0) {
 		ret = sf_watch(&maps, &a.ro, a.watch) ? SF_EXIT_FAIL : SF_EXIT_OK;
