@@ -81,7 +81,7 @@ out:
 
 int sf_proc_is(pid_t pid, __u64 start)
 {
-	__u64 now;
+	__u64 now = 0;
 
 	return pid > 0 && !sf_proc_start_time(pid, &now) && now == start;
 }
