@@ -3,8 +3,9 @@
 #  1. a forged-ACK flood captured with --verdict drop -c 50: tcpdump -r reads exactly 50 packets,
 #     each one byte for byte (up to the snap length, 128) a forged ACK the client sent (its own
 #     tcpdump on the client veth is the reference); the summary counts them as drops.
-#  2. -w - | tcpdump -nr -: tcpdump prints the packets, both exit 0; a reader that stops early
-#     (tcpdump -c) ends capture with exit 0 (EPIPE), sampling off.
+#  2. -w - | tcpdump -nr -: tcpdump prints the packets, both exit 0 (--reason ack_cookie_bad: its
+#     ack_bad_* reasons; another --reason: none of them); a reader that stops early (tcpdump -c)
+#     ends capture with exit 0 (EPIPE), sampling off; -j: the summary as JSON.
 #  3. --rate N holds under a flood: at most N x CPUs x (seconds + 1) samples, sample_capped moves.
 #  4. Ctrl-C (SIGINT) ends a capture with exit 0 and leaves sampling off; a second capture while
 #     one runs is refused (exit 1, naming the holder).
@@ -17,10 +18,20 @@ sf_require_synfence
 sf_build_tools
 command -v python3 >/dev/null || die "python3 is missing"
 sf_topo_up
+sf_nginx_start 80 # a listener: forged ACKs to it are checked as cookies (and dropped)
 sf_synfence_start 80
 NCPU=$(nproc)
 
 cap() { srv "$SYNFENCE" capture --pin-dir "$PIN" "$@"; }
+# cap_bg ERRFILE ARGS...: capture in the background, $! (CAP_PID) being synfence itself (ip netns
+# exec execs it), so that a signal reaches it
+cap_bg() {
+	local err=$1
+	shift
+	ip netns exec "$SRV_NS" "$SYNFENCE" capture --pin-dir "$PIN" "$@" 2>"$err" &
+	CAP_PID=$!
+	sf_track_pid "$CAP_PID"
+}
 # flood N [PPS]: forged IPv4 ACKs to port 80 from the client namespace, in the background (SF_FLOOD)
 flood() {
 	cli "$SFI_FLOOD" -i "$CLI_IF" -M "$(sf_srv_mac)" -D "$SRV4" -p 80 -n "$1" -m ack -r "${2:-20000}" \
@@ -39,14 +50,13 @@ summary() {
 		awk -v f="$2" '{ print $f }'
 }
 
-log "1. forged ACKs: capture --verdict drop -c 50, compared with what the client sent"
+log "1. forged ACKs: capture -i veth-srv --verdict drop -c 50, compared with what the client sent"
 sf_pcap_start sent "$CLI_NS" "$CLI_IF" tcp dst port 80
-cap --verdict drop -c 50 -w "$TMPD/drop.pcap" 2>"$TMPD/c1.err" &
-C1=$!
-sf_track_pid "$C1"
+cap_bg "$TMPD/c1.err" -i "$SRV_IF" --verdict drop -c 50 -w "$TMPD/drop.pcap"
+C1=$CAP_PID
 wait_line "$TMPD/c1.err" '^capturing '
 flood 400 2000
-sf_wait_pid "$C1" 15
+sf_wait_pid "$C1" 15 || kill -INT "$C1"
 check_eq "$SF_RC" 0 "capture -c 50 ends by itself with exit 0"
 flood_stop
 sf_pcap_stop sent
@@ -55,7 +65,8 @@ check_eq "$n" 50 "tcpdump -r reads exactly 50 packets"
 check_match "$(tcpdump -nr "$TMPD/drop.pcap" 2>/dev/null | head -1)" "^[0-9:.]+ IP 198\.18\.1\.[0-9]+\.[0-9]+ > $SRV4\.80: Flags \[\.\]" "the first is a forged ACK to port 80"
 check_eq "$(summary "$TMPD/c1.err" 1)/$(summary "$TMPD/c1.err" 3)" 50/50 "summary line: 50 packets, all drops ($(tail -1 "$TMPD/c1.err"))"
 check_eq "$(python3 - "$TMPD/drop.pcap" "$TMPD/sent.pcap" <<'EOF'
-import struct, sys
+import struct, sys, time
+times = []
 def packets(path):
     with open(path, 'rb') as f:
         data = f.read()
@@ -63,25 +74,37 @@ def packets(path):
     assert magic == 0xa1b2c3d4 and link == 1, (hex(magic), link)
     off, out = 24, []
     while off + 16 <= len(data):
-        _, _, caplen, length = struct.unpack('<IIII', data[off:off + 16])
+        sec, usec, caplen, length = struct.unpack('<IIII', data[off:off + 16])
         out.append((data[off + 16:off + 16 + caplen], length))
+        times.append(sec + usec / 1e6)
         off += 16 + caplen
     return snap, out
 snap, got = packets(sys.argv[1])
+late = sum(abs(t - time.time()) > 60 for t in times)
 _, sent = packets(sys.argv[2])
 sent = {(p[:128], l) for p, l in sent}
 bad = [i for i, pl in enumerate(got) if pl not in sent]
-print(f"snap {snap}, {len(got)} captured, {len(bad)} not sent")
+print(f"snap {snap}, {len(got)} captured, {len(bad)} not sent, {late} not stamped within 60 s of now")
 EOF
-)" "snap 128, 50 captured, 0 not sent" "every captured packet is a forged ACK the client sent, byte for byte"
+)" "snap 128, 50 captured, 0 not sent, 0 not stamped within 60 s of now" \
+	"every captured packet is a forged ACK the client sent, byte for byte; wall-clock record times"
 check_eq "$(sampling_on)" false "sampling is off after capture -c"
 
 log "2. -w - | tcpdump -nr -"
 flood 10000 2000
-srv timeout 15 bash -c '"$0" capture --pin-dir "$1" --verdict drop -c 20 -w - 2>"$2" | tcpdump -nr - >"$3" 2>/dev/null; echo "${PIPESTATUS[*]}"' \
-	"$SYNFENCE" "$PIN" "$TMPD/c2.err" "$TMPD/c2.out" >"$TMPD/c2.rc"
-check_eq "$(cat "$TMPD/c2.rc")" "0 0" "capture -c 20 -w - | tcpdump -nr -: both exit 0"
-check_eq "$(grep -c " > $SRV4\.80: Flags \[\.\]" "$TMPD/c2.out")" 20 "tcpdump prints the 20 forged ACKs"
+# the README's example session
+srv timeout 15 bash -c '{ "$0" capture --pin-dir "$1" -i veth-srv --verdict drop --reason ack_cookie_bad -c 5 -w - | tcpdump -nr -; echo "rc ${PIPESTATUS[*]}"; } 2>&1' \
+	"$SYNFENCE" "$PIN" >"$TMPD/c2.out"
+log "session: synfence capture -i veth-srv --verdict drop --reason ack_cookie_bad -c 5 -w - | tcpdump -nr -"
+sed 's/^/    /' "$TMPD/c2.out"
+check_eq "$(tail -1 "$TMPD/c2.out")" "rc 0 0" "capture -c 5 -w - | tcpdump -nr -: both exit 0"
+check_eq "$(grep -c " > $SRV4\.80: Flags \[\.\]" "$TMPD/c2.out")" 5 "tcpdump prints 5 forged ACKs (--reason ack_cookie_bad: the ack_bad_* reasons)"
+check_true "the summary is on stderr" grep -q '^captured 5 packets (tx 0, drop 5, pass 0); ' "$TMPD/c2.out"
+srv timeout --preserve-status -s INT 1 "$SYNFENCE" capture --pin-dir "$PIN" --reason synack_sent,drop_syn_flags \
+	-w "$TMPD/none.pcap" 2>"$TMPD/none.err"
+check_eq "$?/$(tcpdump -nr "$TMPD/none.pcap" 2>/dev/null | wc -l)" 0/0 "--reason synack_sent,drop_syn_flags: none of the forged ACKs"
+out=$(cap -j --verdict drop -c 3 -w "$TMPD/j.pcap" 2>&1)
+check_eq "$?/$(jq -c '[.packets, .tx, .drop, .pass]' <<<"$out")" "0/[3,0,3,0]" "-j: the summary as JSON on stdout ($out)"
 srv timeout 15 bash -c '"$0" capture --pin-dir "$1" --verdict drop -w - 2>"$2" | tcpdump -c 5 -nr - >"$3" 2>/dev/null; echo "${PIPESTATUS[*]}"' \
 	"$SYNFENCE" "$PIN" "$TMPD/c3.err" "$TMPD/c3.out" >"$TMPD/c3.rc"
 check_eq "$(cat "$TMPD/c3.rc")" "0 0" "capture -w - | tcpdump -c 5: capture ends when its reader is gone, exit 0"
@@ -105,9 +128,8 @@ check_ge "$(summary "$TMPD/c4.err" 6)" 1 "the summary reports samples over the r
 check_eq "$(sampling_on)" false "sampling is off after SIGINT"
 
 log "4. Ctrl-C, and a second capture while one runs"
-cap -w "$TMPD/idle.pcap" 2>"$TMPD/c5.err" &
-C5=$!
-sf_track_pid "$C5"
+cap_bg "$TMPD/c5.err" -w "$TMPD/idle.pcap"
+C5=$CAP_PID
 wait_line "$TMPD/c5.err" '^capturing '
 check_eq "$(sampling_on)" true "sampling is on while capture runs"
 out=$(cap -w "$TMPD/second.pcap" 2>&1)
@@ -116,7 +138,7 @@ check_eq "$rc/$(wc -l <<<"$out")" 1/1 "a second capture is refused: exit 1, one 
 check_match "$out" "sampling is in use by pid $C5" "... naming the holder ($out)"
 check_true "the refused capture did not create its file" test ! -e "$TMPD/second.pcap"
 kill -INT "$C5"
-sf_wait_pid "$C5" 5
+sf_wait_pid "$C5" 5 || kill -KILL "$C5"
 check_eq "$SF_RC" 0 "Ctrl-C (SIGINT): capture exits 0"
 check_eq "$(sampling_on)" false "Ctrl-C leaves sampling off"
 check_match "$(tail -1 "$TMPD/c5.err")" '^captured [0-9]+ packets? \(' "Ctrl-C: the summary line is printed"

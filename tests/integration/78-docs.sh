@@ -72,7 +72,7 @@ for o in $globals; do
 	[[ " $(comp synfence --) " == *" $o "* ]] || miss+="completion:$o "
 done
 check_eq "${miss:-none}" none "every global option (user/cmd/cmd.h) is in the man page, synfence help and the completion"
-for src in run:cmd/run.c+conf/settings.c stats:cmd/stats.c detach:cmd/detach.c; do
+for src in run:cmd/run.c+conf/settings.c stats:cmd/stats.c detach:cmd/detach.c capture:cmd/capture.c; do
 	cmd=${src%%:*}
 	files=${src#*:}
 	opts=$(sf_long_opts $(sed "s|[^+]*|$SF_SRC/user/&|g; s/+/ /g" <<<"$files") | grep -vxF -f <(echo "$globals"))
