@@ -179,7 +179,7 @@ static int parse_num(const struct sf_cmd *cmd, const char *opt, unsigned long ma
 static int capture_opt(int c, struct cap_args *a)
 {
 	const struct sf_cmd *cmd = &sf_cmd_capture;
-	char bad[64];
+	char bad[64] = "";
 	__u64 mask = 0;
 
 	switch (c) {
@@ -273,7 +273,7 @@ static int make_req(const struct cap_args *a, struct sf_sample_req *req)
 {
 	memset(req, 0, sizeof(*req));
 	for (int c = 0; c < SF_VC_MAX; c++)
-		req->every[c] = a->classes & (1u << c) ? a->every : 0;
+		req->every[c] = (a->classes & (1u << c)) ? a->every : 0;
 	req->per_cpu_sec = a->rate;
 	req->reasons = a->reasons;
 	if (!a->ifname)
@@ -454,7 +454,7 @@ static int capture_cmd(int argc, char **argv)
 
 	sf_maps_init(&maps);
 	ret = parse_args(argc, argv, &a, &done);
-	if (ret || done)
+	if (ret || done || !a.out) /* (no -w is refused there: for the analyzer) */
 		return ret;
 	ret = SF_EXIT_FAIL;
 	if (sf_check_root())
