@@ -13,6 +13,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/preflight.h"
+#include "lib/proc.h"
 #include "lib/sample.h"
 #include "lib/util.h"
 #include "view/render.h"
@@ -111,11 +112,12 @@ struct cap_args {
 struct cap_run {
 	pcap_t *pcap;
 	pcap_dumper_t *dumper;
-	__s64 real_off_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC: a sample's wall time */
+	__u64 real_off_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC: added to a sample's time, its wall time */
 	unsigned long count, n, n_class[SF_VC_MAX];
 };
 
-/* NAME,... each looked up with find (the index, or -1); the matches' bits in *mask. */
+/* NAME,... each looked up with find (0 and its bits, or -ENOENT); their bits in *mask. An unknown
+ * NAME (or none at all: "") in bad. */
 static int parse_list(const char *arg, int (*find)(const char *name, __u64 *bits), __u64 *mask,
 		      char *bad, size_t badlen)
 {
@@ -286,14 +288,6 @@ static int make_req(const struct cap_args *a, struct sf_sample_req *req)
 	return 0;
 }
 
-static __s64 clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (__s64)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The pcap header on FILE or standard output. */
 static int open_output(const char *out, struct cap_run *r)
 {
@@ -312,7 +306,7 @@ static int open_output(const char *out, struct cap_run *r)
 		ret = -EIO;
 		goto out;
 	}
-	r->real_off_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+	r->real_off_ns = sf_clock_ns(CLOCK_REALTIME) - sf_clock_ns(CLOCK_MONOTONIC);
 out:
 	return ret;
 }
