@@ -77,6 +77,16 @@ static __always_inline int sf_sample_under_cap(const struct sf_sample_ctl *ctl, 
 }
 
 #ifndef SF_BENCH_NO_SAMPLING
+/* Wake the holder for a batch, not for every sample: a wakeup is an interrupt (irq_work), some
+ * microseconds each (a holder that keeps up would be woken for every sample); the holder also reads
+ * every SF_SAMPLE_POLL_MS on its own (user/lib/sample.c). */
+static __always_inline __u64 sf_sample_wakeup(void)
+{
+	if (bpf_ringbuf_query(&sf_samples, BPF_RB_AVAIL_DATA) >= SF_SAMPLE_WAKE_BYTES)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 /* The first min(len, SF_SAMPLE_SNAP) bytes of the frame into to: how many (0 when the copy failed). */
 static __always_inline __u32 sf_sample_copy(struct xdp_md *ctx, __u8 *to, __u64 len)
 {
@@ -121,7 +131,7 @@ static __noinline int sf_sample_take(struct xdp_md *ctx, const struct sf_sample_
 	s->every = ctl->every[vc];
 	s->vclass = vc;
 	s->reason = reason;
-	bpf_ringbuf_submit(s, 0);
+	bpf_ringbuf_submit(s, sf_sample_wakeup());
 	sf_inc(cnt, SF_CNT_sample_tx + vc);
 	return 0;
 }
