@@ -77,12 +77,18 @@ static __always_inline int sf_sample_under_cap(const struct sf_sample_ctl *ctl, 
 }
 
 #ifndef SF_BENCH_NO_SAMPLING
-/* Wake the holder for a batch, not for every sample: a wakeup is an interrupt (irq_work), some
- * microseconds each (a holder that keeps up would be woken for every sample); the holder also reads
- * every SF_SAMPLE_POLL_MS on its own (user/lib/sample.c). */
+/* A record's bytes in the ring: its header and the sample, 8-aligned. */
+#define SF_SAMPLE_REC_BYTES ((BPF_RINGBUF_HDR_SZ + sizeof(struct sf_sample) + 7) / 8 * 8)
+
+/* Wake the holder when the unread samples (this one reserved) grow past SF_SAMPLE_WAKE_BYTES, not
+ * for every sample: a wakeup is an interrupt (irq_work), microseconds each. A holder with more to
+ * read does not sleep (its poll sees the unread data), and it reads every SF_SAMPLE_POLL_MS on its
+ * own (user/lib/sample.c), so a crossing two CPUs both miss costs at most that long. */
 static __always_inline __u64 sf_sample_wakeup(void)
 {
-	if (bpf_ringbuf_query(&sf_samples, BPF_RB_AVAIL_DATA) >= SF_SAMPLE_WAKE_BYTES)
+	__u64 unread = bpf_ringbuf_query(&sf_samples, BPF_RB_AVAIL_DATA);
+
+	if (unread >= SF_SAMPLE_WAKE_BYTES && unread < SF_SAMPLE_WAKE_BYTES + SF_SAMPLE_REC_BYTES)
 		return BPF_RB_FORCE_WAKEUP;
 	return BPF_RB_NO_WAKEUP;
 }
