@@ -77,6 +77,22 @@ static __always_inline int sf_sample_under_cap(const struct sf_sample_ctl *ctl, 
 }
 
 #ifndef SF_BENCH_NO_SAMPLING
+/* A record's bytes in the ring: its header and the sample, 8-aligned. */
+#define SF_SAMPLE_REC_BYTES ((BPF_RINGBUF_HDR_SZ + sizeof(struct sf_sample) + 7) / 8 * 8)
+
+/* Wake the holder when the unread samples (this one reserved) grow past SF_SAMPLE_WAKE_BYTES, not
+ * for every sample: a wakeup is an interrupt (irq_work), microseconds each. A holder with more to
+ * read does not sleep (its poll sees the unread data), and it reads every SF_SAMPLE_POLL_MS on its
+ * own (user/lib/sample.c), so a crossing two CPUs both miss costs at most that long. */
+static __always_inline __u64 sf_sample_wakeup(void)
+{
+	__u64 unread = bpf_ringbuf_query(&sf_samples, BPF_RB_AVAIL_DATA);
+
+	if (unread >= SF_SAMPLE_WAKE_BYTES && unread < SF_SAMPLE_WAKE_BYTES + SF_SAMPLE_REC_BYTES)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 /* The first min(len, SF_SAMPLE_SNAP) bytes of the frame into to: how many (0 when the copy failed). */
 static __always_inline __u32 sf_sample_copy(struct xdp_md *ctx, __u8 *to, __u64 len)
 {
@@ -121,7 +137,7 @@ static __noinline int sf_sample_take(struct xdp_md *ctx, const struct sf_sample_
 	s->every = ctl->every[vc];
 	s->vclass = vc;
 	s->reason = reason;
-	bpf_ringbuf_submit(s, 0);
+	bpf_ringbuf_submit(s, sf_sample_wakeup());
 	sf_inc(cnt, SF_CNT_sample_tx + vc);
 	return 0;
 }

@@ -221,6 +221,8 @@ static inline void sf_limit_fill(struct sf_config *c, unsigned long rate, unsign
 #define SF_MAP_SAMPLE_CTL "sf_sample_ctl"
 #define SF_SAMPLE_SNAP    128         /* bytes of a frame a sample holds, at most */
 #define SF_SAMPLES_RING   (1u << 22)  /* bytes in the ring buffer (a power of 2, pages) */
+#define SF_SAMPLE_WAKE_BYTES (SF_SAMPLES_RING / 16) /* XDP wakes the reader once this much waits */
+#define SF_SAMPLE_POLL_MS 100        /* ... and the reader looks at least this often */
 
 /* What XDP did with a packet: the verdict classes sampling rates and capture --verdict name. */
 enum sf_verdict_class {

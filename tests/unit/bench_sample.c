@@ -30,7 +30,7 @@
 enum { C_TRIVIAL, C_NOCODE, C_OFF, C_ON1, C_ON64, C_N };
 static const char *const col_names[C_N] = { "trivial", "no code", "off", "on 1/1", "on 1/64" };
 
-enum { BF_SYN, BF_FACK, BF_EST, BF_UNP, BF_N };
+enum { BF_SYN, BF_VACK, BF_FACK, BF_EST, BF_UNP, BF_N };
 
 static const struct spath {
 	const char *name;
@@ -39,6 +39,7 @@ static const struct spath {
 	int loop; /* repeat=1 calls (the SYN becomes a SYN-ACK), else one repeat=1M call */
 } spaths[] = {
 	{ "SYN -> SYN-ACK", BF_SYN, XDP_TX, 1 },
+	{ "valid ACK", BF_VACK, XDP_PASS, 0 },
 	{ "forged ACK", BF_FACK, XDP_DROP, 0 },
 	{ "established", BF_EST, XDP_PASS, 0 },
 	{ "unprotected", BF_UNP, XDP_PASS, 0 },
@@ -62,6 +63,7 @@ struct sbench {
 static int build_frames(struct sbench *b)
 {
 	struct pkt_spec s = LSYN4();
+	struct tcase va = { .scen = S_ACK, .pkt = LSYN4() };
 	struct tcase fa = { .scen = S_ACK, .pkt = LSYN4(), .am = { .flip = 1u << 13 } };
 	struct tcase es = { .scen = S_EST };
 	struct pkt_spec u = LSYN4(.dport = 81, .seq = 12345, .ack = 67890, .flags = TF_ACK,
@@ -69,8 +71,10 @@ static int build_frames(struct sbench *b)
 	struct sf_handoff_attrs m;
 	char why[1024] = "";
 
+	apply_case_config(&va);
 	spec_fixup(&s);
 	b->n[BF_SYN] = pkt_build(&s, b->f[BF_SYN], PKT_MAX);
+	b->n[BF_VACK] = build_ack(&va, b->f[BF_VACK], &m, why, sizeof(why));
 	b->n[BF_FACK] = build_ack(&fa, b->f[BF_FACK], &m, why, sizeof(why));
 	b->n[BF_EST] = build_frame(&es, b->f[BF_EST]);
 	b->n[BF_UNP] = pkt_build(&u, b->f[BF_UNP], PKT_MAX);

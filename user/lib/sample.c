@@ -232,19 +232,36 @@ out:
 	return ret;
 }
 
+/* One wait of at most SF_SAMPLE_POLL_MS, then whatever is in the ring: XDP wakes the reader only
+ * for a batch (SF_SAMPLE_WAKE_BYTES), so a few samples are read when the wait ends. */
+static int poll_slice(struct sf_sampler *s, int ms)
+{
+	int ret = ring_buffer__poll(s->rb, ms);
+
+	if (ret >= 0)
+		ret = ring_buffer__consume(s->rb);
+	return ret;
+}
+
 int sf_sampler_poll(struct sf_sampler *s, int timeout_ms,
 		    int (*fn)(const struct sf_sample *smp, void *arg), void *arg)
 {
+	__u64 end = sf_clock_ns(CLOCK_MONOTONIC) + (__u64)(timeout_ms > 0 ? timeout_ms : 0) * 1000000;
 	int ret;
 
 	s->fn = fn;
 	s->arg = arg;
 	s->handed = 0;
-	ret = ring_buffer__poll(s->rb, timeout_ms);
+	for (;;) {
+		__u64 now = sf_clock_ns(CLOCK_MONOTONIC);
+		int left = timeout_ms < 0 ? SF_SAMPLE_POLL_MS : now >= end ? 0 : (int)((end - now) / 1000000);
+
+		ret = poll_slice(s, left < SF_SAMPLE_POLL_MS ? left : SF_SAMPLE_POLL_MS);
+		if (ret < 0 || s->handed || (timeout_ms >= 0 && sf_clock_ns(CLOCK_MONOTONIC) >= end))
+			break;
+	}
 	s->fn = NULL;
-	if (ret == -ECANCELED || ret >= 0)
-		return s->handed;
-	return ret;
+	return ret == -ECANCELED || ret >= 0 ? s->handed : ret;
 }
 
 void sf_sampler_close(struct sf_sampler *s)
