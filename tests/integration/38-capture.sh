@@ -11,6 +11,7 @@
 #     one runs is refused (exit 1, naming the holder).
 #  5. bad input: exit 2 with one line (unknown reason, bad verdict, no -w, bad numbers, -j -w -);
 #     no such interface and no daemon: exit 1.
+#  6. SIGTERM ends a capture like Ctrl-C; `synfence run` stopping ends one with exit 1 and a message.
 . "$(dirname "$0")/../lib.sh"
 
 sf_init capture
@@ -163,5 +164,17 @@ check_match "$?/$out" '^1/synfence: synfence is not running' "no daemon: exit 1 
 out=$(srv "$SYNFENCE" capture -j --pin-dir "$PIN-none" -w "$TMPD/x.pcap" 2>/dev/null)
 check_match "$?/$(jq -r .error <<<"$out")" '^1/synfence is not running' "-j: the error as JSON"
 check_eq "$(sampling_on)" false "sampling is still off"
+
+log "6. SIGTERM; run stopping ends a capture"
+cap_bg "$TMPD/c6.err" -w "$TMPD/term.pcap"
+wait_line "$TMPD/c6.err" '^capturing '
+kill -TERM "$CAP_PID"
+sf_wait_pid "$CAP_PID" 5 || kill -KILL "$CAP_PID"
+check_eq "$SF_RC/$(sampling_on)" 0/false "SIGTERM: capture exits 0, sampling off"
+cap_bg "$TMPD/c7.err" -w "$TMPD/stop.pcap"
+wait_line "$TMPD/c7.err" '^capturing '
 sf_synfence_stop
+sf_wait_pid "$CAP_PID" 5 || kill -KILL "$CAP_PID"
+check_eq "$SF_RC" 1 "a capture ends by itself (exit 1) when synfence run stops"
+check_match "$(tail -1 "$TMPD/c7.err")" '^synfence: synfence run stopped \(nothing pinned in .*\): capture ends$' "... saying so ($(tail -1 "$TMPD/c7.err"))"
 sf_finish

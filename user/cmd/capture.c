@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 
@@ -24,6 +25,7 @@
 #define MAX_EVERY    1000000
 #define MAX_COUNT    4000000000ul
 #define POLL_MS      250
+#define CHECK_NS     1000000000ull /* how often capture checks that sampling is still its own */
 
 /* The names --verdict takes, indexed by enum sf_verdict_class. */
 static const char *const vc_names[SF_VC_MAX] = { "tx", "drop", "pass" };
@@ -48,9 +50,10 @@ static void capture_help(FILE *out)
 		"    sample (the frame as it arrived, its first %d bytes: the snap length) to FILE in\n"
 		"    the pcap format (Ethernet; tcpdump -r and Wireshark read it), and switches sampling\n"
 		"    off again when it ends: after COUNT packets, on Ctrl-C (SIGINT), SIGTERM, SIGHUP,\n"
-		"    or when the reader of standard output goes away. A sample of a SYN that was\n"
-		"    answered (tx) is the SYN, not the SYN-ACK. Only one process holds sampling at a\n"
-		"    time: a second capture (or top) is refused, naming the holder.\n"
+		"    or when the reader of standard output goes away; and by itself (exit 1) when\n"
+		"    synfence run stops or switches sampling off. A sample of a SYN that was answered\n"
+		"    (tx) is the SYN, not the SYN-ACK. Only one process holds sampling at a time: a\n"
+		"    second capture (or top) is refused, naming the holder.\n"
 		"\n"
 		"    Sampling costs the programs a copy per sampled packet, at most N a second on each\n"
 		"    CPU (--rate); samples over that cap are not taken, and samples the full ring\n"
@@ -87,8 +90,9 @@ static void capture_help(FILE *out)
 		"\n"
 		"EXIT STATUS\n"
 		"    0 when the capture ended as asked (COUNT reached, a signal, the reader gone).\n"
-		"    1 when synfence is not running, sampling is held by another process, not root,\n"
-		"    no such interface, or FILE cannot be written. 2 on a command-line error.\n"
+		"    1 when synfence is not running (or stopped during the capture), sampling is held\n"
+		"    by another process, not root, no such interface, or FILE cannot be written.\n"
+		"    2 on a command-line error.\n"
 		"\n"
 		"EXAMPLES\n"
 		"    synfence capture --verdict drop -c 100 -w drops.pcap\n"
@@ -339,12 +343,41 @@ static int write_sample(const struct sf_sample *smp, void *arg)
 /* Set by SIGINT, SIGTERM, SIGHUP and SIGPIPE (sf_sampler_catch_signals). */
 static volatile sig_atomic_t stop;
 
-/* Samples to the pcap until COUNT, a signal or the reader of a pipe is gone. 0 or -errno. */
-static int capture_loop(struct sf_sampler *s, struct cap_run *r)
+/* Whether sampling is still ours: not when run stopped (its pins are gone) or switched it off (a
+ * new run took the pins over, or it found us gone). Reported; other errors are not an answer. */
+static int still_ours(const char *dir)
 {
+	char who[64];
+	__u32 pid;
+	int ret = sf_sampler_holder(dir, &pid, who, sizeof(who), NULL);
+
+	if (ret == -ENOENT) {
+		sf_err("synfence run stopped (nothing pinned in %s any more): capture ends", dir);
+		goto out;
+	}
+	if (!ret && pid != (__u32)getpid()) {
+		sf_err("sampling was switched off by synfence run or taken by pid %u: capture ends", pid);
+		ret = -ECANCELED;
+		goto out;
+	}
+	ret = 0;
+out:
+	return ret;
+}
+
+/* Samples to the pcap until COUNT, a signal or the reader of a pipe is gone (0), or sampling is no
+ * longer ours (-errno). */
+static int capture_loop(const char *dir, struct sf_sampler *s, struct cap_run *r)
+{
+	__u64 check = sf_clock_ns(CLOCK_MONOTONIC);
 	int ret = 0;
 
 	while (!stop && !(r->count && r->n >= r->count)) {
+		if (sf_clock_ns(CLOCK_MONOTONIC) >= check) {
+			check += CHECK_NS;
+			if ((ret = still_ours(dir)))
+				goto out;
+		}
 		ret = sf_sampler_poll(s, POLL_MS, write_sample, r);
 		if (ret == -EINTR) {
 			ret = 0;
@@ -428,7 +461,7 @@ static int capture(const struct cap_args *a, const struct sf_maps *m, struct sf_
 	if (ret || (ret = sf_snap_read(m, &snaps[0], false)))
 		goto out;
 	announce(a);
-	ret = capture_loop(s, &r);
+	ret = capture_loop(a->dir, s, &r);
 	if (ret || (ret = sf_snap_read(m, &snaps[1], false)))
 		goto out;
 	summary(&r, &snaps[0], &snaps[1]);
