@@ -54,5 +54,6 @@ void sf_print_main_help(FILE *out);
 extern const struct sf_cmd sf_cmd_run, sf_cmd_status, sf_cmd_stats, sf_cmd_help;
 extern const struct sf_cmd sf_cmd_detach;
 extern const struct sf_cmd sf_cmd_allow, sf_cmd_deny;
+extern const struct sf_cmd sf_cmd_top;
 
 #endif
