@@ -453,8 +453,7 @@ static void json_end(struct top_printer *p)
 
 static int by_total(const void *a, const void *b)
 {
-	const struct sf_top_entry *x = *(const struct sf_top_entry *const *)a;
-	const struct sf_top_entry *y = *(const struct sf_top_entry *const *)b;
+	const struct sf_top_entry *x = a, *y = b;
 	double dx = x->syn + x->bad_ack, dy = y->syn + y->bad_ack;
 
 	if (dx != dy)
@@ -494,7 +493,7 @@ static bool suggestible(const struct sf_top *t, const struct sf_top_view *v, con
 	return bpf_map_lookup_elem(v->deny_fd, &e->key, &val) != 0; /* LPM: any covering prefix */
 }
 
-static void print_all(struct top_printer *p, struct sf_top_entry **rows)
+static void print_all(struct top_printer *p, const struct sf_top_entry *rows)
 {
 	const struct sf_top *t = p->t;
 	double total, syn = t->other_syn, bad = t->other_bad;
@@ -503,23 +502,23 @@ static void print_all(struct top_printer *p, struct sf_top_entry **rows)
 	int shown = p->v->rows < (int)t->n ? p->v->rows : (int)t->n, sugg = 0;
 
 	for (size_t i = 0; i < t->n; i++) {
-		syn += rows[i]->syn;
-		bad += rows[i]->bad_ack;
+		syn += rows[i].syn;
+		bad += rows[i].bad_ack;
 	}
 	total = syn + bad;
 	rates_of(p->v, syn, bad, total, &r);
 	r.share = total > 0 ? 100 : 0;
 	p->head(p, &r);
 	for (int i = 0; i < shown; i++) {
-		rates_of(p->v, rows[i]->syn, rows[i]->bad_ack, total, &r);
-		key_text(t, rows[i], key, sizeof(key));
+		rates_of(p->v, rows[i].syn, rows[i].bad_ack, total, &r);
+		key_text(t, &rows[i], key, sizeof(key));
 		p->row(p, i + 1, key, &r);
 	}
 	for (int i = 0; i < shown && sugg < SF_TOP_SUGGEST_MAX; i++) {
-		rates_of(p->v, rows[i]->syn, rows[i]->bad_ack, total, &r);
-		if (!suggestible(t, p->v, rows[i], &r))
+		rates_of(p->v, rows[i].syn, rows[i].bad_ack, total, &r);
+		if (!suggestible(t, p->v, &rows[i], &r))
 			continue;
-		key_text(t, rows[i], key, sizeof(key));
+		key_text(t, &rows[i], key, sizeof(key));
 		snprintf(cmd, sizeof(cmd), "synfence deny add %s", key);
 		p->suggest(p, sugg++, cmd);
 	}
@@ -529,7 +528,7 @@ static void print_all(struct top_printer *p, struct sf_top_entry **rows)
 int sf_top_render(FILE *out, const struct sf_top *t, const struct sf_top_view *v)
 {
 	struct top_printer p = { .out = out, .t = t, .v = v };
-	struct sf_top_entry **rows = malloc((t->n ? t->n : 1) * sizeof(*rows));
+	struct sf_top_entry *rows = malloc((t->n ? t->n : 1) * sizeof(*rows)); /* sorted copies */
 	size_t n = 0;
 
 	if (!rows) {
@@ -538,7 +537,7 @@ int sf_top_render(FILE *out, const struct sf_top *t, const struct sf_top_view *v
 	}
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->tab[i].used)
-			rows[n++] = &t->tab[i];
+			rows[n++] = t->tab[i];
 	qsort(rows, n, sizeof(*rows), by_total);
 	if (v->json) {
 		p.head = json_head, p.row = json_row, p.suggest = json_suggest, p.end = json_end;
