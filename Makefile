@@ -142,7 +142,12 @@ $(BUILD)/test_xdp: $(UNIT_SRCS) $(wildcard tests/unit/*.h) include/synfence.h $(
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) -o $@ $(LDLIBS) -lsodium
 
-# Test tools: spoofed-packet sender, hand-made handshakes.
+# Test tools: spoofed-packet sender, hand-made handshakes; sfi_sample holds sampling through lib/sample.c.
+SAMPLE_LIB_OBJS := $(patsubst %,$(BUILD)/user/lib/%.o,sample mapio proc util)
+$(BUILD)/sfi_sample: tests/tools/sfi_sample.c $(SAMPLE_LIB_OBJS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser $^ -o $@ $(LDLIBS)
+
 $(BUILD)/sfi_%: tests/tools/sfi_%.c tests/tools/sfi_common.h | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@

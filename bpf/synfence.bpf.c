@@ -19,6 +19,7 @@
 #include "handoff.h"
 #include "lists.h"
 #include "limit.h"
+#include "sample.h"
 
 /* The state (BPF_TCP_*) of the kernel's socket for the packet's tuple: an established, time-wait or
  * request socket, else the listener; -1 if there is none. */
@@ -48,16 +49,14 @@ static __always_inline int sf_verdict(const struct sf_config *cfg, struct sf_cou
 
 /* The allow and deny lists' verdict on a SYN or a would-be cookie ACK: XDP_PASS or XDP_DROP (through
  * sf_verdict: monitor mode passes), or -1 when the source is in neither list. */
-static __always_inline int sf_xdp_lists(const struct sf_pkt *p, const struct sf_config *cfg,
-					struct sf_counters *cnt)
+static __always_inline int sf_xdp_lists(struct xdp_md *ctx, const struct sf_pkt *p,
+					const struct sf_config *cfg, struct sf_counters *cnt)
 {
 	switch (sf_list_check(p)) {
 	case SF_LIST_ALLOWED:
-		sf_inc(cnt, SF_CNT_pass_allowed);
-		return XDP_PASS;
+		return sf_done(ctx, cnt, SF_CNT_pass_allowed, XDP_PASS);
 	case SF_LIST_DENIED:
-		sf_inc(cnt, SF_CNT_drop_denied);
-		return sf_verdict(cfg, cnt, XDP_DROP);
+		return sf_done(ctx, cnt, SF_CNT_drop_denied, sf_verdict(cfg, cnt, XDP_DROP));
 	}
 	return -1;
 }
@@ -76,24 +75,18 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 	int verdict;
 
 	sf_inc(cnt, SF_CNT_syn_recv);
-	if ((verdict = sf_xdp_lists(p, cfg, cnt)) >= 0)
+	if ((verdict = sf_xdp_lists(ctx, p, cfg, cnt)) >= 0)
 		return verdict;
-	if (sf_calm(cfg, ctx->ingress_ifindex)) {
-		/* engage = auto, calm: the kernel answers (exact MSS, Fast Open, its own backlog) */
-		sf_inc(cnt, SF_CNT_syn_pass_calm);
-		return XDP_PASS;
-	}
-	if (p->flags & (SF_TCPF_FIN | SF_TCPF_RST)) {
-		sf_inc(cnt, SF_CNT_drop_syn_flags);
-		return sf_verdict(cfg, cnt, XDP_DROP);
-	}
+	/* engage = auto, calm: the kernel answers (exact MSS, Fast Open, its own backlog) */
+	if (sf_calm(cfg, ctx->ingress_ifindex))
+		return sf_done(ctx, cnt, SF_CNT_syn_pass_calm, XDP_PASS);
+	if (p->flags & (SF_TCPF_FIN | SF_TCPF_RST))
+		return sf_done(ctx, cnt, SF_CNT_drop_syn_flags, sf_verdict(cfg, cnt, XDP_DROP));
 	/* Per-source SYN limits (bpf/limit.h), before anything else changes: a SYN over its source
 	 * prefix's rate is dropped and leaves no trace. Off: this one branch. A decision to skip the
 	 * limits (a prefix on an allow list) goes in front of sf_limit_syn. */
-	if (sf_limit_on(cfg) && sf_limit_syn(p, cfg)) {
-		sf_inc(cnt, SF_CNT_drop_rate_limited);
-		return sf_verdict(cfg, cnt, XDP_DROP);
-	}
+	if (sf_limit_on(cfg) && sf_limit_syn(p, cfg))
+		return sf_done(ctx, cnt, SF_CNT_drop_rate_limited, sf_verdict(cfg, cnt, XDP_DROP));
 	flow = sf_flow_find(p, pos);
 	if (flow || sf_syn_check_budget()) {
 		/* If the kernel still has a socket for this tuple (a client reusing the tuple of a
@@ -103,20 +96,16 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 		 * a flood of spoofed SYNs stays off the lookup. */
 		int state = sf_kernel_sock_state(ctx, p);
 
-		if (state >= 0 && state != BPF_TCP_LISTEN) {
-			sf_inc(cnt, SF_CNT_syn_pass_existing);
-			return XDP_PASS;
-		}
+		if (state >= 0 && state != BPF_TCP_LISTEN)
+			return sf_done(ctx, cnt, SF_CNT_syn_pass_existing, XDP_PASS);
 		if (flow)
 			sf_flow_forget(flow, pos); /* the final ACK must be checked */
 	}
 	switch (sf_prepare(ctx, SF_HOOK_XDP, p, &sec, &o)) {
 	case SF_PREP_NO_SECRET:
-		sf_inc(cnt, SF_CNT_pass_no_secret);
-		return XDP_PASS;
+		return sf_done(ctx, cnt, SF_CNT_pass_no_secret, XDP_PASS);
 	case SF_PREP_MALFORMED:
-		sf_inc(cnt, SF_CNT_drop_malformed);
-		return sf_verdict(cfg, cnt, XDP_DROP);
+		return sf_done(ctx, cnt, SF_CNT_drop_malformed, sf_verdict(cfg, cnt, XDP_DROP));
 	}
 
 	hs.mss_idx = sf_mss_to_idx(o.mss ? o.mss : sf_idx_to_mss(0));
@@ -131,16 +120,16 @@ static __always_inline int sf_xdp_syn(struct xdp_md *ctx, const struct sf_pkt *p
 		 (cfg->flags & SF_CFG_ECN);
 	if (sf_monitor(cfg)) {
 		/* the SYN-ACK it would send: the kernel answers this SYN itself */
-		sf_inc(cnt, SF_CNT_synack_sent);
 		sf_inc(cnt, SF_CNT_monitor_pass);
-		return XDP_PASS;
+		return sf_done(ctx, cnt, SF_CNT_synack_sent, XDP_PASS);
 	}
 
+	/* a tx sample is the SYN as it arrived (a SYN the rewrite then fails on is sampled again, as
+	 * its drop) */
+	sf_sample(ctx, cnt, SF_CNT_synack_sent, XDP_TX);
 	isn = sf_cookie_make(p, &hs, sec, &tsval);
-	if (sf_build_synack(ctx, p, cfg, &hs, isn, tsval, o.tsval) < 0) {
-		sf_inc(cnt, SF_CNT_drop_no_room);
-		return XDP_DROP;
-	}
+	if (sf_build_synack(ctx, p, cfg, &hs, isn, tsval, o.tsval) < 0)
+		return sf_done(ctx, cnt, SF_CNT_drop_no_room, XDP_DROP);
 	sf_inc(cnt, SF_CNT_synack_sent);
 	return XDP_TX;
 }
@@ -154,52 +143,44 @@ static __always_inline int sf_xdp_ack(struct xdp_md *ctx, const struct sf_pkt *p
 	struct sf_flow_pos pos = sf_flow_pos(p);
 	struct sf_tcpopts o;
 	struct sf_hs hs;
+	enum sf_counter bad;
 	int state;
 
-	if (sf_flow_find(p, pos)) {
-		sf_inc(cnt, SF_CNT_est_pass);
-		return XDP_PASS;
-	}
+	if (sf_flow_find(p, pos))
+		return sf_done(ctx, cnt, SF_CNT_est_pass, XDP_PASS);
 	state = sf_kernel_sock_state(ctx, p);
-	if (state < 0) {
-		sf_inc(cnt, SF_CNT_ack_no_listener);
-		return XDP_PASS;
-	}
+	if (state < 0)
+		return sf_done(ctx, cnt, SF_CNT_ack_no_listener, XDP_PASS);
 	if (state != BPF_TCP_LISTEN) {
 		sf_flow_remember(p, pos);
 		/* monitor mode: the final ACK of a handshake the kernel made in synfence's place (its
 		 * request socket), one synfence would have accepted */
-		if (state == BPF_TCP_NEW_SYN_RECV && sf_monitor(cfg)) {
-			sf_inc(cnt, SF_CNT_ack_cookie_ok);
-			return XDP_PASS;
-		}
-		sf_inc(cnt, SF_CNT_est_pass);
-		return XDP_PASS;
+		if (state == BPF_TCP_NEW_SYN_RECV && sf_monitor(cfg))
+			return sf_done(ctx, cnt, SF_CNT_ack_cookie_ok, XDP_PASS);
+		return sf_done(ctx, cnt, SF_CNT_est_pass, XDP_PASS);
 	}
-	if ((state = sf_xdp_lists(p, cfg, cnt)) >= 0)
+	if ((state = sf_xdp_lists(ctx, p, cfg, cnt)) >= 0)
 		return state;
 
 	switch (sf_check_ack(ctx, SF_HOOK_XDP, p, &o, &hs)) {
 	case SF_ACK_VALID:
-		sf_inc(cnt, SF_CNT_ack_cookie_ok);
-		return XDP_PASS;
+		return sf_done(ctx, cnt, SF_CNT_ack_cookie_ok, XDP_PASS);
 	case SF_ACK_NO_SECRET:
-		sf_inc(cnt, SF_CNT_pass_no_secret);
-		return XDP_PASS;
+		return sf_done(ctx, cnt, SF_CNT_pass_no_secret, XDP_PASS);
 	case SF_ACK_MALFORMED:
-		sf_inc(cnt, SF_CNT_ack_bad_malformed);
+		bad = SF_CNT_ack_bad_malformed;
 		break;
 	case SF_ACK_BAD_EPOCH:
-		sf_inc(cnt, SF_CNT_ack_bad_epoch);
+		bad = SF_CNT_ack_bad_epoch;
 		break;
 	default:
-		sf_inc(cnt, SF_CNT_ack_bad_hash);
+		bad = SF_CNT_ack_bad_hash;
 	}
 	sf_inc(cnt, SF_CNT_ack_cookie_bad);
 	/* calm: the kernel answered this connection's SYN, perhaps with a syncookie of its own */
 	if (sf_calm(cfg, ctx->ingress_ifindex))
-		return XDP_PASS;
-	return sf_verdict(cfg, cnt, XDP_DROP);
+		return sf_done(ctx, cnt, bad, XDP_PASS);
+	return sf_done(ctx, cnt, bad, sf_verdict(cfg, cnt, XDP_DROP));
 }
 
 /* An IPv4/IPv6 frame sf_parse could not read: passed, counted while enabled. A call of its own, so
@@ -210,9 +191,9 @@ static __noinline int sf_xdp_unparsed(struct xdp_md *ctx)
 	__u32 zero = 0;
 
 	cfg = bpf_map_lookup_elem(&sf_config, &zero);
-	if (cfg && (cfg->flags & SF_CFG_ENABLED))
-		sf_inc(sf_counters_for(ctx->ingress_ifindex), SF_CNT_pass_unparsed);
-	return XDP_PASS;
+	if (!cfg || !(cfg->flags & SF_CFG_ENABLED))
+		return XDP_PASS;
+	return sf_done(ctx, sf_counters_for(ctx->ingress_ifindex), SF_CNT_pass_unparsed, XDP_PASS);
 }
 
 SEC("xdp")
@@ -235,14 +216,10 @@ int synfence_xdp(struct xdp_md *ctx)
 		return XDP_PASS;
 	/* one counter-slot lookup per TCP segment, shared by every path below */
 	cnt = sf_counters_for(ctx->ingress_ifindex);
-	if (r == SF_PARSE_FRAG) {
-		sf_inc(cnt, SF_CNT_pass_fragment);
-		return XDP_PASS;
-	}
-	if (!sf_port_protected(bpf_ntohs(p.dport))) {
-		sf_inc(cnt, SF_CNT_pass_unprotected);
-		return XDP_PASS;
-	}
+	if (r == SF_PARSE_FRAG)
+		return sf_done(ctx, cnt, SF_CNT_pass_fragment, XDP_PASS);
+	if (!sf_port_protected(bpf_ntohs(p.dport)))
+		return sf_done(ctx, cnt, SF_CNT_pass_unprotected, XDP_PASS);
 	if (p.flags & SF_TCPF_SYN) {
 		if (p.flags & SF_TCPF_ACK) /* a SYN-ACK for one of the host's own connections */
 			goto other;
@@ -251,8 +228,7 @@ int synfence_xdp(struct xdp_md *ctx)
 	if ((p.flags & (SF_TCPF_ACK | SF_TCPF_RST)) == SF_TCPF_ACK)
 		return sf_xdp_ack(ctx, &p, cfg, cnt);
 other:
-	sf_inc(cnt, SF_CNT_pass_other);
-	return XDP_PASS;
+	return sf_done(ctx, cnt, SF_CNT_pass_other, XDP_PASS);
 }
 
 /* TC ingress: the handoff. It sees every frame XDP passed, so its gate is cheap: a parse and a port

@@ -72,13 +72,13 @@ struct tcase {
 	unsigned verdicts;    /* mask of 1 << XDP_* */
 	enum chk chk;
 	int8_t delta[SF_CNT_MAX];
-	uint32_t dontcare;    /* counters not judged */
+	uint64_t dontcare;    /* counters not judged */
 };
 
 #define V_TX (1u << XDP_TX)
 #define V_PASS (1u << XDP_PASS)
 #define V_DROP (1u << XDP_DROP)
-#define DC(x) (1u << SF_CNT_##x)
+#define DC(x) (1ull << SF_CNT_##x)
 #define D(x) [SF_CNT_##x] = 1
 
 #define CLI_MAC { 0x02, 0xc1, 0x1e, 0x00, 0x00, 0x01 }
@@ -127,7 +127,7 @@ struct tcase {
 /* engage = auto: the test interface calm; another interface calm (this one engaged) */
 #define CALM .calm_slots = 1ull << 1
 #define OTHER_CALM .calm_slots = 1ull << 2
-_Static_assert(SF_CNT_MAX <= 32, "tcase.dontcare is a 32-bit mask of counters");
+_Static_assert(SF_CNT_MAX <= 64, "tcase.dontcare is a 64-bit mask of counters");
 
 extern const struct tcase cases[];
 extern const size_t ncases;

@@ -103,7 +103,7 @@ void check_counters(const struct tcase *tc, const int64_t *d, char *why, size_t 
 	int i;
 
 	for (i = 0; i < SF_CNT_MAX; i++) {
-		if (tc->dontcare & (1u << i))
+		if (tc->dontcare & (1ull << i))
 			continue;
 		if (d[i] != tc->delta[i])
 			addf(why, wl, "counter %s: expected +%d, got %+lld", env_cnt_names[i],

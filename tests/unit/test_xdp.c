@@ -29,6 +29,7 @@
 
 #include "bench.h"
 #include "lists.h"
+#include "sample.h"
 #include "limit.h"
 #include "cases.h"
 #include "env.h"
@@ -526,6 +527,12 @@ static int run(const struct args *a, const char *argv0)
 	}
 	if (selected("lists_", a->nfilt, a->filt))
 		lists_unit(report);
+	if (selected("sample_", a->nfilt, a->filt)) {
+		struct tcase dflt = { 0 };
+
+		sample_unit(report);
+		apply_case_config(&dflt);
+	}
 	cur_args = a;
 	run_limit_cases(lim_selected, lim_report);
 	printf("%d passed, %d failed\n", n_pass, n_fail);

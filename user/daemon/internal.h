@@ -161,6 +161,9 @@ void daemon_reload(struct daemon *d);
 int lists_apply_files(struct daemon *d, const struct sf_settings *s);
 void lists_tick(struct daemon *d);
 
+/* sampling.c */
+void sampling_tick(struct daemon *d);
+
 /* lifecycle.c */
 int tick_arm(struct daemon *d);
 

@@ -83,6 +83,7 @@ static bool serve(struct daemon *d)
 			check_pins(d);
 			sysctl_sync(d, false);
 			lists_tick(d);
+			sampling_tick(d);
 			publish_state(d);
 		}
 		if (pfd[3].revents && read(d->wd_fd, &exp, sizeof(exp)) > 0)

@@ -22,7 +22,9 @@
 	X(SF_M_STATE, SF_MAP_STATE)         \
 	X(SF_M_ALLOW, SF_MAP_ALLOW)         \
 	X(SF_M_DENY, SF_MAP_DENY)           \
-	X(SF_M_LISTS, SF_MAP_LISTS)
+	X(SF_M_LISTS, SF_MAP_LISTS)         \
+	X(SF_M_SAMPLES, SF_MAP_SAMPLES)     \
+	X(SF_M_SAMPLE_CTL, SF_MAP_SAMPLE_CTL)
 
 /* Index of each pinned map in sf_map_names (and in the daemon's map fd arrays). */
 enum sf_pinned_map {

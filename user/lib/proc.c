@@ -1,6 +1,8 @@
 /* lib/proc.c - see proc.h. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,4 +46,42 @@ void sf_proc_cmdline(pid_t pid, char *buf, size_t len)
 	for (ssize_t i = 0; i < n; i++)
 		if (buf[i] == '\0')
 			buf[i] = ' ';
+}
+
+int sf_proc_start_time(pid_t pid, __u64 *start)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v;
+	ssize_t n;
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0) {
+		ret = n < 0 ? -errno : -EIO;
+		goto out;
+	}
+	buf[n] = '\0';
+	/* the command (field 2) may hold blanks and ')': the fields after it start at its last ')' */
+	p = strrchr(buf, ')');
+	/* field 3 (state) through 21 skipped, field 22 read */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
+			 "%*d %*d %*d %llu", &v) != 1) {
+		ret = -EIO;
+		goto out;
+	}
+	*start = v;
+out:
+	close(fd);
+	return ret;
+}
+
+int sf_proc_is(pid_t pid, __u64 start)
+{
+	__u64 now;
+
+	return pid > 0 && !sf_proc_start_time(pid, &now) && now == start;
 }

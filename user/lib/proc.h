@@ -18,4 +18,11 @@ __u32 sf_netns_ino(void);
  * empty when it cannot be read). */
 void sf_proc_cmdline(pid_t pid, char *buf, size_t len);
 
+/* Start time of pid (field 22 of /proc/PID/stat, clock ticks since boot): 0, or -errno (-ENOENT:
+ * no such process). With the pid it names one process: a reused pid has another start time. */
+int sf_proc_start_time(pid_t pid, __u64 *start);
+
+/* Is pid alive and still the process that started at start? */
+int sf_proc_is(pid_t pid, __u64 start);
+
 #endif

@@ -3,6 +3,7 @@
 #define SF_SAMPLE_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <linux/types.h>
@@ -41,5 +42,19 @@ void sf_sampler_catch_signals(volatile sig_atomic_t *flag);
 /* The holder of sampling in pin_dir, for status: 0 and *pid = 0 when off; *pid and its command
  * name ("synfence capture") in who. -errno when the pins cannot be read. */
 int sf_sampler_holder(const char *pin_dir, __u32 *pid, char *who, size_t wholen, struct sf_sample_ctl *ctl);
+
+/* --- For the daemon and status (additions to the capture/top contract) --- */
+
+/* Is ctl on and its owner alive (owner_pid running, with the same start time)? */
+bool sf_sample_holder_alive(const struct sf_sample_ctl *ctl);
+/* "synfence capture": the program name and first argument of pid's command line ("" if gone). */
+void sf_sample_holder_name(__u32 pid, char *who, size_t len);
+/* The daemon's tick: switch sampling off (sf_sample_ctl's fd) when its holder is gone. 1 and
+ * *gone_pid when it did, 0 when nothing was to do (or a claim was under way), -errno. */
+int sf_sample_reap(int ctl_fd, __u32 *gone_pid);
+/* The lock that serializes claims of the switch (a file in /run/synfence; not the pin dir, which
+ * the daemon holds locked): its fd or -errno (-EWOULDBLOCK when !wait and taken). */
+int sf_sample_lock(bool wait);
+void sf_sample_unlock(int fd);
 
 #endif

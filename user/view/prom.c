@@ -1,4 +1,5 @@
 /* view/prom.c - the metrics server's page: the Prometheus text exposition format (0.0.4). */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "view/render.h"
@@ -22,23 +23,53 @@ static void prom_head(FILE *out, const char *name, const char *type, const char 
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* Every counter, per interface (and "other" when it counted anything). */
+/* The samples_* counters have series of their own (prom_samples), not synfence_sample_*_total. */
+static bool prom_is_sample_counter(int c)
+{
+	return c >= SF_CNT_sample_tx && c <= SF_CNT_sample_capped;
+}
+
+/* Counter c per interface (and "other" when it counted anything); extra: more labels or "". */
+static void prom_series(FILE *out, const struct sf_snap *s, const char *name, const char *extra, int c)
+{
+	for (int i = 0; i < s->n_ifs; i++) {
+		fprintf(out, "%s{interface=\"", name);
+		prom_label(out, s->ifs[i].name);
+		fprintf(out, "\"%s} %llu\n", extra, (unsigned long long)s->ifs[i].c[c]);
+	}
+	if (s->other_nonzero)
+		fprintf(out, "%s{interface=\"other\"%s} %llu\n", name, extra,
+			(unsigned long long)s->other[c]);
+}
+
+/* Every counter but the samples' */
 static void prom_counters(FILE *out, const struct sf_snap *s)
 {
 	char name[96];
 
 	for (int c = 0; c < SF_CNT_MAX; c++) {
+		if (prom_is_sample_counter(c))
+			continue;
 		snprintf(name, sizeof(name), "synfence_%s_total", sf_counter_names[c]);
 		prom_head(out, name, "counter", sf_counter_help[c]);
-		for (int i = 0; i < s->n_ifs; i++) {
-			fprintf(out, "%s{interface=\"", name);
-			prom_label(out, s->ifs[i].name);
-			fprintf(out, "\"} %llu\n", (unsigned long long)s->ifs[i].c[c]);
-		}
-		if (s->other_nonzero)
-			fprintf(out, "%s{interface=\"other\"} %llu\n", name,
-				(unsigned long long)s->other[c]);
+		prom_series(out, s, name, "", c);
 	}
+}
+
+/* Packet sampling (capture, top): taken by verdict class, lost to a full ring, over the cap. */
+static void prom_samples(FILE *out, const struct sf_snap *s)
+{
+	static const char *const classes[SF_VC_MAX] = { ",class=\"tx\"", ",class=\"drop\"",
+							  ",class=\"pass\"" };
+
+	prom_head(out, "synfence_samples_taken_total", "counter",
+		  "Packet samples taken for capture or top, by verdict class (tx, drop, pass)");
+	for (int vc = 0; vc < SF_VC_MAX; vc++)
+		prom_series(out, s, "synfence_samples_taken_total", classes[vc], SF_CNT_sample_tx + vc);
+	prom_head(out, "synfence_samples_lost_total", "counter", sf_counter_help[SF_CNT_sample_lost]);
+	prom_series(out, s, "synfence_samples_lost_total", "", SF_CNT_sample_lost);
+	prom_head(out, "synfence_samples_capped_total", "counter", sf_counter_help[SF_CNT_sample_capped]);
+	prom_series(out, s, "synfence_samples_capped_total", "", SF_CNT_sample_capped);
 }
 
 /* Per interface and hook, where it could be checked. */
@@ -113,6 +144,7 @@ void sf_render_prom(FILE *out, const struct sf_snap *s)
 	prom_label(out, SYNFENCE_VERSION);
 	fprintf(out, "\"} 1\n");
 	prom_counters(out, s);
+	prom_samples(out, s);
 	prom_attached(out, s);
 	if (s->have_state)
 		prom_state(out, s);

@@ -166,6 +166,35 @@ static void json_engage(struct json_writer *jw, const struct sf_snap *s)
 	jw_uint_field(jw, "engage_switches", switches);
 }
 
+/* daemon.sampling: null when this run has no sampling switch */
+static void json_sampling(struct json_writer *jw, const struct sf_snap *s)
+{
+	static const char *const classes[SF_VC_MAX] = { "tx", "drop", "pass" };
+	const struct sf_sample_ctl *c = &s->sampling;
+
+	jw_name(jw, "sampling");
+	if (!s->have_sampling) {
+		jw_null(jw);
+		return;
+	}
+	jw_start_object(jw);
+	jw_bool_field(jw, "on", c->on);
+	if (c->on) {
+		jw_uint_field(jw, "pid", c->owner_pid);
+		jw_bool_field(jw, "holder_alive", s->sampling_alive);
+		jw_string_or_null_field(jw, "holder", nonempty(s->sampling_holder));
+		jw_name(jw, "every");
+		jw_start_object(jw);
+		for (int vc = 0; vc < SF_VC_MAX; vc++)
+			jw_uint_field(jw, classes[vc], c->every[vc]);
+		jw_end_object(jw);
+		jw_uint_field(jw, "per_cpu_sec", c->per_cpu_sec);
+		jw_uint_field(jw, "ifindex", c->ifindex);
+		jw_uint_field(jw, "reasons", c->reasons);
+	}
+	jw_end_object(jw);
+}
+
 static void json_daemon(struct json_writer *jw, const struct sf_snap *s, const char *ports)
 {
 	jw_name(jw, "daemon");
@@ -193,6 +222,7 @@ static void json_daemon(struct json_writer *jw, const struct sf_snap *s, const c
 		json_synack(jw, s);
 		json_limit(jw, s);
 		json_features(jw, s);
+		json_sampling(jw, s);
 		jw_string_or_null_field(jw, "last_error", nonempty(s->state.last_error));
 		json_num(jw, "last_error_age_s",
 			 s->state.last_error[0] ? sf_snap_age_s(s, s->state.error_boot_ns) : NAN);

@@ -32,6 +32,9 @@ static const struct {
 	{ SF_CNT_pass_allowed, 0 },      { SF_CNT_drop_denied, 0 },
 	{ SF_CNT_drop_rate_limited, 0 },
 	{ SF_CNT_syn_pass_calm, 0 },
+	{ SF_CNT_sample_tx, 0 },         { SF_CNT_sample_drop, 0 },
+	{ SF_CNT_sample_pass, 0 },       { SF_CNT_sample_lost, 0 },
+	{ SF_CNT_sample_capped, 0 },
 };
 _Static_assert(SF_ARRAY_SIZE(text_rows) == SF_CNT_MAX, "every counter has a row in the table");
 
@@ -118,6 +121,26 @@ static void status_daemon(FILE *out, const struct sf_snap *s, const char *ports)
 	fprintf(out, "ports     %s\n", ports);
 	fprintf(out, "secret    epoch %u, replaced %s ago, every %us%s\n", s->state.epoch, t.age,
 		s->state.rotate_s, s->running ? "" : " (not rotated: no daemon)");
+}
+
+/* status: packet sampling (capture, top): off, or who holds it and at what rates */
+static void status_sampling(FILE *out, const struct sf_snap *s)
+{
+	const struct sf_sample_ctl *c = &s->sampling;
+
+	if (!s->have_sampling)
+		return;
+	if (!c->on) {
+		fprintf(out, "sampling  off\n");
+		return;
+	}
+	if (!s->sampling_alive)
+		fprintf(out, "sampling  on, but its holder (pid %u) is gone: the daemon switches it off\n",
+			c->owner_pid);
+	else
+		fprintf(out, "sampling  on by pid %u (%s): 1 in tx %u, drop %u, pass %u (0: none); "
+			"at most %u/s per CPU\n", c->owner_pid, s->sampling_holder[0] ? s->sampling_holder : "?",
+			c->every[SF_VC_TX], c->every[SF_VC_DROP], c->every[SF_VC_PASS], c->per_cpu_sec);
 }
 
 /* status: attack mode, engaged yes/no since when */
@@ -212,6 +235,7 @@ static void text_header(FILE *out, const struct sf_snap *s, const char *ports, d
 	if (s->have_state)
 		status_engage(out, s);
 	status_programs(out, s);
+	status_sampling(out, s);
 	text_sysctl(out, s);
 	status_interfaces(out, s);
 }

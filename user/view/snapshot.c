@@ -17,19 +17,21 @@
 #include "lib/log.h"
 #include "lib/mapio.h"
 #include "lib/proc.h"
+#include "lib/sample.h"
 #include "view/snapshot.h"
 #include "lib/util.h"
 
 void sf_maps_init(struct sf_maps *m)
 {
-	m->counters = m->ifaces = m->state = m->ports = m->config = -1;
+	m->counters = m->ifaces = m->state = m->ports = m->config = m->sample_ctl = -1;
 	m->owned = false;
 }
 
 void sf_maps_close(struct sf_maps *m)
 {
 	if (m->owned) {
-		const int map_fds[] = { m->counters, m->ifaces, m->state, m->ports, m->config };
+		const int map_fds[] = { m->counters, m->ifaces, m->state, m->ports, m->config,
+					m->sample_ctl };
 
 		for (size_t i = 0; i < SF_ARRAY_SIZE(map_fds); i++)
 			if (map_fds[i] >= 0)
@@ -78,6 +80,16 @@ static int open_map(const char *dir, const char *name, __u32 type, __u32 min_val
 	return fd;
 }
 
+/* The sampling switch, when this run has one (-1: none, quietly). */
+static int open_sample_ctl(const char *dir)
+{
+	char path[PATH_MAX];
+
+	if (sf_path_join(path, sizeof(path), dir, SF_MAP_SAMPLE_CTL))
+		return -1;
+	return bpf_obj_get(path);
+}
+
 int sf_maps_open_pinned(struct sf_maps *m, const char *dir)
 {
 	const struct {
@@ -110,6 +122,7 @@ int sf_maps_open_pinned(struct sf_maps *m, const char *dir)
 			goto out;
 		}
 	}
+	m->sample_ctl = open_sample_ctl(dir);
 out:
 	if (err)
 		sf_maps_close(m);
@@ -359,6 +372,20 @@ static int read_counters(const struct sf_maps *m, struct sf_snap *s)
 	return err;
 }
 
+/* The sampling switch and who holds it. */
+static void read_sampling(const struct sf_maps *m, struct sf_snap *s)
+{
+	__u32 zero = 0;
+
+	if (m->sample_ctl < 0 || sf_map_read(m->sample_ctl, &zero, &s->sampling, sizeof(s->sampling)))
+		return;
+	s->have_sampling = true;
+	s->sampling_alive = sf_sample_holder_alive(&s->sampling);
+	if (s->sampling_alive)
+		sf_sample_holder_name(s->sampling.owner_pid, s->sampling_holder,
+				      sizeof(s->sampling_holder));
+}
+
 int sf_snap_read(const struct sf_maps *m, struct sf_snap *s, bool check_attach)
 {
 	__u32 zero = 0;
@@ -386,6 +413,7 @@ int sf_snap_read(const struct sf_maps *m, struct sf_snap *s, bool check_attach)
 			}
 		}
 	}
+	read_sampling(m, s);
 	s->running = s->have_state && pid_is_synfence(s->state.pid);
 	s->same_netns = s->have_state && s->state.netns_ino && s->state.netns_ino == sf_netns_ino();
 	if (check_attach && s->same_netns) {

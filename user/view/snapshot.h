@@ -14,6 +14,7 @@
 /* The maps a snapshot is read from (fds; -1 when not open). */
 struct sf_maps {
 	int counters, ifaces, state, ports, config;
+	int sample_ctl; /* optional (a run older than sampling has none) */
 	bool owned; /* opened by sf_maps_open_pinned: closed by sf_maps_close */
 };
 
@@ -51,6 +52,10 @@ struct sf_snap {
 				* something here */
 	bool have_ports;
 	__u64 ports[SF_PORT_WORDS];
+	bool have_sampling;    /* sf_sample_ctl was read */
+	struct sf_sample_ctl sampling;
+	bool sampling_alive;   /* on, and its holder is alive */
+	char sampling_holder[64]; /* "synfence capture" */
 	__u64 total[SF_CNT_MAX];
 	__u64 other[SF_CNT_MAX]; /* slot 0: traffic of an interface without a slot */
 	bool other_nonzero;

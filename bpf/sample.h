@@ -1,0 +1,138 @@
+/* sample.h - packet sampling at XDP's verdicts: the ring, its switch, the per-CPU cap, sf_done. */
+#ifndef SF_SAMPLE_BPF_H
+#define SF_SAMPLE_BPF_H
+
+#define SF_NSEC_PER_SEC 1000000000ull
+
+_Static_assert(SF_CNT_MAX <= 64, "sf_sample_ctl.reasons is a 64-bit mask of counters");
+_Static_assert(SF_CNT_MAX <= 255, "sf_sample.reason is a byte");
+_Static_assert(SF_CNT_sample_drop - SF_CNT_sample_tx == SF_VC_DROP &&
+	       SF_CNT_sample_pass - SF_CNT_sample_tx == SF_VC_PASS, "sample_* counters in class order");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SF_SAMPLES_RING);
+} sf_samples SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sf_sample_ctl);
+} sf_sample_ctl SEC(".maps");
+
+/* The cap window of one CPU: the second it counts in and the samples taken in it. */
+struct sf_sample_win {
+	__u64 sec;
+	__u32 taken;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sf_sample_win);
+} sf_sample_win SEC(".maps");
+
+static __always_inline enum sf_verdict_class sf_vclass(int verdict)
+{
+	if (verdict == XDP_TX)
+		return SF_VC_TX;
+	return verdict == XDP_DROP ? SF_VC_DROP : SF_VC_PASS;
+}
+
+/* Does this verdict pass the holder's filters and the 1-in-N draw? */
+static __always_inline int sf_sample_wanted(struct xdp_md *ctx, const struct sf_sample_ctl *ctl,
+					    enum sf_counter reason, enum sf_verdict_class vc)
+{
+	__u32 every = ctl->every[vc];
+
+	if (ctl->ifindex && ctl->ifindex != ctx->ingress_ifindex)
+		return 0;
+	if (ctl->reasons && !(ctl->reasons & (1ull << reason)))
+		return 0;
+	/* random, not every N-th: a periodic flood would alias with a counter */
+	return every == 1 || (every && bpf_get_prandom_u32() % every == 0);
+}
+
+/* This CPU's cap: 1 while it allows one more sample this second (and counts it), else 0. */
+static __always_inline int sf_sample_under_cap(const struct sf_sample_ctl *ctl, __u64 now)
+{
+	struct sf_sample_win *w;
+	__u32 zero = 0;
+	__u64 sec = now / SF_NSEC_PER_SEC;
+
+	w = bpf_map_lookup_elem(&sf_sample_win, &zero);
+	if (!w)
+		return 0;
+	if (w->sec != sec) {
+		w->sec = sec;
+		w->taken = 0;
+	}
+	if (w->taken >= ctl->per_cpu_sec)
+		return 0;
+	w->taken++;
+	return 1;
+}
+
+/* The frame as it is now, into the ring. A call of its own, so that the verdict exits pay one
+ * test while sampling is off. */
+static __noinline int sf_sample_take(struct xdp_md *ctx, const struct sf_sample_ctl *ctl,
+				     struct sf_counters *cnt, enum sf_counter reason, int verdict)
+{
+	enum sf_verdict_class vc = sf_vclass(verdict);
+	__u64 now = bpf_ktime_get_ns();
+	struct sf_sample *s;
+	__u32 len;
+
+	if (!sf_sample_wanted(ctx, ctl, reason, vc))
+		return 0;
+	if (!sf_sample_under_cap(ctl, now)) {
+		sf_inc(cnt, SF_CNT_sample_capped);
+		return 0;
+	}
+	s = bpf_ringbuf_reserve(&sf_samples, sizeof(*s), 0);
+	if (!s) {
+		sf_inc(cnt, SF_CNT_sample_lost);
+		return 0;
+	}
+	len = bpf_xdp_get_buff_len(ctx);
+	s->frame_len = len;
+	if (len > SF_SAMPLE_SNAP)
+		len = SF_SAMPLE_SNAP;
+	if (len < 1 || bpf_xdp_load_bytes(ctx, 0, s->data, len) < 0)
+		len = 0;
+	s->ts_ns = now;
+	s->ifindex = ctx->ingress_ifindex;
+	s->every = ctl->every[vc];
+	s->cap_len = len;
+	s->vclass = vc;
+	s->reason = reason;
+	bpf_ringbuf_submit(s, 0);
+	sf_inc(cnt, SF_CNT_sample_tx + vc);
+	return 0;
+}
+
+/* Sample this verdict if sampling is on (the rare case: one inlined lookup and a test). */
+static __always_inline void sf_sample(struct xdp_md *ctx, struct sf_counters *cnt,
+				      enum sf_counter reason, int verdict)
+{
+	struct sf_sample_ctl *ctl;
+	__u32 zero = 0;
+
+	ctl = bpf_map_lookup_elem(&sf_sample_ctl, &zero);
+	if (ctl && __builtin_expect(!!ctl->on, 0))
+		sf_sample_take(ctx, ctl, cnt, reason, verdict);
+}
+
+/* A packet's way ends: count its reason, sample it, return what XDP does with it. */
+static __always_inline int sf_done(struct xdp_md *ctx, struct sf_counters *cnt,
+				   enum sf_counter reason, int verdict)
+{
+	sf_inc(cnt, reason);
+	sf_sample(ctx, cnt, reason, verdict);
+	return verdict;
+}
+
+#endif
