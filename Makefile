@@ -61,7 +61,7 @@ MAN_PAGES := $(BUILD)/synfence.8 $(BUILD)/synfence.conf.5
 
 .PHONY: all deps demo test unit bench soak clean man FORCE
 .SECONDARY:
-all: $(BUILD)/synfence $(BUILD)/synfence-faults $(MAN_PAGES) $(BUILD)/xdp_pass.bpf.o $(BUILD)/test_xdp $(TEST_TOOLS) $(BENCH_BPF) $(BENCH_TOOLS)
+all: $(BUILD)/synfence $(BUILD)/synfence-faults $(MAN_PAGES) $(BUILD)/xdp_pass.bpf.o $(BUILD)/synfence_nosample.bpf.o $(BUILD)/test_xdp $(TEST_TOOLS) $(BENCH_BPF) $(BENCH_TOOLS)
 
 deps:
 	$(Q)missing=$$(for p in $(DEB_PKGS); do \
@@ -85,6 +85,11 @@ $(BUILD)/vmlinux.h: | $(BUILD)
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# The bench's variant of the XDP program without the sampling code (test_xdp --bench-sampling).
+$(BUILD)/synfence_nosample.bpf.o: bpf/synfence.bpf.c $(BPF_HDRS) $(BUILD)/vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DSF_BENCH_NO_SAMPLING -c $< -o $@
 
 $(BUILD)/xdp_pass.bpf.o: tests/bpf/xdp_pass.bpf.c $(BUILD)/vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)

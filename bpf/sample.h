@@ -76,6 +76,7 @@ static __always_inline int sf_sample_under_cap(const struct sf_sample_ctl *ctl, 
 	return 1;
 }
 
+#ifndef SF_BENCH_NO_SAMPLING
 /* The frame as it is now, into the ring. A call of its own, so that the verdict exits pay one
  * test while sampling is off. */
 static __noinline int sf_sample_take(struct xdp_md *ctx, const struct sf_sample_ctl *ctl,
@@ -125,6 +126,16 @@ static __always_inline void sf_sample(struct xdp_md *ctx, struct sf_counters *cn
 	if (ctl && __builtin_expect(!!ctl->on, 0))
 		sf_sample_take(ctx, ctl, cnt, reason, verdict);
 }
+
+#else
+/* The bench's variant without the sampling code (build/synfence_nosample.bpf.o, `test_xdp
+ * --bench-sampling`): the baseline the real off path is measured against. Never loaded otherwise. */
+static __always_inline void sf_sample(struct xdp_md *ctx, struct sf_counters *cnt,
+				      enum sf_counter reason, int verdict)
+{
+	(void)ctx, (void)cnt, (void)reason, (void)verdict;
+}
+#endif
 
 /* A packet's way ends: count its reason, sample it, return what XDP does with it. */
 static __always_inline int sf_done(struct xdp_md *ctx, struct sf_counters *cnt,

@@ -5,10 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
 #include "invariants.h"
 #include "model.h"
 #include "pkt.h"
 #include "synack.h"
+#include "synfence.skel.h"
 
 static const char *const inv_names[INV_N] = {
 	"test run ok, verdict PASS/DROP/TX",
@@ -23,6 +27,7 @@ static const char *const inv_names[INV_N] = {
 	"TC: test run ok, TC_ACT_UNSPEC, frame unchanged",
 	"TC: handoff decision and counters = reference model (socket, cookie, flow cache)",
 	"monitor mode: every frame passes unchanged, monitor_pass = would-be TX + DROP",
+	"sampling: one sample per packet's end, its class, specific reason, frame as it arrived",
 };
 
 struct fuzz_stats S;
@@ -100,6 +105,12 @@ static int is_tc_counter(int i)
 	return !strncmp(env_cnt_names[i], "handoff_", 8);
 }
 
+/* Checked by INV_SAMPLE, not by the model. */
+static int is_sample_counter(int i)
+{
+	return i >= C(sample_tx) && i <= C(sample_capped);
+}
+
 static int monitor(void)
 {
 	return (E.cfg_now.flags & (SF_CFG_ENABLED | SF_CFG_MONITOR)) ==
@@ -113,8 +124,9 @@ static void check_counters(const struct expect *x, const struct xrun *xr)
 	int i;
 
 	for (i = 0; i < SF_CNT_MAX; i++)
-		CHECK(INV_MODEL, d[i] == x->d[i], "counter %s %+" PRId64 ", model says %+d (path %s)",
-		      env_cnt_names[i], d[i], x->d[i], x->path);
+		CHECK(INV_MODEL, is_sample_counter(i) || d[i] == x->d[i],
+		      "counter %s %+" PRId64 ", model says %+d (path %s)", env_cnt_names[i], d[i],
+		      x->d[i], x->path);
 	/* the identities of include/synfence.h, independent of the model */
 	CHECK(INV_COUNTERS, d[C(ack_cookie_bad)] == d[C(ack_bad_hash)] + d[C(ack_bad_epoch)] +
 							d[C(ack_bad_malformed)],
@@ -229,7 +241,7 @@ static void check_xdp_invariants(const uint8_t *in, int len, const struct ref *r
 
 		for (i = 0; i < SF_CNT_MAX; i++)
 			if (i != C(pass_unprotected) && i != C(pass_fragment) &&
-			    i != C(pass_unparsed))
+			    i != C(pass_unparsed) && !is_sample_counter(i))
 				moved += xr->d[i] != 0;
 		CHECK(INV_UNPROT, xr->ret == XDP_PASS && same && !moved,
 		      "%s frame got %s (path %s)", r->kind != RT_TCP ? "a non-TCP" : "an unprotected",
@@ -239,17 +251,92 @@ static void check_xdp_invariants(const uint8_t *in, int len, const struct ref *r
 		CHECK(INV_PASS_SAME, same, "passed frame modified");
 }
 
+/* The samples of one XDP run. */
+static struct {
+	int n;
+	struct sf_sample s[2];
+} G;
+
+static int keep_sample(void *ctx, void *data, size_t len)
+{
+	(void)ctx;
+	if (len >= sizeof(struct sf_sample) && G.n < 2)
+		memcpy(&G.s[G.n], data, sizeof(struct sf_sample));
+	G.n++;
+	return 0;
+}
+
+/* Sampling on for the whole run, the ring emptied: NULL when it cannot be set up. */
+static struct ring_buffer *sample_ring(void)
+{
+	static struct ring_buffer *rb;
+	struct sf_sample_ctl c = { .on = 1, .every = { 1, 1, 1 }, .per_cpu_sec = ~0u };
+	__u32 zero = 0;
+
+	if (!rb && !bpf_map_update_elem(bpf_map__fd(E.skel->maps.sf_sample_ctl), &zero, &c, BPF_ANY))
+		rb = ring_buffer__new(bpf_map__fd(E.skel->maps.sf_samples), keep_sample, NULL, NULL);
+	if (rb)
+		ring_buffer__consume(rb);
+	G.n = 0;
+	return rb;
+}
+
+/* The counters a sample's reason may be: each moved by the run, and not one that a packet's end
+ * adds to (syn_recv, ack_cookie_bad, monitor_pass). */
+static int sample_reason_ok(const int64_t *d, unsigned reason)
+{
+	return reason < SF_CNT_MAX && d[reason] >= 1 && reason != C(syn_recv) &&
+	       reason != C(ack_cookie_bad) && reason != C(monitor_pass) && !is_sample_counter((int)reason);
+}
+
+static void check_sample(const struct sf_sample *s, const uint8_t *in, int len, const struct xrun *xr,
+			 unsigned vc)
+{
+	int cap = len < SF_SAMPLE_SNAP ? len : SF_SAMPLE_SNAP;
+
+	CHECK(INV_SAMPLE, s->vclass == vc && sample_reason_ok(xr->d, s->reason),
+	      "sample class %u reason %u (%s) after verdict %s", s->vclass, s->reason,
+	      s->reason < SF_CNT_MAX ? env_cnt_names[s->reason] : "?", env_verdict_name(xr->ret));
+	CHECK(INV_SAMPLE, s->frame_len == (__u32)len && s->cap_len == cap && s->ifindex == ENV_IFINDEX &&
+		      !memcmp(s->data, in, (size_t)cap),
+	      "sample of %u bytes (cap %u, ifindex %u) is not the %d-byte frame as it arrived",
+	      s->frame_len, s->cap_len, s->ifindex, len);
+}
+
+/* One sample per packet's end (of the counted ones), the classes' counters = the samples. */
+static void check_samples(const uint8_t *in, int len, const struct expect *x, const struct xrun *xr)
+{
+	const int64_t *d = xr->d;
+	int ended = (x->path && strcmp(x->path, "not-tcp") && strcmp(x->path, "disabled") &&
+		     strcmp(x->path, "unparsed")) || d[C(pass_unparsed)];
+	int want = !ended ? 0 : d[C(drop_no_room)] ? 2 : 1;
+	unsigned vc = xr->ret == XDP_TX ? SF_VC_TX : xr->ret == XDP_DROP ? SF_VC_DROP : SF_VC_PASS;
+
+	CHECK(INV_SAMPLE, G.n == want && d[C(sample_tx)] + d[C(sample_drop)] + d[C(sample_pass)] == want &&
+		      !d[C(sample_lost)] && !d[C(sample_capped)],
+	      "%d samples (tx %+" PRId64 " drop %+" PRId64 " pass %+" PRId64 "), expected %d (path %s)",
+	      G.n, d[C(sample_tx)], d[C(sample_drop)], d[C(sample_pass)], want, x->path);
+	/* (of two, the first is the tx sample of the SYN, the second its drop, of a frame the
+	 * rewrite may have changed: only counted) */
+	if (G.n == 1 && want == 1)
+		check_sample(&G.s[0], in, len, xr, vc);
+}
+
 /* The XDP run of a frame, judged. Returns 0 to go on to TC, 1 when the frame ends here (too short
  * for any test run), -1 on a failed run. */
 static int judge_xdp(const uint8_t *in, int len, const struct ref *r, struct expect *x,
 		     struct xrun *xr)
 {
+	struct ring_buffer *rb;
 	int rc;
 
 	if ((r->flags & (TF_SYN | TF_ACK)) == TF_SYN && ref_socket(r) == SK_EST &&
 	    env_syn_checks_refill(&E))
 		return -1;
+	if (!(rb = sample_ring()))
+		return -1;
 	rc = env_xdp(&E, in, len, xr);
+	ring_buffer__consume(rb);
 	if (len < 14) {
 		/* the kernel refuses frames shorter than an Ethernet header before running anything */
 		CHECK(INV_RUN, rc == -EINVAL, "a %d-byte frame: test run returned %d", len, rc);
@@ -271,6 +358,7 @@ static int judge_xdp(const uint8_t *in, int len, const struct ref *r, struct exp
 	      env_verdict_name(xr->ret), env_verdict_name(x->verdict), x->path);
 	check_counters(x, xr);
 	check_xdp_invariants(in, len, r, x, xr);
+	check_samples(in, len, x, xr);
 
 	if (x->remember)
 		mflow_remember(r);

@@ -23,6 +23,10 @@ enum inv {
 	INV_TC_MODEL,   /* TC: handoff decision and counter deltas are the reference model's */
 	INV_MONITOR,    /* monitor mode: every frame passes unchanged; monitor_pass counts the would-be
 			   SYN-ACKs and drops (and never moves outside monitor mode) */
+	INV_SAMPLE,     /* sampling on (1 in 1, no cap): a run that ends a packet's way leaves one
+			   sample (a SYN the rewrite failed on: two), of its verdict's class and
+			   its specific reason counter, holding the frame as it arrived; a frame
+			   nothing counted leaves none */
 	INV_N
 };
 

@@ -189,7 +189,13 @@ def load(path):
         types[fam.name] = fam.type
         for s in fam.samples:
             if s.name.endswith("_total") and s.labels.get("interface") == "veth-srv":
-                vals[s.name[len("synfence_"):-len("_total")]] = s.value
+                name = s.name[len("synfence_"):-len("_total")]
+                # the sample_* counters: synfence_samples_taken_total{class}, _lost, _capped
+                if name == "samples_taken":
+                    name = "sample_" + s.labels["class"]
+                elif name.startswith("samples_"):
+                    name = "sample_" + name[len("samples_"):]
+                vals[name] = s.value
     return vals, types
 
 a, _ = load(sys.argv[1])
@@ -211,7 +217,7 @@ done
 check_eq "$n/$(jq -r '.total | length' "$TMPD/d.json")/$(wc -l <"$TMPD/prom.delta")" "$NC/$NC/$((NC + 1))" \
 	"all $NC counters of include/synfence.h compared (as many in stats -j, and in the Prometheus output)"
 check_eq "${bad_txt:-none}" none "text table deltas = JSON deltas, for all $n counters"
-check_eq "${bad_prom:-none}" none "Prometheus deltas (synfence_<counter>_total{interface=\"veth-srv\"}) = JSON deltas"
+check_eq "${bad_prom:-none}" none "Prometheus deltas (synfence_<counter>_total{interface=\"veth-srv\"}; sample_*: synfence_samples_*_total) = JSON deltas"
 check_match "$(grep '^#types' "$TMPD/prom.delta")" "counter.*gauge" "Prometheus families are typed counter and gauge"
 check_eq "$(grep -c '^synfence_attached{interface="veth-srv",hook="\(xdp\|tc\)"} 1$' "$TMPD/d.prom")" 2 \
 	"synfence_attached is 1 for xdp and tc"

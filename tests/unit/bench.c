@@ -87,10 +87,9 @@ struct progs {
 	int tc_pass; /* the trivial TC program (tests/bpf/sf_tc_pass.bpf.c) */
 };
 
-/* Load the object file (in dir, if given) and return the fd of its program prog (NULL: the first);
- * -1 with a message saying how to build it. */
-static int load_prog(const char *dir, const char *file, const char *prog, const char *hint,
-		     struct bpf_object **obj)
+/* see bench.h */
+int bench_load_prog(const char *dir, const char *file, const char *prog, const char *hint,
+		    struct bpf_object **obj)
 {
 	char path[PATH_MAX];
 	struct bpf_program *pg;
@@ -112,23 +111,23 @@ static int progs_open(struct progs *p, const char *pass_path)
 	char dir[PATH_MAX];
 	const char *d;
 
-	p->pass = load_prog(NULL, pass_path, NULL, "make BUILD=<dir> <dir>/xdp_pass.bpf.o, or pass "
+	p->pass = bench_load_prog(NULL, pass_path, NULL, "make BUILD=<dir> <dir>/xdp_pass.bpf.o, or pass "
 			    "--pass-obj PATH", &p->pass_obj);
 	if (p->pass < 0)
 		return -1;
 	snprintf(dir, sizeof(dir), "%s", pass_path);
 	d = dirname(dir);
-	p->replay = load_prog(d, "sf_replay.bpf.o", "sf_replay", "make BUILD=<dir> <dir>/sf_replay.bpf.o",
+	p->replay = bench_load_prog(d, "sf_replay.bpf.o", "sf_replay", "make BUILD=<dir> <dir>/sf_replay.bpf.o",
 			      &p->obj);
 	if (p->replay < 0)
 		return -1;
 	p->target = bpf_object__find_map_fd_by_name(p->obj, "target");
 	p->bss = bpf_object__find_map_fd_by_name(p->obj, ".bss");
-	p->floor = load_prog(d, "sf_synack_floor.bpf.o", "sf_synack_floor", "make BUILD=<dir> all",
+	p->floor = bench_load_prog(d, "sf_synack_floor.bpf.o", "sf_synack_floor", "make BUILD=<dir> all",
 			     &p->floor_obj);
 	if (p->floor < 0)
 		return -1;
-	p->tc_pass = load_prog(d, "sf_tc_pass.bpf.o", "sf_tc_pass", "make BUILD=<dir> all",
+	p->tc_pass = bench_load_prog(d, "sf_tc_pass.bpf.o", "sf_tc_pass", "make BUILD=<dir> all",
 			       &p->tc_pass_obj);
 	return p->target < 0 || p->bss < 0 || p->tc_pass < 0 ? -1 : 0;
 }
@@ -406,8 +405,8 @@ static void print_table(struct bench *b)
 	       "before it allocates the request socket.\n");
 }
 
-/* The trivial program: pass_path, else next to this executable, else build/. */
-static const char *pass_obj_path(const char *pass_path, const char *argv0, char *path, size_t n)
+/* see bench.h */
+const char *bench_pass_obj_path(const char *pass_path, const char *argv0, char *path, size_t n)
 {
 	char exe[PATH_MAX];
 	ssize_t el;
@@ -460,7 +459,7 @@ int bench(const char *pass_path, const char *argv0)
 
 	if (!b)
 		return 1;
-	pass_path = pass_obj_path(pass_path, argv0, path, sizeof(path));
+	pass_path = bench_pass_obj_path(pass_path, argv0, path, sizeof(path));
 	if (progs_open(&b->p, pass_path) == 0)
 		rc = bench_run(b);
 	progs_close(&b->p);

@@ -3,6 +3,7 @@
 #ifndef SF_TEST_BENCH_H
 #define SF_TEST_BENCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* pass_path: the trivial XDP program (NULL: xdp_pass.bpf.o next to this executable, else build/);
@@ -16,6 +17,17 @@ struct replay_cfg {
 	uint32_t restore;
 	uint8_t tmpl[SF_REPLAY_LEN];
 };
+
+/* Load the object file (in dir, if given); the fd of its program prog (NULL: the first), or -1
+ * with a message naming hint (how to build it). */
+struct bpf_object;
+int bench_load_prog(const char *dir, const char *file, const char *prog, const char *hint,
+		    struct bpf_object **obj);
+/* The trivial program's object: pass_path, else next to this executable, else build/. */
+const char *bench_pass_obj_path(const char *pass_path, const char *argv0, char *path, size_t n);
+
+/* `test_xdp --bench-sampling`: what packet sampling costs (bench_sample.c). */
+int bench_sampling(const char *pass_path, const char *argv0);
 
 /* CLOCK_MONOTONIC in ns; qsort order of doubles (shared with lists.c's --bench-lists). */
 double bench_now_ns(void);

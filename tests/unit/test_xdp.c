@@ -444,7 +444,7 @@ static int selected(const char *name, int nfilt, char **filt)
 }
 
 struct args {
-	int bench, bench_lists, nfilt;
+	int bench, bench_lists, bench_sampling, nfilt;
 	const char *pass_obj;
 	char **filt;          /* the case name substrings */
 };
@@ -460,6 +460,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->bench = 1;
 		else if (!strcmp(argv[i], "--bench-lists"))
 			a->bench_lists = 1;
+		else if (!strcmp(argv[i], "--bench-sampling"))
+			a->bench_sampling = 1;
 		else if (!strcmp(argv[i], "-v"))
 			verbose = 1;
 		else if (!strcmp(argv[i], "--pcap") && i + 1 < argc)
@@ -467,7 +469,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		else if (!strcmp(argv[i], "--pass-obj") && i + 1 < argc)
 			a->pass_obj = argv[++i];
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: %s [-v] [--pcap FILE] [--bench|--bench-lists [--pass-obj PATH]] "
+			printf("usage: %s [-v] [--pcap FILE] [--bench|--bench-lists|--bench-sampling [--pass-obj PATH]] "
 			       "[CASE-SUBSTRING...]\n",
 			       argv[0]);
 			return 0;
@@ -509,6 +511,8 @@ static int run(const struct args *a, const char *argv0)
 		return bench(a->pass_obj, argv0);
 	if (a->bench_lists)
 		return lists_bench(a->pass_obj, argv0);
+	if (a->bench_sampling)
+		return bench_sampling(a->pass_obj, argv0);
 	for (c = 0; c < ncases; c++)
 		if (selected(cases[c].name, a->nfilt, a->filt))
 			run_case(&cases[c]);
