@@ -23,11 +23,8 @@ sf_topo_up -4 -r 198.18.101.0/24 -r 198.18.102.0/24 -r 198.18.103.0/24
 sf_nginx_start 80
 sf_synfence_start 80
 
-# sampling_on: sf_sample_ctl.on (the first 4 bytes of its one entry), 0 or 1
-sampling_on() {
-	bpftool -j map lookup pinned "$PIN/sf_sample_ctl" key 0 0 0 0 2>/dev/null |
-		jq -r 'if (.value[0:4] | map(tonumber) | add) == 0 then 0 else 1 end'
-}
+# sampling_on: whether sampling is on (status -j: daemon.sampling.on), true or false
+sampling_on() { sf_status_json | jq -r '.daemon.sampling.on'; }
 top() { srv "$SYNFENCE" top --pin-dir "$PIN" "$@"; }
 
 log "1. three floods (${PPS[*]} pps for ${FLOOD_S}s) and a real client; top -j --interval 2 --by src4"
@@ -47,7 +44,7 @@ sleep 1
 top -j --interval 2 --by src4 >"$TMPD/top.json" 2>"$TMPD/top.err"
 rc=$?
 check_eq "$rc/$(cat "$TMPD/top.err")" "0/" "top -j exits 0, nothing on stderr"
-check_eq "$(sampling_on)" 0 "sampling is off after top exits"
+check_eq "$(sampling_on)" false "sampling is off after top exits"
 top --interval 1 >"$TMPD/top.txt" 2>&1
 check_eq "$?" 0 "top (text) exits 0"
 top -j --interval 1 --by dport -i "$SRV_IF" >"$TMPD/dport.json" 2>&1
@@ -86,11 +83,12 @@ check_eq "$(jq -r '.rows[0].key' "$TMPD/dport.json")" 80 "--by dport: the floode
 check_eq "$(jq -r '.interface' "$TMPD/dport.json")" "$SRV_IF" "-i $SRV_IF: the JSON names the interface"
 
 log "3. one holder at a time; Ctrl-C ends --watch with sampling off"
-top -j --watch --interval 0.5 >"$TMPD/watch.json" 2>&1 &
+# ip netns exec directly, so that $! is top itself
+ip netns exec "$SRV_NS" "$SYNFENCE" top --pin-dir "$PIN" -j --watch --interval 0.5 >"$TMPD/watch.json" 2>&1 &
 WATCH=$!
 sf_track_pid $WATCH
 sleep 0.5
-check_eq "$(sampling_on)" 1 "sampling is on while top --watch runs"
+check_eq "$(sampling_on)" true "sampling is on while top --watch runs"
 out=$(top --interval 0.2 2>&1)
 check_match "$?/$out" '^1/synfence: .*in use by pid' "a second top exits 1: sampling is in use ($out)"
 sleep 1
@@ -98,7 +96,7 @@ kill -INT $WATCH
 sf_wait_pid $WATCH 5
 check_eq "$SF_RC" 0 "top --watch exits 0 on SIGINT"
 check_ge "$(grep -c '^{"estimate":true' "$TMPD/watch.json")" 1 "top -j --watch printed JSON lines"
-check_eq "$(sampling_on)" 0 "sampling is off after top --watch is interrupted"
+check_eq "$(sampling_on)" false "sampling is off after top --watch is interrupted"
 
 log "4. bad command lines"
 for bad in "--by src5" "--every 0" "--rate x" "--prefix4 33" "--prefix6 0" "-n 0" "--interval 0" "--bogus" "extra"; do
@@ -109,6 +107,6 @@ out=$(top -j --by src5 2>/dev/null)
 check_eq "$?/$(jq -r 'has("error")' <<<"$out")" 2/true "top -j --by src5: exit 2, a JSON error"
 out=$(top -i nosuch0 2>&1)
 check_match "$?/$out" '^1/synfence: nosuch0 is not an interface synfence protects' "top -i nosuch0: exit 1"
-check_eq "$(sampling_on)" 0 "sampling is off at the end"
+check_eq "$(sampling_on)" false "sampling is off at the end"
 
 sf_finish
