@@ -8,7 +8,8 @@
 #  2. The text output says "estimate" and suggests `synfence deny add 198.18.101.0/24` (the deny
 #     list exists); `--by dport -i veth-srv` ranks the flooded port first.
 #  3. After each top, sampling is off again (sf_sample_ctl.on = 0); a second top while one holds
-#     sampling exits 1 naming the holder; Ctrl-C ends `top --watch` with status 0 and sampling off.
+#     sampling exits 1 naming the holder; Ctrl-C ends `top --watch` with status 0 and sampling off;
+#     in a terminal (tmux) `top --watch` redraws in place like `stats --watch` and q restores it.
 #  4. Bad flags: exit 2 and one line (JSON under -j); an interface synfence does not protect: exit 1.
 . "$(dirname "$0")/../lib.sh"
 
@@ -97,6 +98,30 @@ sf_wait_pid $WATCH 5
 check_eq "$SF_RC" 0 "top --watch exits 0 on SIGINT"
 check_ge "$(grep -c '^{"estimate":true' "$TMPD/watch.json")" 1 "top -j --watch printed JSON lines"
 check_eq "$(sampling_on)" false "sampling is off after top --watch is interrupted"
+
+log "3b. top --watch in a terminal (tmux): drawn in place, q quits and restores the terminal"
+if command -v tmux >/dev/null; then
+	SOCK=$TMPD/tmux.sock
+	tm() { tmux -S "$SOCK" "$@"; }
+	trap 'rc=$?; tm kill-server 2>/dev/null; (exit $rc); sf_cleanup' EXIT
+	tm -f /dev/null new-session -d -s w -x 110 -y 30 \
+		"stty -a >$TMPD/stty0; ip netns exec $SRV_NS $SYNFENCE top --watch --interval 0.5 --pin-dir $PIN; echo \$? >$TMPD/tmux.rc; stty -a >$TMPD/stty1; sleep 60" ||
+		die "tmux new-session failed"
+	for i in $(seq 50); do tm capture-pane -p -t w | grep -q '^estimates from samples' && break; sleep 0.1; done
+	scr=$(tm capture-pane -p -t w)
+	check_match "$scr" $'^top SYN and bad-ACK senders by IPv4 source /24 .*\nestimates from samples \\(1 in 8' "the screen shows top's header"
+	check_match "$(tail -n 1 <<<"$scr")" 'every 0.5s - q or Ctrl-C quits' "the last line says how to quit (watch.c's footer)"
+	check_eq "$(tm display -p -t w '#{alternate_on}')" 1 "top --watch uses the alternate screen"
+	tm send-keys -t w q
+	for i in $(seq 50); do [ -s "$TMPD/tmux.rc" ] && break; sleep 0.1; done
+	check_eq "$(cat "$TMPD/tmux.rc" 2>/dev/null)" 0 "top --watch exits 0 on q"
+	check_eq "$(tm display -p -t w '#{alternate_on}')" 0 "after q the terminal is back on the primary screen"
+	check_eq "$(diff "$TMPD/stty0" "$TMPD/stty1" >/dev/null && echo same)" same "after q the terminal settings are as before"
+	check_eq "$(sampling_on)" false "sampling is off after q"
+	tm kill-server 2>/dev/null
+else
+	_skip "top --watch in a terminal: tmux is missing (make deps installs it)"
+fi
 
 log "4. bad command lines"
 for bad in "--by src5" "--every 0" "--rate x" "--prefix4 33" "--prefix6 0" "-n 0" "--interval 0" "--bogus" "extra"; do
