@@ -77,6 +77,21 @@ static __always_inline int sf_sample_under_cap(const struct sf_sample_ctl *ctl, 
 }
 
 #ifndef SF_BENCH_NO_SAMPLING
+/* The first min(len, SF_SAMPLE_SNAP) bytes of the frame into to: how many (0 when the copy failed). */
+static __always_inline __u32 sf_sample_copy(struct xdp_md *ctx, __u8 *to, __u64 len)
+{
+	if (len > SF_SAMPLE_SNAP)
+		len = SF_SAMPLE_SNAP;
+	/* clang 14 bounds a copy of len, not the register the helper gets: bounded again on it */
+	barrier_var(len);
+	if (len > SF_SAMPLE_SNAP)
+		return 0;
+	barrier_var(len);
+	if (len == 0 || bpf_xdp_load_bytes(ctx, 0, to, len) < 0)
+		return 0;
+	return len;
+}
+
 /* The frame as it is now, into the ring. A call of its own, so that the verdict exits pay one
  * test while sampling is off. */
 static __noinline int sf_sample_take(struct xdp_md *ctx, const struct sf_sample_ctl *ctl,
@@ -85,7 +100,7 @@ static __noinline int sf_sample_take(struct xdp_md *ctx, const struct sf_sample_
 	enum sf_verdict_class vc = sf_vclass(verdict);
 	__u64 now = bpf_ktime_get_ns();
 	struct sf_sample *s;
-	__u32 len;
+	__u64 len;
 
 	if (!sf_sample_wanted(ctx, ctl, reason, vc))
 		return 0;
@@ -100,14 +115,10 @@ static __noinline int sf_sample_take(struct xdp_md *ctx, const struct sf_sample_
 	}
 	len = bpf_xdp_get_buff_len(ctx);
 	s->frame_len = len;
-	if (len > SF_SAMPLE_SNAP)
-		len = SF_SAMPLE_SNAP;
-	if (len < 1 || bpf_xdp_load_bytes(ctx, 0, s->data, len) < 0)
-		len = 0;
+	s->cap_len = sf_sample_copy(ctx, s->data, len);
 	s->ts_ns = now;
 	s->ifindex = ctx->ingress_ifindex;
 	s->every = ctl->every[vc];
-	s->cap_len = len;
 	s->vclass = vc;
 	s->reason = reason;
 	bpf_ringbuf_submit(s, 0);

@@ -27,7 +27,8 @@ sampling_on() { sf_status_json | jq -r '.daemon.sampling.on'; }
 holder() {
 	local name=$1 i
 	shift
-	srv "$SFI_SAMPLE" "$PIN" "$@" >"$TMPD/$name.out" 2>"$TMPD/$name.err" &
+	# `ip netns exec` directly, so that $! is the holder itself
+	ip netns exec "$SRV_NS" "$SFI_SAMPLE" "$PIN" "$@" >"$TMPD/$name.out" 2>"$TMPD/$name.err" &
 	HOLDER=$!
 	sf_track_pid "$HOLDER"
 	for i in $(seq 50); do
@@ -81,10 +82,10 @@ done < <(jq -r '"\(.data) \(.frame_len) \(.cap_len)"' "$OUT")
 check_eq "$n4/$n6" 2/2 "2 IPv4 and 2 IPv6 SYNs"
 check_eq "$(sampling_on)" false "the holder switched sampling off on its way out"
 prom=$(srv curl -sS --max-time 5 "http://$METRICS/metrics")
-check_match "$prom" $'\nsynfence_samples_taken_total\\{interface="'"$SRV_IF"'",class="tx"\\} [4-9]' \
+check_match "$prom" $'\nsynfence_samples_taken_total\\{interface="'"$SRV_IF"'",class="tx"\} [4-9]' \
 	"metrics: synfence_samples_taken_total{class=\"tx\"} counts them"
-check_match "$prom" $'\nsynfence_samples_lost_total\\{interface="'"$SRV_IF"'"\\} 0' "metrics: synfence_samples_lost_total"
-check_match "$prom" $'\nsynfence_samples_capped_total\\{interface="'"$SRV_IF"'"\\} 0' "metrics: synfence_samples_capped_total"
+check_match "$prom" $'\nsynfence_samples_lost_total\\{interface="'"$SRV_IF"'"\} 0' "metrics: synfence_samples_lost_total"
+check_match "$prom" $'\nsynfence_samples_capped_total\\{interface="'"$SRV_IF"'"\} 0' "metrics: synfence_samples_capped_total"
 check_nomatch "$prom" 'synfence_sample_(tx|drop|pass|lost|capped)_total' "metrics: no second series of the sample counters"
 check_match "$(sf_stats_text)" $'\nsample_tx +[4-9]' "stats shows the sample_tx row"
 
