@@ -335,6 +335,9 @@ static void text_head(struct top_printer *p, const struct top_rates *tot)
 		"lost: scaled x%.2f)\n",
 		what, v->ifname ? v->ifname : "all interfaces", v->interval_s, v->every, v->per_cpu_sec,
 		(unsigned long long)p->t->samples, (unsigned long long)v->missed, v->scale);
+	if (v->missed)
+		fprintf(p->out, "the per-CPU cap or the ring left samples out: the shares are less certain "
+			"(the cap keeps the first samples of each second); raise --every\n");
 	sf_fmt_rate(a, sizeof(a), tot->total);
 	sf_fmt_rate(b, sizeof(b), tot->syn);
 	sf_fmt_rate(c, sizeof(c), tot->bad_ack);
