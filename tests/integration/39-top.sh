@@ -9,6 +9,7 @@
 #     back to within 30 % of the rate sent (its shares are logged, not checked: see the README).
 #  2. The text output says "estimate" and suggests `synfence deny add 198.18.101.0/24` (the deny
 #     list exists); `--by dport -i veth-srv` ranks the flooded port first.
+#     A denied prefix is still shown but not suggested again.
 #  3. After each top, sampling is off again (sf_sample_ctl.on = 0); a second top while one holds
 #     sampling exits 1 naming the holder; Ctrl-C ends `top --watch` with status 0 and sampling off;
 #     in a terminal (tmux) `top --watch` redraws in place like `stats --watch` and q restores it.
@@ -97,6 +98,22 @@ check_match "$txt" 'estimates from samples \(1 in 8' "the text output says they 
 check_match "$txt" $'\n  synfence deny add 198\\.18\\.101\\.0/24\n' "text suggests 'synfence deny add 198.18.101.0/24'"
 check_eq "$(jq -r '.rows[0].key' "$TMPD/dport.json")" 80 "--by dport: the flooded port 80 first"
 check_eq "$(jq -r '.interface' "$TMPD/dport.json")" "$SRV_IF" "-i $SRV_IF: the JSON names the interface"
+
+log "2b. a denied prefix is shown (its SYNs are dropped) but not suggested again"
+check_eq "$(srv "$SYNFENCE" deny add "${NETS[0]}.0/24" --pin-dir "$PIN" 2>&1; echo $?)" 0 "deny add ${NETS[0]}.0/24"
+for i in 0 1; do
+	cli "$SF_GEN" -i "$CLI_IF" -M "$(sf_srv_mac)" -D "$SRV4" -p 80 -m syn -E packet \
+		-s "${NETS[$i]}.0/24" -r 2000 -n 6000 -T 6 >/dev/null 2>&1 &
+	FLOODS[$i]=$!
+	sf_track_pid "${FLOODS[$i]}"
+done
+sleep 0.5
+txt=$(top --interval 1.5 2>&1)
+for i in 0 1; do wait "${FLOODS[$i]}"; done
+check_match "$txt" "${NETS[0]//./\\.}\\.0/24 " "the denied prefix is still shown (its SYNs end in drop_denied)"
+check_nomatch "$txt" "deny add ${NETS[0]//./\\.}\\.0/24" "... but not suggested again"
+check_match "$txt" "deny add ${NETS[1]//./\\.}\\.0/24" "the other flooding prefix is suggested"
+srv "$SYNFENCE" deny del "${NETS[0]}.0/24" --pin-dir "$PIN" >/dev/null 2>&1
 
 log "3. one holder at a time; Ctrl-C ends --watch with sampling off"
 # ip netns exec directly, so that $! is top itself
