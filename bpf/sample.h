@@ -98,12 +98,12 @@ static __noinline int sf_sample_take(struct xdp_md *ctx, const struct sf_sample_
 				     struct sf_counters *cnt, enum sf_counter reason, int verdict)
 {
 	enum sf_verdict_class vc = sf_vclass(verdict);
-	__u64 now = bpf_ktime_get_ns();
 	struct sf_sample *s;
-	__u64 len;
+	__u64 now, len;
 
 	if (!sf_sample_wanted(ctx, ctl, reason, vc))
 		return 0;
+	now = bpf_ktime_get_ns();
 	if (!sf_sample_under_cap(ctl, now)) {
 		sf_inc(cnt, SF_CNT_sample_capped);
 		return 0;
