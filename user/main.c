@@ -16,6 +16,7 @@ static const struct sf_cmd *const commands[] = {
 	&sf_cmd_run,
 	&sf_cmd_status,
 	&sf_cmd_stats,
+	&sf_cmd_top,
 	&sf_cmd_detach,
 	&sf_cmd_allow,
 	&sf_cmd_deny,

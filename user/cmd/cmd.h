@@ -70,5 +70,6 @@ extern const struct sf_cmd sf_cmd_run, sf_cmd_status, sf_cmd_stats, sf_cmd_help;
 extern const struct sf_cmd sf_cmd_detach;
 extern const struct sf_cmd sf_cmd_allow, sf_cmd_deny;
 extern const struct sf_cmd sf_cmd_capture;
+extern const struct sf_cmd sf_cmd_top;
 
 #endif

@@ -14,6 +14,7 @@
 
 #define ALT_SCREEN_ON  "\033[?1049h\033[?25l" /* alternate screen, cursor hidden */
 #define ALT_SCREEN_OFF "\033[?25h\033[?1049l"
+#define IDLE_SLICE_MS  100 /* with an idle hook: how often keys and signals are looked at */
 
 struct term {
 	bool screen;       /* full-screen redraws on a terminal */
@@ -82,9 +83,9 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* One --watch session: the signals it waits for, the terminal, two snapshots taken in turn. */
+/* One --watch session: what it draws, the signals it waits for, the terminal. */
 struct watch {
-	const struct sf_render_opts *o;
+	const struct sf_watch_ops *ops;
 	struct term t;
 	int sfd;          /* signalfd of the signals blocked below */
 	sigset_t oldset;  /* the signal mask to restore */
@@ -125,28 +126,30 @@ static void signals_close(struct watch *w)
 }
 
 /* Render one frame: drawn over the screen, or appended to stdout (a pipe, or -j). */
-static int show_frame(struct watch *w, const struct sf_snap *cur, const struct sf_snap *prev)
+static int show_frame(struct watch *w)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *mem;
+	int err;
 
 	if (!w->t.screen) {
-		sf_render(stdout, cur, prev, w->o);
-		if (!w->o->json)
+		err = w->ops->frame(stdout, w->ops->arg);
+		if (!err && !w->ops->json)
 			fputc('\n', stdout);
-		return fflush(stdout) || ferror(stdout) ? -EPIPE : 0;
+		return err ? err : fflush(stdout) || ferror(stdout) ? -EPIPE : 0;
 	}
 	mem = open_memstream(&buf, &len);
 	if (!mem) {
 		sf_err("out of memory");
 		return -ENOMEM;
 	}
-	sf_render(mem, cur, prev, w->o);
+	err = w->ops->frame(mem, w->ops->arg);
 	fclose(mem);
-	draw(buf, w->footer);
+	if (!err)
+		draw(buf, w->footer);
 	free(buf);
-	return 0;
+	return err;
 }
 
 /* Keys typed: q quits. EOF or a lasting error stops reading keys. */
@@ -171,7 +174,15 @@ static int wait_frame(struct watch *w, double next, bool *quit)
 
 		if (left <= 0)
 			return 0;
-		r = poll(pfd, w->t.keys ? 2 : 1, left);
+		r = poll(pfd, w->t.keys ? 2 : 1, w->ops->idle ? 0 : left);
+		if (!r && w->ops->idle) {
+			r = w->ops->idle(w->ops->arg, left < IDLE_SLICE_MS ? left : IDLE_SLICE_MS);
+			if (r < 0) {
+				*quit = true;
+				return r;
+			}
+			continue;
+		}
 		if (r < 0 && errno != EINTR) {
 			int err = -errno;
 
@@ -194,18 +205,13 @@ static int wait_frame(struct watch *w, double next, bool *quit)
 	}
 }
 
-int sf_watch(const struct sf_maps *m, const struct sf_render_opts *o, double period)
+int sf_watch_run(const struct sf_watch_ops *ops, double period)
 {
-	struct sf_snap *snaps = calloc(2, sizeof(*snaps)), *cur, *prev = NULL;
-	struct watch w = { .o = o, .t = { .screen = !o->json && isatty(STDOUT_FILENO) } };
+	struct watch w = { .ops = ops, .t = { .screen = !ops->json && isatty(STDOUT_FILENO) } };
+	double next = now_s() + (ops->wait_first ? period : 0);
 	bool quit = false;
-	int err = 0, n = 0;
+	int err;
 
-	if (!snaps) {
-		err = -ENOMEM;
-		sf_err("out of memory");
-		goto out;
-	}
 	err = signals_open(&w);
 	if (err)
 		goto out;
@@ -214,19 +220,12 @@ int sf_watch(const struct sf_maps *m, const struct sf_render_opts *o, double per
 		term_enter(&w.t);
 		sf_err_defer(true); /* an error now would vanish with the alternate screen */
 	}
-	while (!quit && !err) {
-		double next;
-
-		cur = &snaps[n++ % 2];
-		err = sf_snap_read(m, cur, true);
-		if (err)
+	while (!err) {
+		err = wait_frame(&w, next, &quit);
+		if (err || quit)
 			break;
 		next = now_s() + period;
-		err = show_frame(&w, cur, prev);
-		if (err)
-			break;
-		prev = cur;
-		err = wait_frame(&w, next, &quit);
+		err = show_frame(&w);
 	}
 	if (w.t.screen) {
 		term_leave(&w.t);
@@ -234,6 +233,43 @@ int sf_watch(const struct sf_maps *m, const struct sf_render_opts *o, double per
 	}
 	signals_close(&w);
 out:
-	free(snaps);
+	return err;
+}
+
+/* stats --watch: two snapshots read in turn, each frame with the rates since the one before. */
+struct stats_watch {
+	const struct sf_maps *m;
+	const struct sf_render_opts *o;
+	struct sf_snap snaps[2];
+	int n;
+};
+
+static int stats_frame(FILE *out, void *arg)
+{
+	struct stats_watch *sw = arg;
+	struct sf_snap *cur = &sw->snaps[sw->n % 2];
+	int err = sf_snap_read(sw->m, cur, true);
+
+	if (err)
+		return err;
+	sf_render(out, cur, sw->n ? &sw->snaps[(sw->n + 1) % 2] : NULL, sw->o);
+	sw->n++;
+	return 0;
+}
+
+int sf_watch(const struct sf_maps *m, const struct sf_render_opts *o, double period)
+{
+	struct stats_watch *sw = calloc(1, sizeof(*sw));
+	struct sf_watch_ops ops = { .frame = stats_frame, .arg = sw, .json = o->json };
+	int err;
+
+	if (!sw) {
+		sf_err("out of memory");
+		return -ENOMEM;
+	}
+	sw->m = m;
+	sw->o = o;
+	err = sf_watch_run(&ops, period);
+	free(sw);
 	return err;
 }
