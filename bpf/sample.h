@@ -21,13 +21,6 @@ struct {
 	__type(value, struct sf_sample_ctl);
 } sf_sample_ctl SEC(".maps");
 
-/* The cap window of one CPU: the second it counts in and the samples taken in it. */
-struct sf_sample_win {
-	__u64 sec;
-	__u32 taken;
-	__u32 pad;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -56,23 +49,25 @@ static __always_inline int sf_sample_wanted(struct xdp_md *ctx, const struct sf_
 	return every == 1 || (every && bpf_get_prandom_u32() % every == 0);
 }
 
-/* This CPU's cap: 1 while it allows one more sample this second (and counts it), else 0. */
+/* This CPU's cap, a GCRA: 1 while it allows one more sample now (and books it), else 0. Samples
+ * are spaced 1 s / per_cpu_sec apart, with a burst of SF_SAMPLE_BURST_DIV-th of a second's worth:
+ * under a flood the cap thins the samples evenly through the second (a window that took the first
+ * per_cpu_sec of each second would favour whoever sends at the start of a second, and skew top's
+ * shares). */
 static __always_inline int sf_sample_under_cap(const struct sf_sample_ctl *ctl, __u64 now)
 {
 	struct sf_sample_win *w;
+	__u64 t, tau;
 	__u32 zero = 0;
-	__u64 sec = now / SF_NSEC_PER_SEC;
 
 	w = bpf_map_lookup_elem(&sf_sample_win, &zero);
-	if (!w)
+	if (!w || !ctl->per_cpu_sec)
 		return 0;
-	if (w->sec != sec) {
-		w->sec = sec;
-		w->taken = 0;
-	}
-	if (w->taken >= ctl->per_cpu_sec)
+	t = SF_NSEC_PER_SEC / ctl->per_cpu_sec;
+	tau = t * (ctl->per_cpu_sec / SF_SAMPLE_BURST_DIV);
+	if (w->tat > now + tau)
 		return 0;
-	w->taken++;
+	w->tat = (w->tat > now ? w->tat : now) + t;
 	return 1;
 }
 

@@ -243,6 +243,13 @@ struct sf_sample_ctl {
 	__u64 owner_start;       /* its start time (field 22 of /proc/PID/stat): a reused pid is not it */
 };
 
+/* The per-CPU cap's state (bpf/sample.h, a GCRA): when the next sample is due, bpf_ktime_get_ns
+ * clock. At most per_cpu_sec / SF_SAMPLE_BURST_DIV + 1 samples at once, per_cpu_sec a second. */
+#define SF_SAMPLE_BURST_DIV 100
+struct sf_sample_win {
+	__u64 tat;
+};
+
 /* One ring-buffer record. */
 struct sf_sample {
 	__u64 ts_ns;      /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
