@@ -157,6 +157,8 @@ for bad in "--reason nosuch" "--reason ack_cookie_bad,x" "--verdict maybe" "--ra
 done
 out=$(cap 2>&1)
 check_match "$?/$out" '^2/synfence: capture: -w FILE is required' "no -w: exit 2"
+out=$(script -qec "ip netns exec $SRV_NS $SYNFENCE capture --pin-dir $PIN -w -" /dev/null </dev/null | tr -d '\r')
+check_match "$out" '^synfence: capture: -w -: standard output is a terminal' "-w - on a terminal: refused ($out)"
 out=$(cap -i nosuch0 -w "$TMPD/x.pcap" 2>&1)
 check_eq "$?/$out" "1/synfence: no such interface: nosuch0" "-i of an unknown interface: exit 1"
 out=$(srv "$SYNFENCE" capture --pin-dir "$PIN-none" -w "$TMPD/x.pcap" 2>&1)

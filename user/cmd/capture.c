@@ -65,7 +65,7 @@ static void capture_help(FILE *out)
 		"    -w, --write FILE|-\n"
 		"        The pcap file (required; replaced). -: standard output, flushed after every\n"
 		"        batch of samples, so that `synfence capture -w - | tcpdump -nr -` shows them\n"
-		"        as they come; every message then goes to standard error.\n"
+		"        as they come (not to a terminal); every message then goes to standard error.\n"
 		"    -i, --interface IFACE\n"
 		"        Only packets that arrived on IFACE (default: every protected interface).\n"
 		"    --reason NAME,...\n"
@@ -267,6 +267,8 @@ static int parse_args(int argc, char **argv, struct cap_args *a, bool *done)
 		return sf_usage_err(cmd, "-w FILE is required (-w - for standard output)");
 	if (sf_opts.json && !strcmp(a->out, "-"))
 		return sf_usage_err(cmd, "-j is not for -w -: standard output is the pcap");
+	if (!strcmp(a->out, "-") && isatty(STDOUT_FILENO))
+		return sf_usage_err(cmd, "-w -: standard output is a terminal (pipe it to tcpdump -r -)");
 	if (!a->classes)
 		a->classes = (1u << SF_VC_MAX) - 1;
 	if (a->dir_given)
