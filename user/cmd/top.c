@@ -21,7 +21,7 @@
 #define DEFAULT_INTERVAL 2.0
 #define MIN_INTERVAL     0.1
 #define MAX_INTERVAL     60.0
-#define DEFAULT_EVERY    8
+#define PROBE_S          0.25 /* the counters are read this long to choose the 1-in-N */
 #define DEFAULT_RATE     20000
 #define DEFAULT_ROWS     20
 #define POLL_SLICE_MS    100
@@ -45,11 +45,21 @@ static void top_help(FILE *out)
 		"    per second, bad ACKs per second, their sum and its share of the total of all keys.\n"
 		"    Sampling is switched off again on the way out (also on Ctrl-C).\n"
 		"\n"
-		"    The numbers are ESTIMATES: each sample stands for --every packets, and when the\n"
-		"    per-CPU cap (--rate) or a full ring buffer left samples out (the sample_capped and\n"
-		"    sample_lost counters), every sample is scaled up by (taken + capped + lost) / taken.\n"
-		"    The header says so: the sampling rate, the samples read, those missed, the scale.\n"
-		"    top sees only what XDP handles: TCP to the protected ports.\n"
+		"    The numbers are ESTIMATES: each sample stands for N packets (1 in N is drawn at\n"
+		"    random), and when the per-CPU cap (--rate) or a full ring buffer left samples out\n"
+		"    (the sample_capped and sample_lost counters), every sample is scaled up by\n"
+		"    (taken + capped + lost) / taken. The header says so: the 1 in N, the samples read,\n"
+		"    those missed, the scale. top sees only what XDP handles: TCP to the protected ports.\n"
+		"\n"
+		"    Unless --every is given, top chooses N itself: it reads the counters of what it\n"
+		"    samples (syn_recv and ack_cookie_bad, of IFACE or all interfaces) for %gs first and\n"
+		"    takes the smallest power of two >= rate / (%g x --rate), as if all the packets\n"
+		"    landed on one CPU, so that the random draw, not the cap, thins the samples. The\n"
+		"    draw is unbiased; the cap is not: it spaces the samples out and keeps the first\n"
+		"    one after a gap, which favours the senders that lead bursts after idle gaps (paced\n"
+		"    floods), so the total stays right but the shares do not. With --watch, N is chosen\n"
+		"    again for each interval from the rate of the one before (and doubled at least when\n"
+		"    more than 1 in 20 samples were missed).\n"
 		"\n"
 		"    Where the deny list exists (a synfence with lists runs), top prints the command\n"
 		"    that would deny each of the top prefixes with >= %.0f%% of the total and >= %.0f/s\n"
@@ -77,22 +87,23 @@ static void top_help(FILE *out)
 		"        terminal; q or Ctrl-C quits). Not on a terminal, or with -j: one output per\n"
 		"        interval (JSON: one document per line).\n"
 		"    --every N\n"
-		"        Sample 1 in N packets, 1-1000000 (default %d).\n"
+		"        Sample 1 in N packets, 1-1000000 (default: chosen from the rate, see above).\n"
+		"        An explicit N is kept however fast the packets come: when the cap thins the\n"
+		"        samples the total is still scaled right, the shares are less certain.\n"
 		"    --rate N\n"
-		"        At most N samples a second on each CPU, 1-1000000 (default %d).\n"
-		"        The defaults keep every SYN's chance of being sampled the same up to\n"
-		"        %d x %d = %d packets a second per CPU (below that the estimate's error is\n"
-		"        only the sampling's, about 1/sqrt(samples) of a key's count) and bound the\n"
-		"        cost above it: at most %d samples of %d bytes a second per CPU. Under a\n"
-		"        bigger flood raise --every, so that the cap is not what thins the samples.\n"
+		"        At most N samples a second on each CPU, 1-1000000 (default %d): at most\n"
+		"        N samples of %d bytes a second per CPU. Spaced 1/N s apart with a burst of\n"
+		"        N/100 + 1. While the cap leaves no sample out, a key's error is only the\n"
+		"        sampling's, about 1/sqrt(samples) of its count.\n"
 		"    --pin-dir DIR\n"
 		"        Where `synfence run` pinned its maps. Default: the config file's pin_dir,\n"
 		"        else %s.\n"
 		"    --config FILE\n"
 		"        Read pin_dir from FILE (default %s, when it exists).\n"
 		"    -j, --json      JSON output (errors too): {\"estimate\":true, \"interval_s\", \"by\",\n"
-		"                    \"every\", \"scale\", \"total\", \"rows\":[{\"key\", \"syn_per_s\",\n"
-		"                    \"bad_ack_per_s\", \"per_s\", \"share\"}], \"suggest\":[...], ...}\n"
+		"                    \"every\", \"every_auto\", \"scale\", \"total\", \"rows\":[{\"key\",\n"
+		"                    \"syn_per_s\", \"bad_ack_per_s\", \"per_s\", \"share\"}], \"suggest\":[...],\n"
+		"                    ...}\n"
 		"    -p, --pretty    indented JSON output\n"
 		"\n"
 		"EXIT STATUS\n"
@@ -105,9 +116,8 @@ static void top_help(FILE *out)
 		"    synfence top --by dport -n 5\n"
 		"    synfence top -i eth0 --by src6 --prefix6 56 --watch\n"
 		"    synfence top -j --interval 5 | jq -r '.suggest[]'\n",
-		SF_TOP_SUGGEST_SHARE, SF_ATTACK_MIN_RATE, SF_TOP_SUGGEST_MAX, DEFAULT_ROWS,
-		MIN_INTERVAL, MAX_INTERVAL, DEFAULT_INTERVAL, DEFAULT_EVERY, DEFAULT_RATE,
-		DEFAULT_EVERY, DEFAULT_RATE, DEFAULT_EVERY * DEFAULT_RATE, DEFAULT_RATE,
+		PROBE_S, SF_TOP_EVERY_TARGET, SF_TOP_SUGGEST_SHARE, SF_ATTACK_MIN_RATE, SF_TOP_SUGGEST_MAX,
+		DEFAULT_ROWS, MIN_INTERVAL, MAX_INTERVAL, DEFAULT_INTERVAL, DEFAULT_RATE,
 		(int)sizeof(struct sf_sample), SF_DEFAULT_PIN_DIR, SF_DEFAULT_CONFIG);
 }
 
@@ -117,7 +127,7 @@ struct top_args {
 	const char *pin_dir, *config, *ifname;
 	char dir[PATH_MAX];
 	enum sf_top_by by;
-	unsigned long prefix4, prefix6, rows, every, rate;
+	unsigned long prefix4, prefix6, rows, every, rate; /* every 0: chosen from the rate */
 	double interval;
 	bool watch;
 };
@@ -187,7 +197,7 @@ static int parse_args(int argc, char **argv, struct top_args *a)
 	int c, ret;
 
 	*a = (struct top_args){ .by = SF_TOP_SRC4, .prefix4 = 24, .prefix6 = 48, .rows = DEFAULT_ROWS,
-				.every = DEFAULT_EVERY, .rate = DEFAULT_RATE, .interval = DEFAULT_INTERVAL };
+				.rate = DEFAULT_RATE, .interval = DEFAULT_INTERVAL };
 	while ((c = sf_getopt(argc, argv, ":" SF_GLOBAL_SHORTOPTS "i:n:w", long_opts, &sf_cmd_top)) >= 0) {
 		ret = top_opt(c, a);
 		if (ret)
@@ -211,6 +221,7 @@ struct top_run {
 	struct sf_snap *snaps; /* [2]: the interval's start and end, in turn */
 	int start;             /* index of the start snapshot */
 	__u32 ifindex;         /* -i IFACE, 0: all */
+	__u32 every;           /* the 1-in-N sampling runs with (--every, or sf_top_every) */
 	struct sf_sampler *sampler;
 	struct sf_top top;
 	struct sf_top_view view;
@@ -229,6 +240,27 @@ static int read_samples(void *arg, int ms)
 	return ret;
 }
 
+/* --watch without --every: the next interval's 1-in-N from this one's rate, and at least twice this
+ * one's when the cap or the ring left out more than 1 in 20 samples. */
+static int repick_every(struct top_run *r, double rate)
+{
+	__u32 every = sf_top_every(rate, (__u32)r->a.rate);
+	const __u64 taken = r->view.taken, missed = r->view.missed;
+	int err;
+
+	if (missed * 20 > taken + missed && every <= r->every)
+		every = r->every < SF_TOP_EVERY_MAX / 2 ? r->every * 2 : SF_TOP_EVERY_MAX;
+	if (every == r->every)
+		return 0;
+	err = sf_sampler_set_every(r->sampler, (const __u32[SF_VC_MAX]){ every, every, every });
+	if (err) {
+		sf_err("cannot change the sampling: %s", strerror(-err));
+		return err;
+	}
+	r->every = r->view.every = every;
+	return 0;
+}
+
 /* The interval ends: the samples still waiting, the counters, the table; the next one begins. */
 static int show_interval(FILE *out, void *arg)
 {
@@ -245,6 +277,8 @@ static int show_interval(FILE *out, void *arg)
 	err = sf_top_render(out, &r->top, &r->view);
 	sf_top_reset(&r->top);
 	r->start = !r->start;
+	if (!err && r->a.watch && !r->a.every)
+		err = repick_every(r, sf_top_rate(a, b, r->ifindex));
 	return err;
 }
 
@@ -309,10 +343,26 @@ static int open_maps(struct top_run *r)
 	return 0;
 }
 
+/* The 1-in-N: --every, else chosen from the rate of the counters over PROBE_S (sf_top_every). */
+static int choose_every(struct top_run *r)
+{
+	struct sf_snap *a = &r->snaps[r->start], *b = &r->snaps[!r->start];
+	int err;
+
+	r->every = (__u32)r->a.every;
+	if (r->every)
+		return 0;
+	nanosleep(&(struct timespec){ .tv_nsec = (long)(PROBE_S * 1e9) }, NULL);
+	err = sf_snap_read(&r->maps, b, false);
+	if (!err)
+		r->every = sf_top_every(sf_top_rate(a, b, r->ifindex), (__u32)r->a.rate);
+	return err;
+}
+
 static int start_sampling(struct top_run *r)
 {
 	struct sf_sample_req req = {
-		.every = { r->a.every, r->a.every, r->a.every },
+		.every = { r->every, r->every, r->every },
 		.ifindex = r->ifindex,
 		.per_cpu_sec = r->a.rate,
 		.reasons = sf_top_reasons(),
@@ -342,10 +392,13 @@ static int top_run(struct top_run *r)
 	int err = open_maps(r);
 
 	if (!err)
+		err = choose_every(r);
+	if (!err)
 		err = start_sampling(r);
 	if (err)
 		return err;
-	r->view = (struct sf_top_view){ .every = r->a.every, .per_cpu_sec = r->a.rate,
+	r->view = (struct sf_top_view){ .every = r->every, .every_auto = !r->a.every,
+					.per_cpu_sec = r->a.rate,
 					.ifname = r->a.ifname, .rows = (int)r->a.rows,
 					.deny_fd = r->view.deny_fd, .json = sf_opts.json,
 					.pretty = sf_opts.pretty };

@@ -232,6 +232,24 @@ out:
 	return ret;
 }
 
+int sf_sampler_set_every(struct sf_sampler *s, const __u32 every[SF_VC_MAX])
+{
+	struct sf_sample_ctl c;
+	int ret, lock = sf_sample_lock(true);
+
+	if (lock < 0)
+		return lock;
+	ret = ctl_read(s->ctl_fd, &c);
+	if (!ret && (!c.on || c.owner_pid != s->pid || c.owner_start != s->start))
+		ret = -EBUSY;
+	if (!ret) {
+		memcpy(c.every, every, sizeof(c.every));
+		ret = ctl_write(s->ctl_fd, &c);
+	}
+	sf_sample_unlock(lock);
+	return ret;
+}
+
 /* One wait of at most SF_SAMPLE_POLL_MS, then whatever is in the ring: XDP wakes the reader only
  * for a batch (SF_SAMPLE_WAKE_BYTES), so a few samples are read when the wait ends. */
 static int poll_slice(struct sf_sampler *s, int ms)

@@ -32,6 +32,10 @@ int sf_sampler_open(const char *pin_dir, const struct sf_sample_req *req, struct
 int sf_sampler_poll(struct sf_sampler *s, int timeout_ms,
 		    int (*fn)(const struct sf_sample *smp, void *arg), void *arg);
 
+/* Change the 1-in-N of each class while sampling is on and ours (top --watch re-picks it): the
+ * samples carry the every they were taken with. 0 or -errno (-EBUSY: no longer ours). */
+int sf_sampler_set_every(struct sf_sampler *s, const __u32 every[SF_VC_MAX]);
+
 /* Switch sampling off (when it is still ours) and free everything. NULL: nothing. */
 void sf_sampler_close(struct sf_sampler *s);
 

@@ -264,24 +264,52 @@ int sf_top_add(const struct sf_sample *smp, void *arg)
 	return 0;
 }
 
-double sf_top_scale(const struct sf_snap *a, const struct sf_snap *b, __u32 ifindex, __u64 *taken,
-		    __u64 *missed)
+/* The counters of the interface ifindex (0: all) in a and b (*ca, *cb). */
+static void counters_of(const struct sf_snap *a, const struct sf_snap *b, __u32 ifindex,
+			const __u64 **ca, const __u64 **cb)
 {
-	const __u64 *ca = a->total, *cb = b->total;
-
+	*ca = a->total;
+	*cb = b->total;
 	for (int i = 0; ifindex && i < b->n_ifs; i++) {
 		const struct sf_snap_if *pa = sf_snap_match_if(a, &b->ifs[i]);
 
 		if (b->ifs[i].ifindex == ifindex && pa) {
-			ca = pa->c;
-			cb = b->ifs[i].c;
+			*ca = pa->c;
+			*cb = b->ifs[i].c;
 		}
 	}
+}
+
 #define D(name) (cb[SF_CNT_##name] - ca[SF_CNT_##name])
+double sf_top_scale(const struct sf_snap *a, const struct sf_snap *b, __u32 ifindex, __u64 *taken,
+		    __u64 *missed)
+{
+	const __u64 *ca, *cb;
+
+	counters_of(a, b, ifindex, &ca, &cb);
 	*taken = D(sample_tx) + D(sample_drop) + D(sample_pass);
 	*missed = D(sample_capped) + D(sample_lost);
-#undef D
 	return *taken ? (double)(*taken + *missed) / (double)*taken : 1.0;
+}
+
+double sf_top_rate(const struct sf_snap *a, const struct sf_snap *b, __u32 ifindex)
+{
+	const __u64 *ca, *cb;
+	double s = sf_snap_interval(a, b);
+
+	counters_of(a, b, ifindex, &ca, &cb);
+	return s > 0 ? (double)(D(syn_recv) + D(ack_cookie_bad)) / s : 0;
+}
+#undef D
+
+__u32 sf_top_every(double rate, __u32 per_cpu_sec)
+{
+	double want = rate / (SF_TOP_EVERY_TARGET * per_cpu_sec);
+	__u32 every = 1;
+
+	while (every < want && every < SF_TOP_EVERY_MAX / 2)
+		every *= 2;
+	return every < want ? SF_TOP_EVERY_MAX : every;
 }
 
 /* ---- rendering: one walk over the rows, a text or a JSON printer -------------------------------- */
@@ -331,13 +359,16 @@ static void text_head(struct top_printer *p, const struct top_rates *tot)
 			 p->t->by == SF_TOP_SRC4 ? p->t->prefix4 : p->t->prefix6);
 	fprintf(p->out,
 		"top SYN and bad-ACK senders by %s on %s over the last %.1fs\n"
-		"estimates from samples (1 in %u, at most %u/s per CPU; %llu samples, %llu capped or "
-		"lost: scaled x%.2f)\n",
-		what, v->ifname ? v->ifname : "all interfaces", v->interval_s, v->every, v->per_cpu_sec,
+		"estimates from samples (1 in %u, %s; at most %u/s per CPU; %llu samples, %llu capped "
+		"or lost: scaled x%.2f)\n",
+		what, v->ifname ? v->ifname : "all interfaces", v->interval_s, v->every,
+		v->every_auto ? "chosen from the rate" : "set by --every", v->per_cpu_sec,
 		(unsigned long long)p->t->samples, (unsigned long long)v->missed, v->scale);
 	if (v->missed)
 		fprintf(p->out, "the per-CPU cap or the ring left samples out: the shares are less certain "
-			"(the cap keeps the first samples of each second); raise --every\n");
+			"(the cap keeps the first sample after a gap, the 1-in-N draw is random); %s\n",
+			v->every_auto ? "the traffic grew after the 1 in N was chosen"
+				      : "raise --every, or leave it out to have it chosen from the rate");
 	sf_fmt_rate(a, sizeof(a), tot->total);
 	sf_fmt_rate(b, sizeof(b), tot->syn);
 	sf_fmt_rate(c, sizeof(c), tot->bad_ack);
@@ -408,6 +439,7 @@ static void json_head(struct top_printer *p, const struct top_rates *tot)
 		jw_uint_field(jw, "prefix", p->t->by == SF_TOP_SRC4 ? p->t->prefix4 : p->t->prefix6);
 	jw_string_or_null_field(jw, "interface", v->ifname);
 	jw_uint_field(jw, "every", v->every);
+	jw_bool_field(jw, "every_auto", v->every_auto);
 	jw_uint_field(jw, "per_cpu_sec", v->per_cpu_sec);
 	jw_uint_field(jw, "samples", p->t->samples);
 	jw_uint_field(jw, "samples_missed", v->missed);

@@ -63,10 +63,25 @@ int sf_top_add(const struct sf_sample *smp, void *arg);
 double sf_top_scale(const struct sf_snap *a, const struct sf_snap *b, __u32 ifindex, __u64 *taken,
 		    __u64 *missed);
 
+/* The packets a second top's samples are drawn from (SYNs to protected ports, syn_recv, and bad
+ * ACKs, ack_cookie_bad) between two snapshots, on the interface ifindex (0: all). */
+double sf_top_rate(const struct sf_snap *a, const struct sf_snap *b, __u32 ifindex);
+
+/* top's 1-in-N for a rate of packets a second, so that the per-CPU cap is rarely what thins the
+ * samples: the cap (a GCRA, bpf/sample.h) keeps the first sample after a gap, which favours the
+ * burst leaders of paced floods and skews the shares, while the random 1-in-N draw is unbiased.
+ * Assumes the worst, all the packets on one CPU, and aims at SF_TOP_EVERY_TARGET of the cap:
+ * the smallest power of two >= rate / (SF_TOP_EVERY_TARGET x per_cpu_sec), 1 to
+ * SF_TOP_EVERY_MAX (1 for no traffic). */
+__u32 sf_top_every(double rate, __u32 per_cpu_sec);
+#define SF_TOP_EVERY_TARGET 0.5
+#define SF_TOP_EVERY_MAX    1000000
+
 /* How to render an interval. */
 struct sf_top_view {
 	double interval_s;
 	__u32 every, per_cpu_sec; /* the sampling asked for */
+	bool every_auto;          /* every was chosen from the rate (sf_top_every), not --every */
 	double scale;             /* sf_top_scale */
 	__u64 taken, missed;
 	const char *ifname;       /* NULL: every interface */
