@@ -50,10 +50,10 @@ static __always_inline int sf_sample_wanted(struct xdp_md *ctx, const struct sf_
 }
 
 /* This CPU's cap, a GCRA: 1 while it allows one more sample now (and books it), else 0. Samples
- * are spaced 1 s / per_cpu_sec apart, with a burst of SF_SAMPLE_BURST_DIV-th of a second's worth:
- * under a flood the cap thins the samples evenly through the second (a window that took the first
- * per_cpu_sec of each second would favour whoever sends at the start of a second, and skew top's
- * shares). */
+ * are spaced 1 s / per_cpu_sec apart, with a burst of a tenth of a second's worth
+ * (SF_SAMPLE_BURST_DIV) that absorbs the bursts a paced flood arrives in. Under a flood the cap
+ * thins the samples evenly through the second: a window that took the first per_cpu_sec of each
+ * second would favour whoever sends at the start of a second, and skew top's shares. */
 static __always_inline int sf_sample_under_cap(const struct sf_sample_ctl *ctl, __u64 now)
 {
 	struct sf_sample_win *w;

@@ -245,7 +245,7 @@ struct sf_sample_ctl {
 
 /* The per-CPU cap's state (bpf/sample.h, a GCRA): when the next sample is due, bpf_ktime_get_ns
  * clock. At most per_cpu_sec / SF_SAMPLE_BURST_DIV + 1 samples at once, per_cpu_sec a second. */
-#define SF_SAMPLE_BURST_DIV 100
+#define SF_SAMPLE_BURST_DIV 10
 struct sf_sample_win {
 	__u64 tat;
 };

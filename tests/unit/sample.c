@@ -181,15 +181,15 @@ static int burst(const struct sf_sample_ctl *ctl, const uint8_t *f, int n, int r
 	return 0;
 }
 
-/* per_cpu_sec 300, 10 packets at once on one CPU: the burst (300 / SF_SAMPLE_BURST_DIV + 1 = 4)
- * taken, 6 capped (one more taken for each 1/300 s the run lasts). */
+/* per_cpu_sec 30, 10 packets at once on one CPU: the burst (30 / SF_SAMPLE_BURST_DIV + 1 = 4)
+ * taken, 6 capped (one more taken for each 1/30 s the run lasts). */
 static void check_cap(struct ring_buffer *rb, struct got *g, const uint8_t *f, int n, struct xrun *r,
 		      char *why, size_t wl)
 {
 	struct sf_sample_ctl ctl = ctl_all();
 	int64_t d[SF_CNT_MAX];
 
-	ctl.per_cpu_sec = 300;
+	ctl.per_cpu_sec = 30;
 	ring_buffer__consume(rb);
 	g->n = 0;
 	if (burst(&ctl, f, n, 10, r, d)) {
