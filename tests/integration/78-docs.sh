@@ -72,7 +72,9 @@ for o in $globals; do
 	[[ " $(comp synfence --) " == *" $o "* ]] || miss+="completion:$o "
 done
 check_eq "${miss:-none}" none "every global option (user/cmd/cmd.h) is in the man page, synfence help and the completion"
-for src in run:cmd/run.c+conf/settings.c stats:cmd/stats.c detach:cmd/detach.c capture:cmd/capture.c; do
+# (--pin-dir and --config of stats, detach and capture: SF_DIR_LONGOPTS in cmd/pindir.h)
+for src in run:cmd/run.c+conf/settings.c stats:cmd/stats.c+cmd/pindir.h detach:cmd/detach.c+cmd/pindir.h \
+	capture:cmd/capture.c+cmd/pindir.h; do
 	cmd=${src%%:*}
 	files=${src#*:}
 	opts=$(sf_long_opts $(sed "s|[^+]*|$SF_SRC/user/&|g; s/+/ /g" <<<"$files") | grep -vxF -f <(echo "$globals"))

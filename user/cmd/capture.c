@@ -11,6 +11,7 @@
 #include <pcap/pcap.h>
 
 #include "cmd/cmd.h"
+#include "cmd/pindir.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/preflight.h"
@@ -100,12 +101,11 @@ static void capture_help(FILE *out)
 		"    synfence capture -i eth0 --rate 100 --every 10 -w sample.pcap\n");
 }
 
-enum { OPT_PIN_DIR = 256, OPT_CONFIG, OPT_REASON, OPT_VERDICT, OPT_RATE, OPT_EVERY };
+enum { OPT_REASON = 256, OPT_VERDICT, OPT_RATE, OPT_EVERY };
 
 struct cap_args {
-	const char *dir, *config, *out, *ifname;
-	char dir_buf[PATH_MAX];
-	bool dir_given;
+	struct sf_dir_args d; /* --pin-dir, --config: the pin dir */
+	const char *out, *ifname;
 	unsigned long count; /* 0: until stopped */
 	unsigned long every, rate;
 	unsigned int classes; /* bit 1 << enum sf_verdict_class */
@@ -187,19 +187,11 @@ static int capture_opt(int c, struct cap_args *a)
 	const struct sf_cmd *cmd = &sf_cmd_capture;
 	char bad[64] = "";
 	__u64 mask = 0;
+	int ret = sf_dir_opt(cmd, c, &a->d);
 
+	if (ret != SF_DIR_NOT_MINE)
+		return ret;
 	switch (c) {
-	case OPT_PIN_DIR:
-		if (!*optarg)
-			return sf_usage_err(cmd, "--pin-dir needs a directory");
-		a->dir = optarg;
-		a->dir_given = true;
-		return SF_EXIT_OK;
-	case OPT_CONFIG:
-		if (!*optarg)
-			return sf_usage_err(cmd, "--config needs a file");
-		a->config = optarg;
-		return SF_EXIT_OK;
 	case 'w':
 		if (!*optarg)
 			return sf_usage_err(cmd, "-w needs a file (or - for standard output)");
@@ -241,15 +233,13 @@ static int parse_args(int argc, char **argv, struct cap_args *a, bool *done)
 		{ "verdict", required_argument, NULL, OPT_VERDICT },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "every", required_argument, NULL, OPT_EVERY },
-		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
-		{ "config", required_argument, NULL, OPT_CONFIG },
+		SF_DIR_LONGOPTS,
 		SF_GLOBAL_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	const struct sf_cmd *cmd = &sf_cmd_capture;
 	int c, ret;
 
-	a->dir = SF_DEFAULT_PIN_DIR;
 	a->rate = DEFAULT_RATE;
 	a->every = 1;
 	while ((c = sf_getopt(argc, argv, ":" SF_GLOBAL_SHORTOPTS "w:i:c:", long_opts, cmd)) >= 0) {
@@ -271,9 +261,7 @@ static int parse_args(int argc, char **argv, struct cap_args *a, bool *done)
 		return sf_usage_err(cmd, "-w -: standard output is a terminal (pipe it to tcpdump -r -)");
 	if (!a->classes)
 		a->classes = (1u << SF_VC_MAX) - 1;
-	if (a->dir_given)
-		return SF_EXIT_OK;
-	return sf_resolve_pin_dir(a->config, a->dir_buf, sizeof(a->dir_buf), &a->dir);
+	return sf_dir_resolve(cmd, &a->d, 0);
 }
 
 /* What capture asks the programs for. */
@@ -454,7 +442,7 @@ static int capture(const struct cap_args *a, const struct sf_maps *m, struct sf_
 	if (ret)
 		goto out;
 	sf_sampler_catch_signals(&stop); /* before sampling is on: no signal may end us while it is */
-	ret = sf_sampler_open(a->dir, &req, &s, err, sizeof(err));
+	ret = sf_sampler_open(a->d.dir, &req, &s, err, sizeof(err));
 	if (ret) {
 		sf_err("%s", err[0] ? err : strerror(-ret));
 		goto out;
@@ -463,7 +451,7 @@ static int capture(const struct cap_args *a, const struct sf_maps *m, struct sf_
 	if (ret || (ret = sf_snap_read(m, &snaps[0], false)))
 		goto out;
 	announce(a);
-	ret = capture_loop(a->dir, s, &r);
+	ret = capture_loop(a->d.dir, s, &r);
 	if (ret || (ret = sf_snap_read(m, &snaps[1], false)))
 		goto out;
 	summary(&r, &snaps[0], &snaps[1]);
@@ -493,8 +481,8 @@ static int capture_cmd(int argc, char **argv)
 		sf_err("out of memory");
 		goto out;
 	}
-	if (sf_maps_open_pinned(&maps, a.dir) || sf_snap_read(&maps, &snaps[0], true) ||
-	    sf_check_running(a.dir, &snaps[0]) || capture(&a, &maps, snaps))
+	if (sf_maps_open_pinned(&maps, a.d.dir) || sf_snap_read(&maps, &snaps[0], true) ||
+	    sf_check_running(a.d.dir, &snaps[0]) || capture(&a, &maps, snaps))
 		goto out;
 	ret = SF_EXIT_OK;
 out:

@@ -46,15 +46,9 @@ static inline int sf_opts_exit_code(int c) { return c == SF_OPTS_EXIT ? SF_EXIT_
 /* Report a usage error for cmd: one line, plus where to find help. Returns SF_EXIT_USAGE. */
 int sf_usage_err(const struct sf_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The commands that read what a running synfence pinned (stats, status, capture): */
+/* The commands that read what a running synfence pinned (stats, status, capture; their --pin-dir
+ * and --config are in cmd/pindir.h): */
 struct sf_snap;
-/* the help of their --pin-dir and --config; */
-void sf_dir_opts_help(FILE *out);
-/* without --pin-dir, *dir = the pin_dir of the config file (--config FILE, else the default file
- * when it exists; buf holds it), else the default. A broken --config FILE is a usage error
- * (SF_EXIT_USAGE, reported); a broken default file is only warned about (they must work while run
- * still has the config it started with). */
-int sf_resolve_pin_dir(const char *config, char *buf, size_t len, const char **dir);
 /* whether snapshot s (read with check_attach) of dir has something live: run published its state,
  * and it is alive or its programs still run without it (links pinned by a run that exited with
  * SIGUSR2, or that died). Left-over maps of a run gone with its programs are refused (reported):

@@ -10,6 +10,7 @@
 #include <xdp/libxdp.h>
 
 #include "cmd/cmd.h"
+#include "cmd/pindir.h"
 #include "conf/settings.h"
 #include "lib/ifmaps.h"
 #include "lib/json.h"
@@ -55,7 +56,7 @@ static void detach_help(FILE *out)
 		SF_DEFAULT_PIN_DIR, SF_DEFAULT_CONFIG);
 }
 
-enum { OPT_PIN_DIR = 256, OPT_CONFIG, OPT_ALL };
+enum { OPT_ALL = 256 };
 
 struct result {
 	char name[IF_NAMESIZE];
@@ -261,8 +262,7 @@ static int add_pinned(enum sf_link_kind kind, const char *ifname, void *arg)
 
 /* What the command line asks for. */
 struct detach_args {
-	const char *config;  /* --config FILE; NULL: the default file, when it exists */
-	const char *pin_dir; /* --pin-dir DIR; NULL: the config file's, else the default */
+	struct sf_dir_args d; /* --pin-dir DIR (not checked here: see open_pin_dir), --config FILE */
 	bool all;
 	char **names;        /* the interfaces (none with --all) */
 	int n_names;
@@ -283,8 +283,7 @@ struct detach_run {
 static int parse_args(int argc, char **argv, struct detach_args *a)
 {
 	static const struct option long_opts[] = {
-		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
-		{ "config", required_argument, NULL, OPT_CONFIG },
+		SF_DIR_LONGOPTS,
 		{ "all", no_argument, NULL, OPT_ALL },
 		SF_GLOBAL_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
@@ -293,11 +292,9 @@ static int parse_args(int argc, char **argv, struct detach_args *a)
 	int c;
 
 	while ((c = sf_getopt(argc, argv, ":" SF_GLOBAL_SHORTOPTS, long_opts, cmd)) >= 0) {
-		if (c == OPT_PIN_DIR)
-			a->pin_dir = optarg;
-		else if (c == OPT_CONFIG)
-			a->config = optarg;
-		else if (c == OPT_ALL)
+		if (sf_dir_set(c, &a->d))
+			continue;
+		if (c == OPT_ALL)
 			a->all = true;
 		else
 			return sf_usage_err(cmd, "unexpected option");
@@ -322,18 +319,14 @@ static int parse_args(int argc, char **argv, struct detach_args *a)
  * synfence holds it; --all: the interfaces pinned in it. Returns -1 to go on, else the exit code. */
 static int open_pin_dir(struct detach_args *a, struct detach_run *d)
 {
-	char dir[PATH_MAX], err[1024];
-	int ret = sf_conf_pin_dir(a->config, a->pin_dir, dir, sizeof(dir), err, sizeof(err));
+	char err[1024];
+	int ret = sf_dir_resolve(&sf_cmd_detach, &a->d, SF_DIR_STRICT | SF_DIR_CHECKED | SF_DIR_USAGE);
 
-	if (ret) {
-		if (a->pin_dir && !strncmp(err, "--pin-dir: ", strlen("--pin-dir: ")))
-			return sf_usage_err(&sf_cmd_detach, "%s", err);
-		sf_err("%s", err);
-		return SF_EXIT_USAGE;
-	}
+	if (ret)
+		return ret;
 	if (sf_check_root())
 		return SF_EXIT_FAIL;
-	ret = sf_pins_open(&d->pins, dir, true, err, sizeof(err));
+	ret = sf_pins_open(&d->pins, a->d.dir, true, err, sizeof(err));
 	d->have_pins = ret == 0 || ret == -EBUSY;
 	d->daemon = ret == -EBUSY;
 	if (ret && ret != -EBUSY && ret != -ENOENT) {

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 
 #include "cmd/cmd.h"
+#include "cmd/pindir.h"
 #include "conf/settings.h"
 #include "lib/json.h"
 #include "lib/lists.h"
@@ -63,13 +64,12 @@ static void deny_help(FILE *out)
 	list_help(out, "deny", "their SYNs and would-be cookie ACKs are dropped", "drop_denied");
 }
 
-enum { OPT_PIN_DIR = 256, OPT_CONFIG, OPT_TTL };
+enum { OPT_TTL = 256 };
 
 struct list_args {
 	const struct sf_cmd *cmd;
 	enum sf_list_kind kind;
-	const char *dir, *config;
-	char dir_buf[PATH_MAX];
+	struct sf_dir_args d; /* --pin-dir, --config: the pin dir */
 	unsigned long ttl;
 	char **args;
 	int n_args;
@@ -81,19 +81,19 @@ static int open_list_maps(const struct list_args *a, int *trie, int *allow, int 
 	int fd[3] = { -1, -1, -1 }, ret = 0;
 	char path[PATH_MAX + 32];
 
-	if (sf_is_bpffs(a->dir) != 1) {
-		sf_err("no synfence state in %s: is `synfence run` running (with this --pin-dir)?", a->dir);
+	if (sf_is_bpffs(a->d.dir) != 1) {
+		sf_err("no synfence state in %s: is `synfence run` running (with this --pin-dir)?", a->d.dir);
 		return -ENOENT;
 	}
 	for (int i = 0; i < 3 && !ret; i++) {
-		snprintf(path, sizeof(path), "%s/%s", a->dir, names[i]);
+		snprintf(path, sizeof(path), "%s/%s", a->d.dir, names[i]);
 		fd[i] = bpf_obj_get(path);
 		if (fd[i] >= 0)
 			continue;
 		ret = -errno;
 		if (ret == -ENOENT)
 			sf_err("no %s map in %s: is `synfence run` (a version with lists) running "
-			       "with this --pin-dir?", names[i], a->dir);
+			       "with this --pin-dir?", names[i], a->d.dir);
 		else
 			sf_err("cannot open %s: %s", path, strerror(-ret));
 	}
@@ -212,26 +212,21 @@ static int do_change(const struct list_args *a, bool add, int fd)
 static int parse_args(int argc, char **argv, struct list_args *a, bool *done)
 {
 	static const struct option long_opts[] = {
-		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
-		{ "config", required_argument, NULL, OPT_CONFIG },
+		SF_DIR_LONGOPTS,
 		{ "ttl", required_argument, NULL, OPT_TTL },
 		SF_GLOBAL_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	int c;
+	int c, ret;
 
 	while ((c = sf_getopt(argc, argv, ":" SF_GLOBAL_SHORTOPTS, long_opts, a->cmd)) >= 0) {
+		ret = sf_dir_opt(a->cmd, c, &a->d);
+		if (ret != SF_DIR_NOT_MINE) {
+			if (ret)
+				return ret;
+			continue;
+		}
 		switch (c) {
-		case OPT_PIN_DIR:
-			if (!*optarg)
-				return sf_usage_err(a->cmd, "--pin-dir needs a directory");
-			a->dir = optarg;
-			break;
-		case OPT_CONFIG:
-			if (!*optarg)
-				return sf_usage_err(a->cmd, "--config needs a file");
-			a->config = optarg;
-			break;
 		case OPT_TTL:
 			if (sf_parse_uint(optarg, 1, SF_MAX_TTL, &a->ttl))
 				return sf_usage_err(a->cmd, "bad --ttl '%s': expected seconds, 1-%lu", optarg,
@@ -277,13 +272,8 @@ static int list_cmd(const struct sf_cmd *cmd, enum sf_list_kind kind, int argc, 
 		if (sf_cidr_parse(a.args[i], &k, err, sizeof(err)))
 			return sf_usage_err(cmd, "%s", err);
 	}
-	if (!a.dir) {
-		if (sf_conf_pin_dir(a.config, NULL, a.dir_buf, sizeof(a.dir_buf), err, sizeof(err))) {
-			sf_err("%s", err);
-			return SF_EXIT_USAGE;
-		}
-		a.dir = a.dir_buf;
-	}
+	if ((ret = sf_dir_resolve(cmd, &a.d, SF_DIR_STRICT)))
+		return ret;
 	if (open_list_maps(&a, &trie, &allow, &deny, &lists))
 		return SF_EXIT_FAIL;
 	if (!strcmp(verb, "list"))
@@ -291,7 +281,7 @@ static int list_cmd(const struct sf_cmd *cmd, enum sf_list_kind kind, int argc, 
 	else
 		ret = do_change(&a, !strcmp(verb, "add"), trie);
 	if (strcmp(verb, "list") && sf_lists_sync_flags(lists, allow, deny)) {
-		sf_err("cannot update %s in %s", SF_MAP_LISTS, a.dir);
+		sf_err("cannot update %s in %s", SF_MAP_LISTS, a.d.dir);
 		ret = SF_EXIT_FAIL;
 	}
 	close(allow);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cmd/cmd.h"
+#include "cmd/pindir.h"
 #include "conf/settings.h"
 #include "lib/log.h"
 #include "view/render.h"
@@ -25,17 +26,6 @@ static void counters_help(FILE *out)
 	fprintf(out, "COUNTERS\n");
 	for (int i = 0; i < SF_CNT_MAX; i++)
 		fprintf(out, "    %-20s %s\n", sf_counter_names[i], sf_counter_help[i]);
-}
-
-void sf_dir_opts_help(FILE *out)
-{
-	fprintf(out,
-		"    --pin-dir DIR\n"
-		"        Where `synfence run` pinned its maps. Default: the config file's pin_dir,\n"
-		"        else %s.\n"
-		"    --config FILE\n"
-		"        Read pin_dir from FILE (default %s, when it exists).\n",
-		SF_DEFAULT_PIN_DIR, SF_DEFAULT_CONFIG);
 }
 
 static void stats_help_description(FILE *out)
@@ -163,33 +153,11 @@ static void status_help(FILE *out)
 }
 
 struct view_args {
-	const char *dir;
-	char dir_buf[PATH_MAX]; /* the config file's pin_dir */
-	bool dir_given;         /* --pin-dir: the config file is not read */
-	const char *config;     /* --config FILE */
+	struct sf_dir_args d; /* --pin-dir, --config: the pin dir */
 	double interval;
 	double watch; /* 0: no --watch */
 	struct sf_render_opts ro;
 };
-
-enum { OPT_PIN_DIR = 256, OPT_CONFIG };
-
-int sf_resolve_pin_dir(const char *config, char *buf, size_t len, const char **dir)
-{
-	char err[1024];
-
-	if (!sf_conf_pin_dir(config, NULL, buf, len, err, sizeof(err))) {
-		*dir = buf;
-		return SF_EXIT_OK;
-	}
-	if (config) {
-		sf_err("%s", err);
-		return SF_EXIT_USAGE;
-	}
-	sf_warn("%s: ignored, looking in %s", err, SF_DEFAULT_PIN_DIR);
-	*dir = SF_DEFAULT_PIN_DIR;
-	return SF_EXIT_OK;
-}
 
 /* --watch SECONDS as well as --watch=SECONDS and -wSECONDS */
 static int parse_watch(const struct sf_cmd *cmd, int argc, char **argv, struct view_args *a)
@@ -210,19 +178,11 @@ static int parse_watch(const struct sf_cmd *cmd, int argc, char **argv, struct v
 static int view_opt(const struct sf_cmd *cmd, int c, int argc, char **argv, struct view_args *a)
 {
 	bool stats = cmd == &sf_cmd_stats;
+	int ret = sf_dir_opt(cmd, c, &a->d);
 
+	if (ret != SF_DIR_NOT_MINE)
+		return ret;
 	switch (c) {
-	case OPT_PIN_DIR:
-		if (!*optarg)
-			return sf_usage_err(cmd, "--pin-dir needs a directory");
-		a->dir = optarg;
-		a->dir_given = true;
-		return SF_EXIT_OK;
-	case OPT_CONFIG:
-		if (!*optarg)
-			return sf_usage_err(cmd, "--config needs a file");
-		a->config = optarg;
-		return SF_EXIT_OK;
 	case 'i':
 		if (sf_parse_seconds(optarg, 0, MAX_INTERVAL, &a->interval))
 			return sf_usage_err(cmd, "bad --interval '%s': expected seconds, 0-%g", optarg,
@@ -250,18 +210,15 @@ static int view_opt(const struct sf_cmd *cmd, int c, int argc, char **argv, stru
 static int finish_args(const struct sf_cmd *cmd, struct view_args *a)
 {
 	bool stats = cmd == &sf_cmd_stats;
+	int ret = sf_dir_resolve(cmd, &a->d, 0);
 
-	if (!a->dir_given) {
-		int ret = sf_resolve_pin_dir(a->config, a->dir_buf, sizeof(a->dir_buf), &a->dir);
-
-		if (ret)
-			return ret;
-	}
+	if (ret)
+		return ret;
 	a->ro.view = stats ? SF_VIEW_STATS : SF_VIEW_STATUS;
 	a->ro.json = sf_opts.json;
 	a->ro.pretty = sf_opts.pretty;
 	a->ro.descriptions = stats && sf_opts.verbose > 0;
-	a->ro.pin_dir = a->dir;
+	a->ro.pin_dir = a->d.dir;
 	return SF_EXIT_OK;
 }
 
@@ -269,8 +226,7 @@ static int parse_args(const struct sf_cmd *cmd, int argc, char **argv, struct vi
 		      bool *done)
 {
 	static const struct option long_opts[] = {
-		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
-		{ "config", required_argument, NULL, OPT_CONFIG },
+		SF_DIR_LONGOPTS,
 		{ "interval", required_argument, NULL, 'i' },
 		{ "watch", optional_argument, NULL, 'w' },
 		{ "all", no_argument, NULL, 'a' },
@@ -282,7 +238,6 @@ static int parse_args(const struct sf_cmd *cmd, int argc, char **argv, struct vi
 						     : ":" SF_GLOBAL_SHORTOPTS "i:";
 	int c, ret;
 
-	a->dir = SF_DEFAULT_PIN_DIR;
 	a->interval = DEFAULT_INTERVAL;
 	/* -v is global (verbose); in stats it also adds the description column */
 	while ((c = sf_getopt(argc, argv, shortopts, long_opts, cmd)) >= 0) {
@@ -357,9 +312,9 @@ static int view_cmd(const struct sf_cmd *cmd, int argc, char **argv)
 		sf_err("out of memory");
 		goto out;
 	}
-	if (sf_maps_open_pinned(&maps, a.dir) || sf_snap_read(&maps, &snaps[0], true))
+	if (sf_maps_open_pinned(&maps, a.d.dir) || sf_snap_read(&maps, &snaps[0], true))
 		goto out;
-	if (stats && sf_check_running(a.dir, &snaps[0]))
+	if (stats && sf_check_running(a.d.dir, &snaps[0]))
 		goto out;
 	if (a.watch > 0) {
 		ret = sf_watch(&maps, &a.ro, a.watch) ? SF_EXIT_FAIL : SF_EXIT_OK;

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 
 #include "cmd/cmd.h"
+#include "cmd/pindir.h"
 #include "conf/settings.h"
 #include "lib/log.h"
 #include "lib/sample.h"
@@ -121,11 +122,11 @@ static void top_help(FILE *out)
 		(int)sizeof(struct sf_sample), SF_DEFAULT_PIN_DIR, SF_DEFAULT_CONFIG);
 }
 
-enum { OPT_PIN_DIR = 256, OPT_CONFIG, OPT_BY, OPT_PREFIX4, OPT_PREFIX6, OPT_INTERVAL, OPT_EVERY, OPT_RATE };
+enum { OPT_BY = 256, OPT_PREFIX4, OPT_PREFIX6, OPT_INTERVAL, OPT_EVERY, OPT_RATE };
 
 struct top_args {
-	const char *pin_dir, *config, *ifname;
-	char dir[PATH_MAX];
+	struct sf_dir_args d; /* --pin-dir, --config: the pin dir */
+	const char *ifname;
 	enum sf_top_by by;
 	unsigned long prefix4, prefix6, rows, every, rate; /* every 0: chosen from the rate */
 	double interval;
@@ -143,11 +144,11 @@ static int num_opt(const char *name, unsigned long min, unsigned long max, unsig
 static int top_opt(int c, struct top_args *a)
 {
 	switch (c) {
-	case OPT_PIN_DIR:
-	case OPT_CONFIG:
+	case SF_OPT_PIN_DIR:
+	case SF_OPT_CONFIG: /* top's own wording for an empty value */
 		if (!*optarg)
-			return sf_usage_err(&sf_cmd_top, "%s needs a value", c == OPT_PIN_DIR ? "--pin-dir" : "--config");
-		*(c == OPT_PIN_DIR ? &a->pin_dir : &a->config) = optarg;
+			return sf_usage_err(&sf_cmd_top, "%s needs a value", c == SF_OPT_PIN_DIR ? "--pin-dir" : "--config");
+		sf_dir_set(c, &a->d);
 		return SF_EXIT_OK;
 	case 'i':
 		if (!*optarg || strlen(optarg) >= 16)
@@ -188,12 +189,10 @@ static int parse_args(int argc, char **argv, struct top_args *a)
 		{ "watch", no_argument, NULL, 'w' },
 		{ "every", required_argument, NULL, OPT_EVERY },
 		{ "rate", required_argument, NULL, OPT_RATE },
-		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
-		{ "config", required_argument, NULL, OPT_CONFIG },
+		SF_DIR_LONGOPTS,
 		SF_GLOBAL_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
-	char err[1024];
 	int c, ret;
 
 	*a = (struct top_args){ .by = SF_TOP_SRC4, .prefix4 = 24, .prefix6 = 48, .rows = DEFAULT_ROWS,
@@ -207,11 +206,8 @@ static int parse_args(int argc, char **argv, struct top_args *a)
 		return sf_opts_exit_code(c);
 	if (optind < argc)
 		return sf_usage_err(&sf_cmd_top, "unexpected argument '%s'", argv[optind]);
-	if (sf_conf_pin_dir(a->config, a->pin_dir, a->dir, sizeof(a->dir), err, sizeof(err))) {
-		sf_err("%s", err);
-		return SF_EXIT_USAGE;
-	}
-	return -1;
+	ret = sf_dir_resolve(&sf_cmd_top, &a->d, SF_DIR_STRICT | SF_DIR_CHECKED);
+	return ret ? ret : -1;
 }
 
 /* One top session: the maps for the sample_* counters, the sampler, the interval's aggregate. */
@@ -331,14 +327,14 @@ static int open_maps(struct top_run *r)
 		sf_err("out of memory");
 		return -ENOMEM;
 	}
-	err = sf_maps_open_pinned(&r->maps, r->a.dir);
+	err = sf_maps_open_pinned(&r->maps, r->a.d.dir);
 	if (!err)
 		err = sf_snap_read(&r->maps, &r->snaps[r->start], false);
 	if (!err && r->a.ifname)
 		err = find_iface(r);
 	if (err)
 		return err;
-	snprintf(path, sizeof(path), "%s/%s", r->a.dir, SF_MAP_DENY);
+	snprintf(path, sizeof(path), "%s/%s", r->a.d.dir, SF_MAP_DENY);
 	r->view.deny_fd = bpf_obj_get(path); /* -1: no deny list, no suggestions */
 	return 0;
 }
@@ -371,7 +367,7 @@ static int start_sampling(struct top_run *r)
 	int ret;
 
 	sf_sampler_catch_signals(&r->stop);
-	ret = sf_sampler_open(r->a.dir, &req, &r->sampler, err, sizeof(err));
+	ret = sf_sampler_open(r->a.d.dir, &req, &r->sampler, err, sizeof(err));
 	if (ret) {
 		sf_err("%s", err);
 		return ret;
