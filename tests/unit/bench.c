@@ -157,9 +157,6 @@ static int replay_set(const struct progs *p, int prog, const uint8_t *tmpl, int 
 	return 0;
 }
 
-/* The frames measured. */
-enum { F_SYN, F_VACK, F_FACK, F_EST, F_UNP, F_FSYN, F_N };
-
 /* The limiter (bpf/limit.h) during a path: off (the default config), on with a rate no replay
  * reaches (every SYN counted and answered), on with 1/s burst 1 (every SYN limited, dropped). */
 enum { LIM_OFF, LIM_PASS, LIM_DROP };
@@ -182,37 +179,37 @@ static const struct bpath {
 	int lim;  /* the per-source SYN limiter: LIM_OFF, LIM_PASS (on, under the rate), LIM_DROP */
 	int calm; /* engage = auto, the interface calm (sf_config.calm_slots) while measured */
 } paths[] = {
-	{ "SYN -> SYN-ACK", "repeat=1 loop", F_SYN, XDP_TX, M_LOOP, 0, LIM_OFF },
-	{ "valid ACK", "repeat=1 loop", F_VACK, XDP_PASS, M_LOOP, 0, LIM_OFF },
-	{ "forged ACK", "repeat=1 loop", F_FACK, XDP_DROP, M_LOOP, 0, LIM_OFF },
-	{ "established", "repeat=1 loop", F_EST, XDP_PASS, M_LOOP, 0, LIM_OFF },
-	{ "forged ACK", "repeat=1M", F_FACK, XDP_DROP, M_BULK, 0, LIM_OFF },
-	{ "established", "repeat=1M", F_EST, XDP_PASS, M_BULK, 0, LIM_OFF },
-	{ "unprotected", "repeat=1 loop", F_UNP, XDP_PASS, M_LOOP, 0, LIM_OFF },
-	{ "unprotected", "repeat=1M", F_UNP, XDP_PASS, M_BULK, 0, LIM_OFF },
-	{ "SYN -> SYN-ACK", "replay 1M", F_SYN, XDP_TX, M_REPLAY, 0, LIM_OFF },
-	{ "valid ACK", "repeat=1M", F_VACK, XDP_PASS, M_BULK, 0, LIM_OFF },
+	{ "SYN -> SYN-ACK", "repeat=1 loop", BF_SYN, XDP_TX, M_LOOP, 0, LIM_OFF },
+	{ "valid ACK", "repeat=1 loop", BF_VACK, XDP_PASS, M_LOOP, 0, LIM_OFF },
+	{ "forged ACK", "repeat=1 loop", BF_FACK, XDP_DROP, M_LOOP, 0, LIM_OFF },
+	{ "established", "repeat=1 loop", BF_EST, XDP_PASS, M_LOOP, 0, LIM_OFF },
+	{ "forged ACK", "repeat=1M", BF_FACK, XDP_DROP, M_BULK, 0, LIM_OFF },
+	{ "established", "repeat=1M", BF_EST, XDP_PASS, M_BULK, 0, LIM_OFF },
+	{ "unprotected", "repeat=1 loop", BF_UNP, XDP_PASS, M_LOOP, 0, LIM_OFF },
+	{ "unprotected", "repeat=1M", BF_UNP, XDP_PASS, M_BULK, 0, LIM_OFF },
+	{ "SYN -> SYN-ACK", "replay 1M", BF_SYN, XDP_TX, M_REPLAY, 0, LIM_OFF },
+	{ "valid ACK", "repeat=1M", BF_VACK, XDP_PASS, M_BULK, 0, LIM_OFF },
 	/* not synfence: the floor program in synfence's place, for the SYN row above */
-	{ "SYN-ACK floor", "replay 1M", F_FSYN, XDP_TX, M_FLOOR, 0, LIM_OFF },
+	{ "SYN-ACK floor", "replay 1M", BF_FSYN, XDP_TX, M_FLOOR, 0, LIM_OFF },
 	/* TC ingress after XDP: the same frames (established: cached by the XDP runs before) */
-	{ "TC established", "repeat=1M", F_EST, ENV_TC_VERDICT, M_BULK, 1, LIM_OFF },
-	{ "TC unprotected", "repeat=1M", F_UNP, ENV_TC_VERDICT, M_BULK, 1, LIM_OFF },
-	{ "TC valid ACK", "repeat=1M", F_VACK, ENV_TC_VERDICT, M_BULK, 1, LIM_OFF },
+	{ "TC established", "repeat=1M", BF_EST, ENV_TC_VERDICT, M_BULK, 1, LIM_OFF },
+	{ "TC unprotected", "repeat=1M", BF_UNP, ENV_TC_VERDICT, M_BULK, 1, LIM_OFF },
+	{ "TC valid ACK", "repeat=1M", BF_VACK, ENV_TC_VERDICT, M_BULK, 1, LIM_OFF },
 	/* per-source SYN limits on: the same SYN (one source, cells in cache), for the rows
 	 * SYN -> SYN-ACK above (off) */
-	{ "SYN limit on", "repeat=1 loop", F_SYN, XDP_TX, M_LOOP, 0, LIM_PASS },
-	{ "SYN limit on", "replay 1M", F_SYN, XDP_TX, M_REPLAY, 0, LIM_PASS },
-	{ "SYN limited", "repeat=1M", F_SYN, XDP_DROP, M_BULK, 0, LIM_DROP },
+	{ "SYN limit on", "repeat=1 loop", BF_SYN, XDP_TX, M_LOOP, 0, LIM_PASS },
+	{ "SYN limit on", "replay 1M", BF_SYN, XDP_TX, M_REPLAY, 0, LIM_PASS },
+	{ "SYN limited", "repeat=1M", BF_SYN, XDP_DROP, M_BULK, 0, LIM_DROP },
 	/* engage = auto, calm: the SYN passes to the kernel (syn_pass_calm) */
-	{ "SYN calm", "repeat=1M", F_SYN, XDP_PASS, M_BULK, 0, LIM_OFF, 1 },
+	{ "SYN calm", "repeat=1M", BF_SYN, XDP_PASS, M_BULK, 0, LIM_OFF, 1 },
 };
 #pragma GCC diagnostic pop
 #define NPATHS (sizeof(paths) / sizeof(paths[0]))
 
 struct bench {
 	struct progs p;
-	uint8_t f[F_N][PKT_MAX];
-	int n[F_N];
+	uint8_t f[BF_N][PKT_MAX];
+	int n[BF_N];
 	double res[NPATHS][2][ROUNDS], walls[NPATHS][2][ROUNDS];
 	unsigned bad[NPATHS][2];
 	struct xrun r;
@@ -239,13 +236,13 @@ static void lim_prime(struct bench *b, int lim)
 {
 	lim_set(b, lim);
 	if (lim == LIM_DROP)
-		env_run_xdp(E.xdp, b->f[F_SYN], b->n[F_SYN], &b->r, 1);
+		env_run_xdp(E.xdp, b->f[BF_SYN], b->n[BF_SYN], &b->r, 1);
 }
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-static void build_frames(struct bench *b)
+int bench_build_frames(uint8_t f[BF_N][PKT_MAX], int n[BF_N])
 {
 	struct pkt_spec s = LSYN4();
 	struct tcase va = { .scen = S_ACK, .pkt = LSYN4() };
@@ -261,14 +258,17 @@ static void build_frames(struct bench *b)
 
 	apply_case_config(&va);
 	spec_fixup(&s);
-	b->n[F_SYN] = pkt_build(&s, b->f[F_SYN], PKT_MAX);
-	b->n[F_VACK] = build_ack(&va, b->f[F_VACK], &m, why, sizeof(why));
-	b->n[F_FACK] = build_ack(&fa, b->f[F_FACK], &m, why, sizeof(why));
-	b->n[F_EST] = build_frame(&es, b->f[F_EST]);
-	b->n[F_UNP] = pkt_build(&u, b->f[F_UNP], PKT_MAX);
+	n[BF_SYN] = pkt_build(&s, f[BF_SYN], PKT_MAX);
+	n[BF_VACK] = build_ack(&va, f[BF_VACK], &m, why, sizeof(why));
+	n[BF_FACK] = build_ack(&fa, f[BF_FACK], &m, why, sizeof(why));
+	n[BF_EST] = build_frame(&es, f[BF_EST]);
+	n[BF_UNP] = pkt_build(&u, f[BF_UNP], PKT_MAX);
 	spec_fixup(&fs);
-	b->n[F_FSYN] = pkt_build(&fs, b->f[F_FSYN], PKT_MAX);
-	b->cfg_off = E.cfg_now;
+	n[BF_FSYN] = pkt_build(&fs, f[BF_FSYN], PKT_MAX);
+	for (int i = 0; i < BF_N; i++)
+		if (n[i] <= 0)
+			return -1;
+	return 0;
 }
 #pragma GCC diagnostic pop
 
@@ -318,8 +318,8 @@ static int check_paths(struct bench *b)
 /* What repeat > 1 does on the paths that need care. */
 static void print_repeat_notes(struct bench *b)
 {
-	const uint8_t *vack = b->f[F_VACK];
-	int nvack = b->n[F_VACK];
+	const uint8_t *vack = b->f[BF_VACK];
+	int nvack = b->n[BF_VACK];
 	uint64_t b4[SF_CNT_MAX], af[SF_CNT_MAX];
 
 	env_counters(&E, b4);
@@ -331,7 +331,7 @@ static void print_repeat_notes(struct bench *b)
 	       (long long)(af[SF_CNT_handoff_err_einval] - b4[SF_CNT_handoff_err_einval]),
 	       b->r.framelen == nvack && !memcmp(b->r.frame, vack, (size_t)nvack) ? "unchanged"
 										 : "changed");
-	env_run_xdp(E.xdp, b->f[F_SYN], b->n[F_SYN], &b->r, 2);
+	env_run_xdp(E.xdp, b->f[BF_SYN], b->n[BF_SYN], &b->r, 2);
 	printf("note: SYN with repeat=2: %s (iteration 2 ran on the SYN-ACK of iteration 1)\n",
 	       env_verdict_name(b->r.ret));
 }
@@ -438,7 +438,8 @@ static int bench_run(struct bench *b)
 	CPU_ZERO(&cs);
 	CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &cs);
 	sched_setaffinity(0, sizeof(cs), &cs);
-	build_frames(b);
+	bench_build_frames(b->f, b->n); /* (a frame that failed shows in check_paths) */
+	b->cfg_off = E.cfg_now;
 	if (check_paths(b))
 		return 1;
 	print_repeat_notes(b);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pkt.h" /* PKT_MAX */
+
 /* pass_path: the trivial XDP program (NULL: xdp_pass.bpf.o next to this executable, else build/);
  * the replay wrapper, the SYN-ACK floor and the trivial TC program are looked for next to it.
  * Prints the table; returns the exit status. */
@@ -25,6 +27,14 @@ int bench_load_prog(const char *dir, const char *file, const char *prog, const c
 		    struct bpf_object **obj);
 /* The trivial program's object: pass_path, else next to this executable, else build/. */
 const char *bench_pass_obj_path(const char *pass_path, const char *argv0, char *path, size_t n);
+
+/* The frames the benchmarks run: a SYN to the protected port, the valid ACK of its cookie, a forged
+ * ACK (a cookie bit flipped), a segment of an established connection, a data segment to a port
+ * synfence does not protect, and the SYN to the port the SYN-ACK floor answers. */
+enum { BF_SYN, BF_VACK, BF_FACK, BF_EST, BF_UNP, BF_FSYN, BF_N };
+/* Builds them into f[i] (n[i]: the length), under the valid ACK's config (applied). 0, or -1 when
+ * one could not be built (its n[i] <= 0). */
+int bench_build_frames(uint8_t f[BF_N][PKT_MAX], int n[BF_N]);
 
 /* `test_xdp --bench-sampling`: what packet sampling costs (bench_sample.c). */
 int bench_sampling(const char *pass_path, const char *argv0);

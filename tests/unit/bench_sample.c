@@ -30,8 +30,6 @@
 enum { C_TRIVIAL, C_NOCODE, C_OFF, C_ON1, C_ON64, C_N };
 static const char *const col_names[C_N] = { "trivial", "no code", "off", "on 1/1", "on 1/64" };
 
-enum { BF_SYN, BF_VACK, BF_FACK, BF_EST, BF_UNP, BF_N };
-
 static const struct spath {
 	const char *name;
 	int frame;
@@ -56,34 +54,6 @@ struct sbench {
 	struct xrun r;
 	atomic_int stop;
 };
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Woverride-init"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-static int build_frames(struct sbench *b)
-{
-	struct pkt_spec s = LSYN4();
-	struct tcase va = { .scen = S_ACK, .pkt = LSYN4() };
-	struct tcase fa = { .scen = S_ACK, .pkt = LSYN4(), .am = { .flip = 1u << 13 } };
-	struct tcase es = { .scen = S_EST };
-	struct pkt_spec u = LSYN4(.dport = 81, .seq = 12345, .ack = 67890, .flags = TF_ACK,
-				  .opts = NULL, .paylen = 100);
-	struct sf_handoff_attrs m;
-	char why[1024] = "";
-
-	apply_case_config(&va);
-	spec_fixup(&s);
-	b->n[BF_SYN] = pkt_build(&s, b->f[BF_SYN], PKT_MAX);
-	b->n[BF_VACK] = build_ack(&va, b->f[BF_VACK], &m, why, sizeof(why));
-	b->n[BF_FACK] = build_ack(&fa, b->f[BF_FACK], &m, why, sizeof(why));
-	b->n[BF_EST] = build_frame(&es, b->f[BF_EST]);
-	b->n[BF_UNP] = pkt_build(&u, b->f[BF_UNP], PKT_MAX);
-	for (int i = 0; i < BF_N; i++)
-		if (b->n[i] <= 0)
-			return -1;
-	return 0;
-}
-#pragma GCC diagnostic pop
 
 /* The variant without the sampling code, on the unit tests' maps (the same config, secrets, ports,
  * flows), its internal maps its own. The fd of its XDP program, or -1. */
@@ -229,7 +199,7 @@ static int sbench_run(struct sbench *b, const char *dir)
 	int cpu = sched_getcpu() < 0 ? 0 : sched_getcpu(), rc;
 
 	b->prog[C_OFF] = b->prog[C_ON1] = b->prog[C_ON64] = E.xdp;
-	if ((b->prog[C_NOCODE] = variant_load(b, dir)) < 0 || build_frames(b))
+	if ((b->prog[C_NOCODE] = variant_load(b, dir)) < 0 || bench_build_frames(b->f, b->n))
 		return 1;
 	CPU_ZERO(&cs);
 	CPU_SET(cpu, &cs);
