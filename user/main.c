@@ -17,10 +17,10 @@ static const struct sf_cmd *const commands[] = {
 	&sf_cmd_status,
 	&sf_cmd_stats,
 	&sf_cmd_top,
+	&sf_cmd_capture,
 	&sf_cmd_detach,
 	&sf_cmd_allow,
 	&sf_cmd_deny,
-	&sf_cmd_capture,
 	&sf_cmd_help,
 };
 
