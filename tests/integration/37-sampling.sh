@@ -10,7 +10,11 @@
 #     synfence_sample_tx_total; stats shows the sample_tx row;
 #  3. a second holder is refused (exit 1) naming the first one's pid;
 #  4. SIGINT to the holder: it exits 0 and sampling is off;
-#  5. SIGKILL to a holder: the daemon switches sampling off within a few seconds and logs it.
+#  5. SIGKILL to a holder (which cannot switch sampling off): the daemon switches sampling off
+#     within a few seconds and logs it;
+#  6. sampling off costs nothing measurable: `test_xdp --bench-sampling --check` runs each XDP path
+#     side by side in the program built without the sampling code and in the real one with sampling
+#     off (test runs, not the veth), and each path's off must stay within 1.15 x + 5 ns of it.
 . "$(dirname "$0")/../lib.sh"
 
 sf_init sampling
@@ -108,11 +112,24 @@ check_true "a holder claims sampling" holder k 0 60000
 K=$HOLDER
 kill -KILL "$K"
 sf_wait_pid "$K" 5
-check_eq "$(sampling_on)" true "sampling stays on with a killed holder (no way out)"
-check_match "$(sf_status_json | jq -r '.daemon.sampling.holder_alive')" false "status -j: its holder is gone"
+# The daemon's tick (every second here) may come before the status read: then sampling is already
+# off, and the log line below says why. Still on: status must say the holder is gone.
+if [ "$(sampling_on)" = true ]; then
+	check_match "$(sf_status_json | jq -r '.daemon.sampling.holder_alive')" false \
+		"status -j: sampling still on, its holder is gone"
+else
+	log "the daemon's tick switched sampling off before status was read"
+fi
 check_true "the daemon switches sampling off within 5 s and logs it" \
 	sf_wait_log "$SF_LOG" "sampling switched off: its holder \(pid $K\) is gone" 5
 check_eq "$(sampling_on)" false "sampling is off"
 check_true "a new holder can claim sampling" holder n 1 1
 sf_synfence_stop
+
+log "6. sampling off costs nothing measurable (test runs side by side)"
+"$BUILD/test_xdp" --bench-sampling --check >"$TMPD/bench.out" 2>&1
+SF_RC=$?
+sed 's/^/    bench| /' "$TMPD/bench.out"
+check_eq "$SF_RC" 0 "test_xdp --bench-sampling --check: every path's off within its bound"
+check_eq "$(grep -c '^ok   sampling off' "$TMPD/bench.out")" 5 "5 paths checked (SYN, valid ACK, forged ACK, established, unprotected)"
 sf_finish

@@ -36,8 +36,9 @@ enum { BF_SYN, BF_VACK, BF_FACK, BF_EST, BF_UNP, BF_FSYN, BF_N };
  * one could not be built (its n[i] <= 0). */
 int bench_build_frames(uint8_t f[BF_N][PKT_MAX], int n[BF_N]);
 
-/* `test_xdp --bench-sampling`: what packet sampling costs (bench_sample.c). */
-int bench_sampling(const char *pass_path, const char *argv0);
+/* `test_xdp --bench-sampling`: what packet sampling costs (bench_sample.c). check: shorter rounds,
+ * and the exit status says whether sampling off costs nothing measurable on every path. */
+int bench_sampling(const char *pass_path, const char *argv0, int check);
 
 /* CLOCK_MONOTONIC in ns; qsort order of doubles (shared with lists.c's --bench-lists). */
 double bench_now_ns(void);

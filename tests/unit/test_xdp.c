@@ -444,7 +444,7 @@ static int selected(const char *name, int nfilt, char **filt)
 }
 
 struct args {
-	int bench, bench_lists, bench_sampling, nfilt;
+	int bench, bench_lists, bench_sampling, check, nfilt;
 	const char *pass_obj;
 	char **filt;          /* the case name substrings */
 };
@@ -462,6 +462,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->bench_lists = 1;
 		else if (!strcmp(argv[i], "--bench-sampling"))
 			a->bench_sampling = 1;
+		else if (!strcmp(argv[i], "--check"))
+			a->check = 1;
 		else if (!strcmp(argv[i], "-v"))
 			verbose = 1;
 		else if (!strcmp(argv[i], "--pcap") && i + 1 < argc)
@@ -469,7 +471,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		else if (!strcmp(argv[i], "--pass-obj") && i + 1 < argc)
 			a->pass_obj = argv[++i];
 		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: %s [-v] [--pcap FILE] [--bench|--bench-lists|--bench-sampling [--pass-obj PATH]] "
+			printf("usage: %s [-v] [--pcap FILE] [--bench|--bench-lists|--bench-sampling [--check] [--pass-obj PATH]] "
 			       "[CASE-SUBSTRING...]\n",
 			       argv[0]);
 			return 0;
@@ -512,7 +514,7 @@ static int run(const struct args *a, const char *argv0)
 	if (a->bench_lists)
 		return lists_bench(a->pass_obj, argv0);
 	if (a->bench_sampling)
-		return bench_sampling(a->pass_obj, argv0);
+		return bench_sampling(a->pass_obj, argv0, a->check);
 	for (c = 0; c < ncases; c++)
 		if (selected(cases[c].name, a->nfilt, a->filt))
 			run_case(&cases[c]);
