@@ -49,18 +49,12 @@ void engage_close(struct daemon *d)
 /* syn_recv of slot, summed over the CPUs; 0 on error. */
 static __u64 syn_recv_total(struct daemon *d, __u32 slot)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	size_t sz = sf_percpu_stride(sizeof(struct sf_counters));
-	char *buf;
-	__u64 sum = 0;
+	__u64 sum[SF_CNT_syn_recv + 1] = { 0 };
 
-	if (ncpu <= 0 || !(buf = calloc(ncpu, sz)))
+	if (sf_percpu_sum(d->map[SF_M_COUNTERS], &slot, sizeof(struct sf_counters), sum,
+			  SF_CNT_syn_recv + 1))
 		return 0;
-	if (!bpf_map_lookup_elem(d->map[SF_M_COUNTERS], &slot, buf))
-		for (int c = 0; c < ncpu; c++)
-			sum += ((struct sf_counters *)(buf + c * sz))->c[SF_CNT_syn_recv];
-	free(buf);
-	return sum;
+	return sum[SF_CNT_syn_recv];
 }
 
 /* What sf_config gets from attack mode: the calm interfaces and the epoch of the last cookies sent

@@ -4,8 +4,35 @@
 #include <string.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "lib/mapio.h"
+
+int sf_percpu_sum(int fd, const void *key, size_t value_size, __u64 *sum, int n)
+{
+	size_t stride = sf_percpu_stride(value_size);
+	int ncpu = libbpf_num_possible_cpus(), ret = 0;
+	char *vals;
+
+	if (ncpu < 1)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	vals = calloc((size_t)ncpu, stride);
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, key, vals)) {
+		ret = -errno;
+		goto out;
+	}
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		const __u64 *v = (const __u64 *)(vals + (size_t)cpu * stride);
+
+		for (int i = 0; i < n; i++)
+			sum[i] += v[i];
+	}
+out:
+	free(vals);
+	return ret;
+}
 
 int sf_map_read(int fd, const void *key, void *val, size_t size)
 {

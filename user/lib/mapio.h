@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include <linux/types.h>
+
 /* bpf_map_update_elem(fd, key, val, flags): 0 or -errno.
  *
  * Only in a build with -DSF_FAULT_INJECTION (build/synfence-faults, for the tests; the release
@@ -26,5 +28,9 @@ static inline size_t sf_percpu_stride(size_t value_size)
 {
 	return (value_size + 7) / 8 * 8;
 }
+
+/* Add the first n __u64 words of key's value in a per-CPU map (value_size bytes per CPU), summed
+ * over the CPUs, to sum. 0 or -errno. */
+int sf_percpu_sum(int fd, const void *key, size_t value_size, __u64 *sum, int n);
 
 #endif

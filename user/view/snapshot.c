@@ -238,12 +238,10 @@ enum sf_attach sf_tc_attached(__u32 ifindex, __u32 prog_id)
 /* What read_counters needs to know of the maps (a newer BPF object may have appended counters:
  * read what both sides know, or have more slots) and its buffers for one slot. */
 struct counter_reader {
-	int ncpus;
-	int n_cnt;      /* counters per slot that both sides know */
-	size_t stride;  /* bytes per CPU in a per-CPU value */
+	int n_cnt;          /* counters per slot that both sides know */
+	size_t value_size;  /* of the counters map: bytes per CPU */
 	__u32 n_slots;
-	void *vals;     /* one slot of the counters, all CPUs */
-	void *ibuf;     /* one value of the interface map */
+	void *ibuf;         /* one value of the interface map */
 };
 
 static int reader_open(const struct sf_maps *m, struct counter_reader *r)
@@ -261,20 +259,13 @@ static int reader_open(const struct sf_maps *m, struct counter_reader *r)
 		sf_err("cannot inspect the synfence maps: %s", strerror(-err));
 		goto out;
 	}
-	r->ncpus = libbpf_num_possible_cpus();
-	if (r->ncpus < 1) {
-		err = r->ncpus < 0 ? r->ncpus : -EINVAL;
-		sf_err("cannot count the possible CPUs: %s", strerror(-err));
-		goto out;
-	}
-	r->stride = sf_percpu_stride(cinfo.value_size);
+	r->value_size = cinfo.value_size;
 	r->n_cnt = cinfo.value_size / sizeof(__u64);
 	if (r->n_cnt > SF_CNT_MAX)
 		r->n_cnt = SF_CNT_MAX;
 	r->n_slots = cinfo.max_entries < SF_MAX_IFACES ? cinfo.max_entries : SF_MAX_IFACES;
-	r->vals = calloc(r->ncpus, r->stride);
 	r->ibuf = calloc(1, iinfo.value_size);
-	if (!r->vals || !r->ibuf) {
+	if (!r->ibuf) {
 		err = -ENOMEM;
 		sf_err("out of memory");
 	}
@@ -284,7 +275,6 @@ out:
 
 static void reader_close(struct counter_reader *r)
 {
-	free(r->vals);
 	free(r->ibuf);
 }
 
@@ -292,20 +282,10 @@ static void reader_close(struct counter_reader *r)
 static int read_slot(const struct sf_maps *m, const struct counter_reader *r, __u32 slot,
 		     __u64 sum[SF_CNT_MAX])
 {
-	int err = 0;
+	int err = sf_percpu_sum(m->counters, &slot, r->value_size, sum, r->n_cnt);
 
-	if (bpf_map_lookup_elem(m->counters, &slot, r->vals)) {
-		err = -errno;
+	if (err)
 		sf_err("cannot read the counters (%s): %s", SF_MAP_COUNTERS, strerror(-err));
-		goto out;
-	}
-	for (int cpu = 0; cpu < r->ncpus; cpu++) {
-		const __u64 *v = (const __u64 *)((const char *)r->vals + cpu * r->stride);
-
-		for (int i = 0; i < r->n_cnt; i++)
-			sum[i] += v[i];
-	}
-out:
 	return err;
 }
 
