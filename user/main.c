@@ -154,6 +154,17 @@ int sf_getopt(int argc, char **argv, const char *shortopts, const struct option 
 	return SF_OPTS_END;
 }
 
+int sf_opts_no_args(const struct sf_cmd *cmd, int c, int argc, char **argv, bool *done)
+{
+	if (done && c == SF_OPTS_EXIT)
+		*done = true;
+	if (c != SF_OPTS_END)
+		return sf_opts_exit_code(c);
+	if (optind < argc)
+		return sf_usage_err(cmd, "unexpected argument '%s'", argv[optind]);
+	return SF_OPTS_END;
+}
+
 int sf_usage_err(const struct sf_cmd *cmd, const char *fmt, ...)
 {
 	char msg[768];

@@ -247,12 +247,9 @@ static int parse_args(int argc, char **argv, struct cap_args *a, bool *done)
 		if (ret)
 			return ret;
 	}
-	if (c == SF_OPTS_EXIT)
-		*done = true;
-	if (c != SF_OPTS_END)
-		return sf_opts_exit_code(c);
-	if (optind < argc)
-		return sf_usage_err(cmd, "unexpected argument '%s'", argv[optind]);
+	ret = sf_opts_no_args(cmd, c, argc, argv, done);
+	if (ret != SF_OPTS_END)
+		return ret;
 	if (!a->out)
 		return sf_usage_err(cmd, "-w FILE is required (-w - for standard output)");
 	if (sf_opts.json && !strcmp(a->out, "-"))

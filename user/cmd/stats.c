@@ -245,12 +245,9 @@ static int parse_args(const struct sf_cmd *cmd, int argc, char **argv, struct vi
 		if (ret)
 			return ret;
 	}
-	if (c == SF_OPTS_EXIT)
-		*done = true;
-	if (c != SF_OPTS_END)
-		return sf_opts_exit_code(c);
-	if (optind < argc)
-		return sf_usage_err(cmd, "unexpected argument '%s'", argv[optind]);
+	ret = sf_opts_no_args(cmd, c, argc, argv, done);
+	if (ret != SF_OPTS_END)
+		return ret;
 	return finish_args(cmd, a);
 }
 

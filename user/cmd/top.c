@@ -202,10 +202,9 @@ static int parse_args(int argc, char **argv, struct top_args *a)
 		if (ret)
 			return ret;
 	}
-	if (c != SF_OPTS_END)
-		return sf_opts_exit_code(c);
-	if (optind < argc)
-		return sf_usage_err(&sf_cmd_top, "unexpected argument '%s'", argv[optind]);
+	ret = sf_opts_no_args(&sf_cmd_top, c, argc, argv, NULL);
+	if (ret != SF_OPTS_END)
+		return ret;
 	ret = sf_dir_resolve(&sf_cmd_top, &a->d, SF_DIR_STRICT | SF_DIR_CHECKED);
 	return ret ? ret : -1;
 }
