@@ -8,7 +8,7 @@
 
 #include "conf/listfile.h"
 
-static void mask_key(struct sf_list_key *k)
+void sf_list_key_mask(struct sf_list_key *k)
 {
 	for (int i = 0; i < 4; i++) {
 		int bits = (int)k->prefixlen - i * 32;
@@ -54,7 +54,7 @@ int sf_cidr_parse(const char *s, struct sf_list_key *k, char *err, size_t errlen
 		}
 	}
 	k->prefixlen = (__u32)(max == 32 ? plen + 96 : plen);
-	mask_key(k);
+	sf_list_key_mask(k);
 	return 0;
 }
 

@@ -14,6 +14,9 @@ int sf_cidr_parse(const char *s, struct sf_list_key *k, char *err, size_t errlen
 /* The key as CIDR text (IPv4 for ::ffff:0:0/96 and below). */
 void sf_cidr_format(const struct sf_list_key *k, char *buf, size_t len);
 
+/* Clear the address bits of k beyond its prefix length. */
+void sf_list_key_mask(struct sf_list_key *k);
+
 /* A list file: one prefix per line, '#' starts a comment, blank lines skipped. Sorted, duplicates
  * merged, into *keys (malloc'ed; free it). 0, or -errno with "FILE:LINE: problem" in err. */
 int sf_list_file_read(const char *path, struct sf_list_key **keys, size_t *n, char *err, size_t errlen);

@@ -204,20 +204,6 @@ static struct sf_top_entry *entry_of(struct sf_top *t, const struct sf_list_key 
 	return e;
 }
 
-/* Keep the first bits bits of the 128-bit address (network order). */
-static void mask_key(struct sf_list_key *k, unsigned int bits)
-{
-	__u8 *b = (__u8 *)k->addr;
-
-	for (unsigned int i = 0; i < 16; i++) {
-		unsigned int keep = bits > 8 * i ? bits - 8 * i : 0;
-
-		if (keep < 8)
-			b[i] &= (__u8)(0xff00u >> keep);
-	}
-	k->prefixlen = bits;
-}
-
 /* The key of p by t->by; false when p has none (an IPv4 source for src6 and the reverse). */
 static bool key_of(const struct sf_top *t, const struct sf_top_pkt *p, struct sf_list_key *k)
 {
@@ -230,13 +216,15 @@ static bool key_of(const struct sf_top *t, const struct sf_top_pkt *p, struct sf
 		if (!p->v4)
 			return false;
 		*k = p->src;
-		mask_key(k, 96 + t->prefix4);
+		k->prefixlen = 96 + t->prefix4;
+		sf_list_key_mask(k);
 		return true;
 	case SF_TOP_SRC6:
 		if (p->v4)
 			return false;
 		*k = p->src;
-		mask_key(k, t->prefix6);
+		k->prefixlen = t->prefix6;
+		sf_list_key_mask(k);
 		return true;
 	}
 	return false;
